@@ -1,0 +1,84 @@
+"""Factories that build each component from settings, importing heavy libraries only when needed.
+
+Entry points (CLI, web app, tests) call :func:`build_components` once; everything downstream receives
+the pieces it needs as arguments. There is no global container.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+from assistant.errors import ConfigError
+from assistant.settings import Settings
+from knowledge.embeddings import Embedder, build_embedder
+from knowledge.store import KnowledgeStore, build_chroma_client
+
+log = logging.getLogger(__name__)
+
+
+def configure_offline() -> None:
+    """Nothing may reach a model hub at run time: the models come from installed packages."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+def build_embedder_from(settings: Settings) -> Embedder:
+    s = settings.embeddings
+    try:
+        return build_embedder(
+            s.mode, model_path=s.model_path, batch_size=s.batch_size, dimensions=s.dimensions,
+            query_cache_size=s.query_cache_size,
+        )
+    except ValueError as e:
+        raise ConfigError(str(e)) from e
+
+
+def build_knowledge_store(settings: Settings, embedder: Embedder) -> KnowledgeStore:
+    k = settings.knowledge
+    try:
+        client = build_chroma_client(k.mode, settings.chroma_path, k.server_url)
+    except ValueError as e:
+        raise ConfigError(str(e)) from e
+    return KnowledgeStore(client, embedder, prefix=k.collection_prefix, batch_size=k.batch_size)
+
+
+@dataclass
+class Components:
+    """The app's long-lived pieces, built lazily so a command pays only for what it uses."""
+
+    settings: Settings
+    _cache: dict[str, Any] = field(default_factory=dict)
+
+    @cached_property
+    def embedder(self) -> Embedder:
+        return build_embedder_from(self.settings)
+
+    @cached_property
+    def knowledge(self) -> KnowledgeStore:
+        return build_knowledge_store(self.settings, self.embedder)
+
+    @cached_property
+    def engine(self) -> Any:
+        from assistant.store.db import build_engine, migrate
+
+        engine = build_engine(self.settings.database_url)
+        migrate(engine)
+        return engine
+
+    @cached_property
+    def sessionmaker(self) -> Any:
+        from assistant.store.db import session_factory
+
+        return session_factory(self.engine)
+
+
+def build_components(settings: Settings) -> Components:
+    configure_offline()
+    settings.app.data_dir.mkdir(parents=True, exist_ok=True)
+    return Components(settings)

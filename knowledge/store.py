@@ -1,0 +1,242 @@
+"""The knowledge store: policy chunks and products in Chroma, embedded with our own embedder.
+
+Chroma's default embedding function downloads a model, so it must never run: every collection is
+created with :class:`ChromaEmbedding` (a thin adapter over our :class:`Embedder`), and every write
+and query passes vectors we computed ourselves.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from knowledge.embeddings import Embedder
+
+Kind = Literal["policies", "products"]
+KINDS: tuple[Kind, ...] = ("policies", "products")
+
+
+class KnowledgeUnavailable(RuntimeError):
+    """Chroma cannot be reached or answered with an error."""
+
+
+@dataclass(frozen=True)
+class IndexItem:
+    id: str
+    text: str
+    metadata: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One search result with what is needed to cite it."""
+
+    id: str
+    kind: Kind
+    text: str
+    score: float  # cosine similarity, 1 = same direction
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def citation(self) -> dict[str, Any]:
+        m = self.metadata
+        if self.kind == "policies":
+            return {"kind": "policy", "id": self.id, "source": m.get("source"), "title": m.get("title"),
+                    "heading": m.get("heading"), "position": m.get("position")}
+        return {"kind": "product", "id": self.id, "source": m.get("source"), "name": m.get("name"),
+                "product_id": m.get("product_id")}
+
+    @property
+    def record(self) -> dict[str, Any] | None:
+        """The full product record stored with a product hit."""
+        raw = self.metadata.get("record")
+        return json.loads(raw) if isinstance(raw, str) else None
+
+
+def _chroma_settings() -> Any:
+    from chromadb.config import Settings as ChromaSettings
+
+    return ChromaSettings(anonymized_telemetry=False, allow_reset=True)
+
+
+def build_chroma_client(mode: str, path: Path | None = None, server_url: str | None = None) -> Any:
+    """Chroma client for the settings' ``knowledge.mode``: persistent, http or ephemeral."""
+    import chromadb
+
+    if mode == "persistent":
+        if path is None:
+            raise ValueError("knowledge.mode persistent needs a path")
+        path.mkdir(parents=True, exist_ok=True)
+        return chromadb.PersistentClient(path=str(path), settings=_chroma_settings())
+    if mode == "http":
+        if not server_url:
+            raise ValueError("knowledge.mode http needs knowledge.server_url, e.g. http://127.0.0.1:8000")
+        from urllib.parse import urlparse
+
+        url = urlparse(server_url)
+        return chromadb.HttpClient(
+            host=url.hostname or "127.0.0.1",
+            port=url.port or (443 if url.scheme == "https" else 8000),
+            ssl=url.scheme == "https",
+            settings=_chroma_settings(),
+        )
+    if mode == "ephemeral":
+        return chromadb.EphemeralClient(settings=_chroma_settings())
+    raise ValueError(f"unknown knowledge mode {mode!r}: choose persistent, http or ephemeral")
+
+
+def _where(filters: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """Translate our filters into a Chroma ``where`` clause."""
+    if not filters:
+        return None
+    clauses: list[dict[str, Any]] = []
+    for key, value in filters.items():
+        if value is None:
+            continue
+        if key == "category" or key == "brand" or key == "source" or key == "origin":
+            if isinstance(value, list | tuple | set):
+                clauses.append({key: {"$in": list(value)}})
+            else:
+                clauses.append({key: {"$eq": value}})
+        elif key == "max_price":
+            clauses.append({"price": {"$lte": float(value)}})
+        elif key == "min_price":
+            clauses.append({"price": {"$gte": float(value)}})
+        elif key == "in_stock":
+            clauses.append({"in_stock": {"$eq": bool(value)}})
+        elif key == "tags":
+            clauses.extend({f"tag_{tag}": {"$eq": True}} for tag in value)
+        elif key == "exclude_ids":
+            if value:
+                clauses.append({"product_id": {"$nin": list(value)}})
+        else:
+            raise ValueError(f"unknown filter {key!r}")
+    if not clauses:
+        return None
+    return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+
+
+class KnowledgeStore:
+    """Policies and products in two Chroma collections, searched by meaning with filters."""
+
+    def __init__(self, client: Any, embedder: Embedder, prefix: str = "", batch_size: int = 64) -> None:
+        self.client = client
+        self.embedder = embedder
+        self.prefix = prefix
+        self.batch_size = batch_size
+        self._collections: dict[str, Any] = {}
+        self._lock = threading.Lock()
+
+    def collection_name(self, kind: Kind) -> str:
+        return f"{self.prefix}{kind}"
+
+    def _collection(self, kind: Kind) -> Any:
+        if kind not in KINDS:
+            raise ValueError(f"unknown knowledge kind {kind!r}: choose {' or '.join(KINDS)}")
+        with self._lock:
+            found = self._collections.get(kind)
+            if found is None:
+                from knowledge.chroma_embedding import ChromaEmbedding
+
+                try:
+                    found = self.client.get_or_create_collection(
+                        self.collection_name(kind),
+                        embedding_function=ChromaEmbedding(self.embedder),
+                        metadata={"hnsw:space": "cosine", "embedder": self.embedder.name},
+                    )
+                except Exception as e:  # chromadb raises many types; wrap at the seam
+                    raise KnowledgeUnavailable(f"cannot open Chroma collection {kind}: {e}") from e
+                self._collections[kind] = found
+            return found
+
+    # writing ---------------------------------------------------------------------------------
+    def upsert(self, kind: Kind, items: Sequence[IndexItem]) -> None:
+        """Embed and write items in batches (each batch is written whole or raises)."""
+        collection = self._collection(kind)
+        for start in range(0, len(items), self.batch_size):
+            batch = items[start : start + self.batch_size]
+            vectors = self.embedder.embed_documents([i.text for i in batch])
+            try:
+                collection.upsert(
+                    ids=[i.id for i in batch],
+                    documents=[i.text for i in batch],
+                    metadatas=[i.metadata for i in batch],
+                    embeddings=vectors,
+                )
+            except Exception as e:
+                raise KnowledgeUnavailable(f"writing to Chroma failed: {e}") from e
+
+    def delete(self, kind: Kind, ids: Sequence[str]) -> None:
+        if ids:
+            try:
+                self._collection(kind).delete(ids=list(ids))
+            except Exception as e:
+                raise KnowledgeUnavailable(f"deleting from Chroma failed: {e}") from e
+
+    # reading ---------------------------------------------------------------------------------
+    def existing(self, kind: Kind, origin: str) -> dict[str, dict[str, Any]]:
+        """id -> metadata of everything imported under ``origin`` (for incremental re-import)."""
+        try:
+            found = self._collection(kind).get(where={"origin": {"$eq": origin}}, include=["metadatas"])
+        except Exception as e:
+            raise KnowledgeUnavailable(f"reading from Chroma failed: {e}") from e
+        return {i: dict(m or {}) for i, m in zip(found["ids"], found["metadatas"] or [], strict=False)}
+
+    def get(self, kind: Kind, ids: Sequence[str]) -> list[Hit]:
+        if not ids:
+            return []
+        found = self._collection(kind).get(ids=list(ids), include=["documents", "metadatas"])
+        return [
+            Hit(i, kind, doc or "", 1.0, dict(meta or {}))
+            for i, doc, meta in zip(found["ids"], found["documents"] or [], found["metadatas"] or [], strict=False)
+        ]
+
+    def search(
+        self, query: str, kind: Kind, k: int = 5, filters: Mapping[str, Any] | None = None
+    ) -> list[Hit]:
+        """The ``k`` hits nearest in meaning to ``query`` that pass ``filters``, best first.
+
+        Filters: category, brand (value or list), min_price, max_price, in_stock, tags (all of),
+        exclude_ids (products); source, origin (both kinds).
+        """
+        collection = self._collection(kind)
+        vector = self.embedder.embed_query(query)
+        try:
+            found = collection.query(
+                query_embeddings=[vector],
+                n_results=k,
+                where=_where(filters),
+                include=["documents", "metadatas", "distances"],
+            )
+        except Exception as e:
+            raise KnowledgeUnavailable(f"searching Chroma failed: {e}") from e
+        ids = found["ids"][0]
+        docs = (found.get("documents") or [[]])[0] or []
+        metas = (found.get("metadatas") or [[]])[0] or []
+        dists = (found.get("distances") or [[]])[0] or []
+        return [
+            Hit(i, kind, d or "", round(1.0 - float(dist), 4), dict(m or {}))
+            for i, d, m, dist in zip(ids, docs, metas, dists, strict=False)
+        ]
+
+    def count(self, kind: Kind) -> int:
+        try:
+            return int(self._collection(kind).count())
+        except KnowledgeUnavailable:
+            raise
+        except Exception as e:
+            raise KnowledgeUnavailable(f"counting in Chroma failed: {e}") from e
+
+    def stats(self) -> dict[str, int]:
+        return {kind: self.count(kind) for kind in KINDS}
+
+    def heartbeat(self) -> bool:
+        try:
+            self.client.heartbeat()
+            return True
+        except Exception:
+            return False
