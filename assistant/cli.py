@@ -72,7 +72,7 @@ def _progress(description: str) -> Iterator[Callable[[int, int], None]]:
         nonlocal bar
         if bar is None:
             bar = tqdm(total=total, desc=description, unit="rec", file=sys.stderr, leave=False,
-                       disable=not sys.stderr.isatty() and total < 50)
+                       disable=not sys.stderr.isatty())
         bar.total = total
         bar.n = done
         bar.refresh()

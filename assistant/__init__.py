@@ -1,0 +1,1 @@
+"""Concierge: the assistant layer (settings, service, agent, stores, API, CLI)."""
