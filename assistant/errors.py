@@ -1,0 +1,49 @@
+"""The one error hierarchy of Concierge.
+
+Every error meant for a person carries a ``user_message`` that says what to do about it. Third-party
+errors (SQLAlchemy, HTTP clients, model runtimes) are wrapped at the seam where they occur with
+``raise SomeConciergeError(...) from e``, so callers catch ``ConciergeError`` and nothing else.
+"""
+
+from __future__ import annotations
+
+
+class ConciergeError(Exception):
+    """Base class: ``str(error)`` is for logs, ``user_message`` is for the person who can act on it."""
+
+    default_user_message = "Something went wrong inside Concierge; see the log for details."
+
+    def __init__(self, message: str, *, user_message: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.user_message = user_message or self.default_user_message
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.message!r}, user_message={self.user_message!r})"
+
+
+class NotFoundError(ConciergeError):
+    """A thing asked for does not exist (or belongs to someone else, which callers must not learn)."""
+
+    default_user_message = "Nothing was found under that id; check the id and try again."
+
+
+class ValidationError(ConciergeError):
+    """Input was rejected: a record, a field or an argument is malformed."""
+
+    default_user_message = "The input was rejected; fix the fields named in the message and try again."
+
+
+class ConfigError(ConciergeError):
+    """Settings are missing or wrong, or an optional extra is not installed."""
+
+    default_user_message = "Concierge is misconfigured; fix the setting named in the message."
+
+
+class StoreError(ConciergeError):
+    """The profile and log database failed (unreachable, constraint violated, migration failed)."""
+
+    default_user_message = (
+        "The database could not complete the operation; check that it is reachable and that its "
+        "schema is up to date (assistant.store.migrate), then retry."
+    )
