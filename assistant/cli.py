@@ -96,9 +96,7 @@ def _print_reports(reports: list[ImportReport]) -> None:
 
 
 def _customer_store() -> Any:
-    from assistant.store.customers import CustomerStore
-
-    return CustomerStore(state.components.sessionmaker)
+    return state.components.stores.customers
 
 
 def _max_bytes() -> int:
@@ -161,7 +159,8 @@ def ingest(
     root = path or demo_shop_path()
     s = state.settings.knowledge
     with ExitStack() as bars:
-        reports = ingest_shop(root, state.components.knowledge, _customer_store(), chunk_size=s.chunk_size,
+        reports = ingest_shop(root, state.components.knowledge, _customer_store(), state.components.stores.offers,
+                              chunk_size=s.chunk_size,
                               overlap=s.chunk_overlap, max_bytes=_max_bytes(),
                               progress_for=lambda kind: bars.enter_context(_progress(kind)))
     _print_reports(reports)
@@ -192,15 +191,13 @@ def search(
 @app.command()
 def status() -> None:
     """Show where data lives and what the stores hold."""
-    from assistant.store.customers import CustomerStore
-
     s = state.settings
     typer.echo(f"data dir:   {s.app.data_dir.resolve()}")
     typer.echo(f"database:   {s.database_url}")
     typer.echo(f"knowledge:  {s.knowledge.mode} {s.knowledge.server_url or s.chroma_path}")
     for kind, count in state.components.knowledge.stats().items():
         typer.echo(f"  {kind}: {count}")
-    typer.echo(f"customers:  {len(CustomerStore(state.components.sessionmaker).list_ids())}")
+    typer.echo(f"customers:  {len(_customer_store().list_ids())}")
 
 
 @app.command("settings")

@@ -64,18 +64,30 @@ class Components:
         return build_knowledge_store(self.settings, self.embedder)
 
     @cached_property
-    def engine(self) -> Any:
-        from assistant.store.db import build_engine, migrate
+    def stores(self) -> Any:
+        """The relational stores (schema migrated on first use)."""
+        from assistant.store.factory import open_stores
 
-        engine = build_engine(self.settings.database_url)
-        migrate(engine)
-        return engine
+        return open_stores(self.settings.database_url)
 
     @cached_property
-    def sessionmaker(self) -> Any:
-        from assistant.store.db import session_factory
+    def catalog(self) -> Any:
+        from assistant.catalog import CatalogCache
 
-        return session_factory(self.engine)
+        return CatalogCache(self.knowledge)
+
+    @cached_property
+    def llm(self) -> Any:
+        from assistant.llm.factory import build_chat_model
+
+        return build_chat_model(self.settings.llm, self.settings.model_cache_dir)
+
+    @cached_property
+    def assistant(self) -> Any:
+        """The turn service, with every component it needs."""
+        from assistant.wiring import build_assistant
+
+        return build_assistant(self)
 
 
 def build_components(settings: Settings) -> Components:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -80,7 +79,13 @@ def import_customers(
 
 
 def load_offers(path: Path) -> tuple[list[dict[str, Any]], list[RecordError]]:
-    """Read and validate an offers catalogue; returns the valid offers and the errors."""
+    """Read and validate an offers catalogue; returns the valid offers and the errors.
+
+    Besides the schema, an offer whose rules contradict each other (e.g. it starts after it expires)
+    is refused: it could never be shown correctly.
+    """
+    from assistant.offers import offer_problems
+
     offers: list[dict[str, Any]] = []
     errors: list[RecordError] = []
     tracker = DuplicateTracker()
@@ -89,12 +94,31 @@ def load_offers(path: Path) -> tuple[list[dict[str, Any]], list[RecordError]]:
             errors.append(entry)
             continue
         problems = schema_errors(entry.data, "offer")
+        if not problems:
+            problems = offer_problems(entry.data)
         duplicate = tracker.check(str(entry.data.get("id")), f"{entry.file}:{entry.line}")
         if problems or duplicate:
             errors.append(RecordError(entry.file, entry.line, "; ".join(problems) or str(duplicate)))
             continue
         offers.append(entry.data)
     return offers, errors
+
+
+def import_offers(store: Any, path: Path, *, origin: str | None = None) -> ImportReport:
+    """Validate an offers catalogue and store it (``OfferStore``); offers no longer listed are retired."""
+    report = ImportReport("offers")
+    if not path.is_file():
+        report.fail(RecordError(str(path), None, "no such file"), whole_file=True)
+        return report
+    offers, errors = load_offers(path)
+    for error in errors:
+        report.fail(error, whole_file=error.line is None)
+    origin = origin or path.name
+    for offer in offers:
+        report.count(store.upsert(offer, origin))
+    if report.ok:  # a bad offer keeps its previous version: retire nothing when anything failed
+        report.deleted = store.deactivate_missing(origin, {str(o["id"]) for o in offers})
+    return report
 
 
 @dataclass(frozen=True)
@@ -129,13 +153,16 @@ class ShopLayout:
 
 def demo_shop_path() -> Path:
     """The bundled demo shop (``knowledge/demo``)."""
-    return Path(str(resources.files("knowledge").joinpath("demo")))
+    import knowledge
+
+    return Path(knowledge.__file__).resolve().parent / "demo"
 
 
 def ingest_shop(
     root: Path,
     knowledge: KnowledgeStore,
     customers: Any,
+    offers: Any = None,
     *,
     chunk_size: int = 900,
     overlap: int = 120,
@@ -156,12 +183,8 @@ def ingest_shop(
     if layout.customers:
         reports.append(import_customers(customers, layout.customers, origin=f"{label}/customers",
                                         max_bytes=max_bytes, progress=progress_for("customers")))
-    if layout.offers:
-        offers, errors = load_offers(layout.offers)
-        report = ImportReport("offers", imported=len(offers))
-        for error in errors:
-            report.fail(error)
-        reports.append(report)
+    if layout.offers and offers is not None:
+        reports.append(import_offers(offers, layout.offers, origin=f"{label}/offers"))
     if not reports:
         report = ImportReport("shop")
         report.fail(RecordError(str(root), None, "no products.*, policies/, customers.* or offers.json here"),
@@ -171,8 +194,9 @@ def ingest_shop(
 
 
 
-def load_demo_if_empty(knowledge: KnowledgeStore, customers: Any, **kwargs: Any) -> list[ImportReport] | None:
+def load_demo_if_empty(knowledge: KnowledgeStore, customers: Any, offers: Any = None,
+                       **kwargs: Any) -> list[ImportReport] | None:
     """First start: import the bundled demo shop when both stores are empty. None if nothing was done."""
     if any(knowledge.stats().values()) or customers.list_ids():
         return None
-    return ingest_shop(demo_shop_path(), knowledge, customers, **kwargs)
+    return ingest_shop(demo_shop_path(), knowledge, customers, offers, **kwargs)

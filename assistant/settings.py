@@ -38,6 +38,7 @@ class AppSettings(_Section):
     data_dir: Path = Field(
         Path("data"), description="Folder for everything the app writes: SQLite file, Chroma, model cache."
     )
+    shop_name: str = Field("Northwind Outfitters", description="The shop's name, as the assistant says it.")
     load_demo: bool = Field(
         True, description="Load the bundled demo shop on start when the knowledge base and store are empty."
     )

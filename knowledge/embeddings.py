@@ -60,12 +60,18 @@ class Embedder(ABC):
 
 
 _TOKEN = re.compile(r"[a-z0-9]+")
+_STOPWORDS = frozenset(
+    "a an and are as at be by can do does for from have how i if in is it its my of on or our so that the "
+    "their them then there this to was we what when where which who will with you your me something "
+    "anything".split()
+)
 
 
 class HashEmbedder(Embedder):
     """Deterministic bag-of-words hashing embedding, for fast tests that need no model.
 
-    Texts sharing words get nearby vectors, which is enough to test retrieval plumbing.
+    Texts sharing content words get nearby vectors (stopwords dropped, plurals folded), which is enough
+    to test retrieval plumbing without a model.
     """
 
     name = "hash"
@@ -80,6 +86,10 @@ class HashEmbedder(Embedder):
     def _one(self, text: str) -> list[float]:
         vector = [0.0] * self.dimensions
         for token in _TOKEN.findall(text.lower()):
+            if token in _STOPWORDS:
+                continue
+            if len(token) > 3 and token.endswith("s") and not token.endswith("ss"):
+                token = token[:-1]  # crude plural folding: "returns" ~ "return"
             digest = hashlib.blake2b(token.encode(), digest_size=8).digest()
             index = int.from_bytes(digest[:4], "little") % self.dimensions
             vector[index] += 1.0 if digest[4] & 1 else -1.0

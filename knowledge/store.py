@@ -223,6 +223,21 @@ class KnowledgeStore:
             for i, d, m, dist in zip(ids, docs, metas, dists, strict=False)
         ]
 
+    def all_metadata(self, kind: Kind, page: int = 1000) -> list[tuple[str, dict[str, Any]]]:
+        """Every (id, metadata) of a collection, read page by page."""
+        collection = self._collection(kind)
+        out: list[tuple[str, dict[str, Any]]] = []
+        offset = 0
+        while True:
+            try:
+                found = collection.get(include=["metadatas"], limit=page, offset=offset)
+            except Exception as e:
+                raise KnowledgeUnavailable(f"reading from Chroma failed: {e}") from e
+            out.extend((i, dict(m or {})) for i, m in zip(found["ids"], found["metadatas"] or [], strict=False))
+            if len(found["ids"]) < page:
+                return out
+            offset += page
+
     def count(self, kind: Kind) -> int:
         try:
             return int(self._collection(kind).count())

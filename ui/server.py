@@ -1,4 +1,4 @@
-"""The web app: FastAPI (health check, REST API) with the Gradio UI mounted at ``/``.
+"""The web app: FastAPI (health check, REST API, OpenAPI) with the Gradio shopper chat mounted at ``/``.
 
 The UI is a thin adapter: it receives the components it needs and holds no business logic.
 """
@@ -8,9 +8,12 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from fastapi import FastAPI, HTTPException, Query
+from fastapi import FastAPI, HTTPException, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
 
 from assistant.components import Components
+from assistant.errors import ConciergeError
 
 log = logging.getLogger(__name__)
 
@@ -20,26 +23,37 @@ def create_app(components: Components) -> FastAPI:
     import gradio as gr
 
     from assistant.importers import load_demo_if_empty
-    from assistant.store.customers import CustomerStore
-    from ui.shop import build_shop_ui
+    from ui.api import build_api, error_payload
+    from ui.chat import build_chat_ui
 
     settings = components.settings
-    customers = CustomerStore(components.sessionmaker)
+    customers = components.stores.customers
     if settings.app.load_demo:
         reports = load_demo_if_empty(
-            components.knowledge, customers, chunk_size=settings.knowledge.chunk_size,
+            components.knowledge, customers, components.stores.offers, chunk_size=settings.knowledge.chunk_size,
             overlap=settings.knowledge.chunk_overlap,
         )
         for report in reports or []:
             log.warning("demo shop %s", report.summary())
+        components.catalog.invalidate()
+    components.assistant  # noqa: B018 - load the model and the catalogue now, not on the first turn
 
     api = FastAPI(title="Concierge", version="0.1.0", docs_url="/api/docs", openapi_url="/api/openapi.json")
+
+    @api.exception_handler(ConciergeError)
+    def concierge_error(_request: Request, e: ConciergeError) -> JSONResponse:
+        log.warning("request failed: %s", e)
+        return JSONResponse(error_payload(e), status_code=503)
+
+    @api.exception_handler(RequestValidationError)
+    def invalid_request(_request: Request, e: RequestValidationError) -> JSONResponse:
+        problems = "; ".join(f"{'.'.join(str(p) for p in err['loc'][1:])}: {err['msg']}" for err in e.errors())
+        return JSONResponse({"detail": f"invalid request: {problems}"}, status_code=422)
 
     @api.get("/healthz", tags=["ops"])
     def healthz() -> dict[str, Any]:
         """Liveness and readiness: the stores answer."""
-        knowledge = components.knowledge.stats()
-        return {"status": "ok", "knowledge": knowledge, "customers": len(customers.list_ids())}
+        return {"status": "ok", "knowledge": components.knowledge.stats(), "customers": len(customers.list_ids())}
 
     @api.get("/api/v1/search", tags=["knowledge"])
     def search(
@@ -54,5 +68,5 @@ def create_app(components: Components) -> FastAPI:
             raise HTTPException(503, f"the knowledge base is unavailable: {e}") from e
         return [{"id": h.id, "score": h.score, "text": h.text, "citation": h.citation} for h in hits]
 
-    blocks = build_shop_ui(components)
-    return gr.mount_gradio_app(api, blocks, path="/")
+    api.include_router(build_api(components))
+    return gr.mount_gradio_app(api, build_chat_ui(components), path="/")

@@ -1,0 +1,281 @@
+"""The turn as a LangGraph state graph. Routing is code; the model only composes.
+
+guard -> load_profile -> understand -> (tools -> compose -> verify | handover | direct) -> record
+
+Nodes are plain functions of (state, deps) returning partial updates; events for the caller are written
+with LangGraph's stream writer and arrive through ``graph.stream(..., stream_mode="custom")``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, cast
+
+from assistant.catalog import CatalogIndex
+from assistant.compose import compose_reply, fallback_reply
+from assistant.domain import (
+    Event,
+    HandoverEvent,
+    OffersEvent,
+    OfferView,
+    ProductCard,
+    ProductsEvent,
+    SourcesEvent,
+    TextDelta,
+)
+from assistant.facts import Facts
+from assistant.guard import BLOCKED_REPLIES, GuardResult, guard_input
+from assistant.prompts import GREETING, HANDOVER
+from assistant.recommend import Recommender
+from assistant.settings import Settings
+from assistant.store.types import CustomerProfile
+from assistant.tools import ShopperTools, ShopTools
+from assistant.understand import Understanding, understand
+from assistant.verify import Verifier
+
+
+@dataclass
+class TurnDeps:
+    settings: Settings
+    shop_tools: ShopTools
+    catalog: CatalogIndex
+    customers: Any  # CustomerStore
+    llm: Any  # a LangChain BaseChatModel
+    verifier: Verifier
+    recommender: Recommender
+    now: Callable[[], datetime]
+
+
+@dataclass
+class TurnState:
+    turn_id: str
+    session_id: str
+    customer_id: str | None
+    message: str
+    guard: GuardResult | None = None
+    profile: CustomerProfile | None = None
+    personalized: bool = False
+    understanding: Understanding | None = None
+    facts: Facts | None = None
+    reply: str = ""
+    raw: str = ""
+    verdict: str = ""
+    problems: list[str] = field(default_factory=list)
+    status: str = "ok"
+    handover: dict[str, str] | None = None
+    products: list[ProductCard] = field(default_factory=list)
+    offers: list[dict[str, Any]] = field(default_factory=list)
+    tool_calls: list[dict[str, Any]] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+    llm_usage: dict[str, Any] = field(default_factory=dict)
+
+
+Emit = Callable[[Event], None]
+
+
+def _writer() -> Emit:
+    from langgraph.config import get_stream_writer
+
+    try:
+        return get_stream_writer()
+    except RuntimeError:  # called outside a graph run (unit tests call nodes directly)
+        return lambda _event: None
+
+
+def timed(name: str, node: Callable[[TurnState, TurnDeps, Emit], dict[str, Any]], deps: TurnDeps
+          ) -> Callable[[TurnState], dict[str, Any]]:
+    def run(state: TurnState) -> dict[str, Any]:
+        started = time.perf_counter()
+        update = node(state, deps, _writer())
+        timings = dict(state.timings)
+        timings[name] = round((time.perf_counter() - started) * 1000, 1)
+        return {**update, "timings": timings}
+    run.__name__ = name
+    return run
+
+
+# nodes -------------------------------------------------------------------------------------------
+def guard_node(state: TurnState, deps: TurnDeps, emit: Emit) -> dict[str, Any]:
+    return {"guard": guard_input(state.message, deps.settings.security.max_message_chars)}
+
+
+def load_profile_node(state: TurnState, deps: TurnDeps, emit: Emit) -> dict[str, Any]:
+    if state.customer_id is None:
+        return {"profile": None, "personalized": False}
+    profile = deps.customers.get(state.customer_id)
+    return {"profile": profile, "personalized": bool(profile and profile.consent.personalization)}
+
+
+def understand_node(state: TurnState, deps: TurnDeps, emit: Emit) -> dict[str, Any]:
+    assert state.guard is not None
+    return {"understanding": understand(state.guard.text, deps.catalog.categories, deps.catalog.brands)}
+
+
+def direct_node(state: TurnState, deps: TurnDeps, emit: Emit) -> dict[str, Any]:
+    """Replies that need no facts: blocked input and greetings."""
+    assert state.guard is not None
+    if state.guard.blocked:
+        reply = BLOCKED_REPLIES[state.guard.blocked].format(
+            length=f"{len(state.message):,}", limit=f"{deps.settings.security.max_message_chars:,}")
+        verdict = f"blocked:{state.guard.blocked}"
+    else:
+        name = f", {state.profile.name.split()[0]}" if state.profile and state.personalized else ""
+        reply, verdict = GREETING.format(name=name), "template"
+    emit(TextDelta(reply))
+    return {"reply": reply, "verdict": verdict}
+
+
+def handover_node(state: TurnState, deps: TurnDeps, emit: Emit) -> dict[str, Any]:
+    assert state.guard is not None
+    handover = {"reason": "customer_request", "summary": f"Shopper asked: {state.guard.stored_text[:300]}"}
+    emit(TextDelta(HANDOVER))
+    emit(HandoverEvent(**handover))
+    return {"reply": HANDOVER, "verdict": "template", "handover": handover}
+
+
+def tools_node(state: TurnState, deps: TurnDeps, emit: Emit) -> dict[str, Any]:
+    """Gather facts for the intent. Which tools run is decided here, by code."""
+    assert state.guard is not None and state.understanding is not None
+    u, question, s = state.understanding, state.guard.text, deps.settings.agent
+    tools: ShopperTools = deps.shop_tools.for_shopper(state.customer_id)
+    facts = Facts(question=question, intent=u.intent, profile=state.profile, personalized=state.personalized)
+    cards: list[ProductCard] = []
+    if u.intent in ("order_status", "order_action"):
+        facts.orders, facts.refused_order_ids = tools.my_orders(u.order_ids)
+        if u.intent == "order_action" or "return" in question.lower() or "refund" in question.lower():
+            facts.policies = tools.search_policies(question, s.policy_k)[:2]
+    elif u.intent == "policy":
+        facts.policies = tools.search_policies(question, s.policy_k)
+    elif u.intent in ("product", "recommendation"):
+        if u.intent == "recommendation" or (state.personalized and not u.brands):
+            for rec in tools.recommend(deps.recommender, question, u, state.profile, state.personalized):
+                card = deps.catalog.card(rec.product_id, rec.reason)
+                if card:
+                    cards.append(card)
+        if not cards:
+            for hit in tools.search_products(question, u.product_filters, s.product_k):
+                card = deps.catalog.card(hit.id)
+                if card and (not u.size or deps.catalog.has_option_in_stock(deps.catalog.products[hit.id], "size",
+                                                                           u.size)):
+                    cards.append(card)
+        cards = cards[:3]
+    elif u.intent == "offers":
+        facts.offers = tools.eligible_offers(state.profile, state.personalized, u.categories)[:2]
+        facts.policies = tools.search_policies("how coupon codes and offers work", 1)
+    else:  # other: look everywhere, keep only what is relevant
+        facts.policies = tools.search_policies(question, 2)
+        for hit in tools.search_products(question, {"in_stock": True}, 2):
+            card = deps.catalog.card(hit.id)
+            if card:
+                cards.append(card)
+    facts.products = cards
+    facts.records = {c.id: deps.catalog.products[c.id] for c in cards}
+    if cards:
+        emit(ProductsEvent(tuple(cards)))
+    offers = [dict(o) for o in facts.offers]
+    if offers:
+        emit(OffersEvent(tuple(OfferView(o["id"], o["code"], o["title"], o.get("description", ""))
+                               for o in offers)))
+    return {"facts": facts, "products": cards, "offers": offers,
+            "tool_calls": state.tool_calls + [c.to_trace() for c in tools.calls]}
+
+
+def compose_node(state: TurnState, deps: TurnDeps, emit: Emit) -> dict[str, Any]:
+    assert state.facts is not None
+    facts = state.facts
+    if facts.empty:
+        # nothing to build on, or only another shopper's order: a fixed reply, never the model
+        reply = fallback_reply(facts, deps.settings.app.shop_name)
+        emit(TextDelta(reply))
+        return {"reply": reply, "raw": "", "verdict": "refused" if facts.refused_order_ids else "no_facts"}
+    result = compose_reply(deps.llm, facts, deps.verifier, deps.settings.app.shop_name, emit)
+    return {"reply": result.text, "raw": result.raw, "verdict": "pass" if result.ok else "fail",
+            "problems": list(result.problems), "llm_usage": result.usage}
+
+
+def verify_node(state: TurnState, deps: TurnDeps, emit: Emit) -> dict[str, Any]:
+    """Check the whole reply; on failure replace it by one built from the facts."""
+    assert state.facts is not None
+    if state.verdict in ("no_facts", "refused"):
+        return {}
+    verdict = deps.verifier.check(state.reply, state.facts.corpus(), state.facts.question,
+                                  [c.id for c in state.facts.products])
+    problems = list(dict.fromkeys([*state.problems, *verdict.problems]))
+    if state.verdict == "pass" and verdict.ok and state.reply.strip():
+        if state.facts.policies or state.facts.products or state.facts.orders:
+            emit(SourcesEvent(tuple(state.facts.citations())))
+        return {"verdict": "pass"}
+    from assistant.domain import ReplaceText
+
+    reply = fallback_reply(state.facts, deps.settings.app.shop_name)
+    emit(ReplaceText(reply, "; ".join(problems) or "empty reply"))
+    if state.facts.policies or state.facts.products or state.facts.orders:
+        emit(SourcesEvent(tuple(state.facts.citations())))
+    return {"reply": reply, "verdict": "fallback", "status": "fallback", "problems": problems}
+
+
+def route_after_guard(state: TurnState) -> str:
+    return "direct" if state.guard is not None and state.guard.blocked else "load_profile"
+
+
+def route_after_understand(state: TurnState) -> str:
+    intent = state.understanding.intent if state.understanding else "other"
+    if intent == "handover":
+        return "handover"
+    if intent == "greeting":
+        return "direct"
+    return "tools"
+
+
+def build_graph(deps: TurnDeps, record: Callable[[TurnState], dict[str, Any]]) -> Any:
+    """Compile the turn graph. ``record`` stores the finished turn (one transaction)."""
+    from langgraph.graph import END, START, StateGraph
+
+    graph = StateGraph(TurnState)
+    nodes: Sequence[tuple[str, Callable[[TurnState, TurnDeps, Emit], dict[str, Any]]]] = (
+        ("guard", guard_node), ("load_profile", load_profile_node), ("understand", understand_node),
+        ("direct", direct_node), ("handover", handover_node), ("tools", tools_node),
+        ("compose", compose_node), ("verify", verify_node),
+    )
+    for name, node in nodes:
+        graph.add_node(name, cast(Any, timed(name, node, deps)))
+    graph.add_node("record", cast(Any, record))
+    graph.add_edge(START, "guard")
+    graph.add_conditional_edges("guard", route_after_guard, {"direct": "direct", "load_profile": "load_profile"})
+    graph.add_edge("load_profile", "understand")
+    graph.add_conditional_edges("understand", route_after_understand,
+                                {"handover": "handover", "direct": "direct", "tools": "tools"})
+    graph.add_edge("tools", "compose")
+    graph.add_edge("compose", "verify")
+    for name in ("verify", "direct", "handover"):
+        graph.add_edge(name, "record")
+    graph.add_edge("record", END)
+    return graph.compile()
+
+
+def state_summary(state: Mapping[str, Any] | TurnState) -> dict[str, Any]:
+    """The parts of a final state that go into the stored trace."""
+    s = state if isinstance(state, TurnState) else TurnState(**state)
+    facts = s.facts
+    return {
+        "guard": s.guard.flags if s.guard else None,
+        "understanding": s.understanding.to_dict() if s.understanding else None,
+        "personalized": s.personalized,
+        "retrieved": [{"id": h.id, "score": h.score, "heading": h.metadata.get("heading")}
+                      for h in (facts.policies if facts else [])],
+        "products": [c.id for c in s.products],
+        "offers": [{"id": o["id"], "code": o["code"]} for o in s.offers],
+        "orders": [o.id for o in facts.orders] if facts else [],
+        "refused_order_ids": facts.refused_order_ids if facts else [],
+        "tool_calls": s.tool_calls,
+        "facts": facts.lines() if facts else [],
+        "raw_model_text": s.raw,
+        "verdict": s.verdict,
+        "problems": s.problems,
+        "timings_ms": s.timings,
+        "llm": s.llm_usage,
+        "handover": s.handover,
+    }

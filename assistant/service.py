@@ -1,0 +1,141 @@
+"""The assistant service: one turn in, a stream of typed events out, and the turn recorded.
+
+``AssistantService.respond`` is the single entry point that the chat UI and the REST API call. Every
+turn that reaches it is stored, including failed ones, in one transaction with its trace and events.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import replace
+from typing import Any
+
+from assistant.domain import DoneEvent, Event, ReplaceText, ShopperIdentity, TextDelta
+from assistant.errors import ConciergeError, NotFoundError
+from assistant.graph import TurnDeps, TurnState, build_graph, state_summary
+from assistant.pii import redact
+from assistant.prompts import UNAVAILABLE
+from assistant.store.factory import Stores
+from assistant.store.types import EventRecord, TurnRecord
+
+log = logging.getLogger(__name__)
+
+
+def _redact(text: str) -> str:
+    return redact(text).text
+
+
+class AssistantService:
+    def __init__(self, deps: TurnDeps, stores: Stores,
+                 new_id: Callable[[], str] = lambda: uuid.uuid4().hex) -> None:
+        self.deps = deps
+        self.stores = stores
+        self.sessions = stores.sessions
+        self.turns = stores.turns
+        self.new_id = new_id
+        self.graph = build_graph(deps, self._record_node)
+        self._started: dict[str, float] = {}
+
+    # sessions ----------------------------------------------------------------------------------
+    def open_session(self, identity: ShopperIdentity | None, channel: str = "web") -> str:
+        return str(self.sessions.open_session(identity.customer_id if identity else None, channel))
+
+    def history(self, identity: ShopperIdentity | None, session_id: str) -> list[TurnRecord]:
+        customer_id = identity.customer_id if identity else None
+        if self.sessions.get_session(customer_id, session_id) is None:
+            raise NotFoundError(f"unknown session {session_id!r}",
+                                user_message="That conversation does not exist or is not yours.")
+        return list(self.turns.turns_for_session(customer_id, session_id))
+
+    # the turn ----------------------------------------------------------------------------------
+    def respond(self, identity: ShopperIdentity | None, session_id: str | None, message: str,
+                channel: str = "web") -> Iterator[Event]:
+        """Validate the session now (raises NotFoundError), then return the turn's event stream."""
+        customer_id = identity.customer_id if identity else None
+        if session_id is None:
+            session_id = self.sessions.open_session(customer_id, channel)
+        elif self.sessions.get_session(customer_id, session_id) is None:
+            raise NotFoundError(f"unknown session {session_id!r}",
+                                user_message="That conversation does not exist or is not yours.")
+        state = TurnState(turn_id=self.new_id(), session_id=str(session_id), customer_id=customer_id,
+                          message=message if isinstance(message, str) else "")
+        return self._run(state)
+
+    def _run(self, state: TurnState) -> Iterator[Event]:
+        self._started[state.turn_id] = time.perf_counter()
+        final: dict[str, Any] | None = None
+        emitted_text = False
+        try:
+            for mode, payload in self.graph.stream(state, stream_mode=["custom", "values"]):
+                if mode == "custom":
+                    if isinstance(payload, TextDelta):
+                        emitted_text = True
+                    yield payload
+                else:
+                    final = payload
+        except Exception as e:  # a failed step: the shopper gets a clear line and the turn is still logged
+            log.exception("turn %s failed", state.turn_id)
+            partial = TurnState(**final) if final else state
+            reply = UNAVAILABLE
+            yield ReplaceText(reply, "error") if emitted_text else TextDelta(reply)
+            failed = replace(partial, reply=reply, status="error", verdict="error",
+                             problems=[*partial.problems, f"{type(e).__name__}: {e}"])
+            self._store(failed, error=e)
+            yield DoneEvent(state.turn_id, state.session_id, reply, failed.understanding.intent
+                            if failed.understanding else "", "error")
+            return
+        done = TurnState(**final) if final else state
+        yield DoneEvent(state.turn_id, state.session_id, done.reply,
+                        done.understanding.intent if done.understanding else "", done.verdict)
+
+    def _record_node(self, state: TurnState) -> dict[str, Any]:
+        self._store(state)
+        return {}
+
+    def _store(self, state: TurnState, error: Exception | None = None) -> None:
+        started = self._started.pop(state.turn_id, None)
+        latency = int((time.perf_counter() - started) * 1000) if started else None
+        trace = state_summary(state)
+        trace["facts"] = [_redact(line) for line in trace["facts"]]
+        trace["raw_model_text"] = _redact(trace["raw_model_text"])
+        if error is not None:
+            trace["error"] = {"type": type(error).__name__, "message": _redact(str(error))[:500],
+                              "user_message": getattr(error, "user_message", None)}
+        stored_message = state.guard.stored_text if state.guard else _redact(state.message[:10_000])
+        events: list[EventRecord] = []
+        kind = "recommendation_shown" if state.understanding and state.understanding.intent == "recommendation" \
+            else "product_shown"
+        for card in state.products:
+            events.append(EventRecord(kind=kind, payload={"product_id": card.id, "reason": card.reason}))
+        for offer in state.offers:
+            events.append(EventRecord(kind="offer_shown", payload={"offer_id": offer["id"], "code": offer["code"]}))
+        if state.handover:
+            events.append(EventRecord(kind="handover", payload=dict(state.handover)))
+        record = TurnRecord(
+            id=state.turn_id, session_id=state.session_id, customer_id=state.customer_id,
+            message=stored_message, reply=_redact(state.reply),
+            status="error" if error is not None else ("fallback" if state.status == "fallback" else "ok"),
+            intent=state.understanding.intent if state.understanding else None, verdict=state.verdict or None,
+            handover=state.handover is not None, trace=trace, latency_ms=latency,
+            model=getattr(self.deps.llm, "model_name", None) or type(self.deps.llm).__name__,
+        )
+        try:
+            self.turns.record_turn(record, events)
+        except ConciergeError:
+            log.exception("could not record turn %s", state.turn_id)
+            raise
+
+    def feedback(self, identity: ShopperIdentity | None, turn_id: str, rating: str, note: str = "") -> None:
+        """Thumbs up/down for one of the shopper's own turns, stored as an event."""
+        if rating not in ("up", "down"):
+            raise ValueError("rating must be 'up' or 'down'")
+        turn = self.turns.get_turn(turn_id)
+        customer_id = identity.customer_id if identity else None
+        if turn is None or turn.customer_id != customer_id:
+            raise NotFoundError(f"unknown turn {turn_id!r}", user_message="That answer does not exist.")
+        self.stores.events.add(EventRecord(
+            kind="feedback", customer_id=customer_id, session_id=turn.session_id, turn_id=turn_id,
+            payload={"rating": rating, "note": _redact(note)[:1000]}))

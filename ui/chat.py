@@ -1,0 +1,150 @@
+"""The shopper chat (Gradio): streamed answers with product cards and sources, example questions,
+thumbs up/down per answer, and a demo sign-in. Embeddable in a shop's pages (see docs/embedding.md).
+
+It only talks to the assistant service and its domain types; no business logic lives here.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Iterator
+from typing import Any
+
+from assistant.auth import AuthError, issue_token, verify_token
+from assistant.components import Components
+from assistant.domain import Citation, ProductCard, ShopperIdentity
+from assistant.errors import NotFoundError
+
+EXAMPLES = [
+    "How long do I have to return something?",
+    "Where is my latest order?",
+    "I need running shoes under $100",
+    "Can you recommend something for me?",
+    "Do I have any offers?",
+    "How much is express shipping?",
+]
+
+
+def render_cards(cards: list[dict[str, Any]]) -> str:
+    if not cards:
+        return ""
+    rows = []
+    for c in cards:
+        card = ProductCard(**c)
+        reason = f"<br><small>{html.escape(card.reason)}</small>" if card.reason else ""
+        stock = "in stock" if card.in_stock else "out of stock"
+        rows.append(f"<div class='concierge-card'><b>{html.escape(card.name)}</b><br>${card.price:,.2f} · {stock}"
+                    f"{reason}</div>")
+    return "\n\n" + "".join(rows)
+
+
+def render_sources(sources: list[dict[str, Any]]) -> str:
+    items = []
+    for s in sources:
+        cite = Citation(**s)
+        if cite.kind == "policy":
+            items.append(f"{cite.heading or cite.title} ({cite.source})")
+        elif cite.kind == "product":
+            items.append(cite.title)
+    return ("\n\n<small>Sources: " + html.escape("; ".join(items)) + "</small>") if items else ""
+
+
+def build_chat_ui(components: Components) -> Any:
+    import gradio as gr
+
+    security = components.settings.security
+    secret = security.token_secret.get_secret_value()
+
+    def demo_choices() -> list[tuple[str, str]]:
+        store = components.stores.customers
+        choices = []
+        for customer_id in store.list_ids()[:100]:
+            profile = store.get(customer_id)
+            if profile:
+                choices.append((f"{profile.name} ({profile.tier})", profile.id))
+        return choices
+
+    def identity_of(token: str | None) -> ShopperIdentity | None:
+        if not token:
+            return None
+        try:
+            return verify_token(token, secret)
+        except AuthError:
+            return None
+
+    def on_load(request: gr.Request) -> tuple[str | None, str]:
+        token = request.query_params.get("token") if request else None
+        who = identity_of(token)
+        return (token if who else None), (f"Signed in as {who.customer_id}" if who else "Not signed in")
+
+    def sign_in(customer_id: str | None) -> tuple[str | None, str, list[Any], None, list[Any]]:
+        if not customer_id:
+            return None, "Not signed in", [], None, []
+        token = issue_token(customer_id, secret, security.token_ttl_s)
+        return token, f"Signed in as {customer_id}", [], None, []
+
+    def respond(message: str, history: list[dict[str, Any]], token: str | None, session_id: str | None,
+                turn_ids: list[str | None]) -> Iterator[tuple[Any, ...]]:
+        history = [*history, {"role": "user", "content": message}, {"role": "assistant", "content": ""}]
+        who = identity_of(token)
+        if who is None:
+            history[-1]["content"] = "Please sign in first (choose a demo customer above)."
+            yield history, "", session_id, [*turn_ids, None, None]
+            return
+        try:
+            events = components.assistant.respond(who, session_id, message, channel="web")
+        except NotFoundError:
+            session_id = None
+            events = components.assistant.respond(who, None, message, channel="web")
+        text, extras, sources, turn_id = "", "", "", None
+        for event in events:
+            data = event.to_dict()
+            if event.type == "text":
+                text += data["text"]
+            elif event.type == "replace":
+                text = data["text"]
+            elif event.type == "products":
+                extras = render_cards(data["products"])
+            elif event.type == "offers":
+                extras += "\n\n" + "".join(f"<div class='concierge-offer'>🎁 <b>{html.escape(o['title'])}</b> · "
+                                           f"code <code>{html.escape(o['code'])}</code></div>"
+                                           for o in data["offers"])
+            elif event.type == "sources":
+                sources = render_sources(data["sources"])
+            elif event.type == "done":
+                session_id, turn_id = data["session_id"], data["turn_id"]
+            history[-1]["content"] = text + extras + sources
+            yield history, "", session_id, turn_ids
+        yield history, "", session_id, [*turn_ids, None, turn_id]
+
+    def on_feedback(turn_ids: list[str | None], token: str | None, data: gr.LikeData) -> None:
+        index = data.index[0] if isinstance(data.index, list | tuple) else data.index
+        who = identity_of(token)
+        if who is None or not isinstance(index, int) or index >= len(turn_ids) or turn_ids[index] is None:
+            return
+        try:
+            components.assistant.feedback(who, str(turn_ids[index]), "up" if data.liked is True else "down")
+        except NotFoundError:
+            return
+
+    css = ".concierge-card{border:1px solid #ddd;border-radius:8px;padding:6px 10px;margin:4px 0}" \
+          ".concierge-offer{background:#f4f9f4;border-radius:8px;padding:6px 10px;margin:4px 0}"
+    with gr.Blocks(title=f"{components.settings.app.shop_name} · Concierge", css=css) as blocks:
+        token = gr.State(None)
+        session = gr.State(None)
+        turn_ids = gr.State([])
+        gr.Markdown(f"### {components.settings.app.shop_name} · Concierge")
+        with gr.Row(visible=security.demo_sign_in):
+            who = gr.Dropdown(choices=demo_choices() if security.demo_sign_in else [], label="Demo sign-in",
+                              scale=3)
+            sign = gr.Button("Sign in", scale=1)
+            status = gr.Markdown("Not signed in")
+        chatbot = gr.Chatbot(label="Chat", height=480, feedback_options=("Like", "Dislike"))
+        box = gr.Textbox(placeholder="Ask about products, your orders, or our policies", show_label=False)
+        gr.Examples(EXAMPLES, inputs=box)
+        sign.click(sign_in, [who], [token, status, chatbot, session, turn_ids])
+        box.submit(respond, [box, chatbot, token, session, turn_ids], [chatbot, box, session, turn_ids],
+                   api_name="chat")
+        chatbot.like(on_feedback, [turn_ids, token], None)
+        blocks.load(on_load, None, [token, status])
+    return blocks
