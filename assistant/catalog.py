@@ -21,6 +21,7 @@ from knowledge.store import KnowledgeStore
 @dataclass
 class CatalogIndex:
     products: dict[str, dict[str, Any]] = field(default_factory=dict)
+    _keys: dict[str, tuple[str, ...]] | None = field(default=None, repr=False, compare=False)
 
     @classmethod
     def load(cls, knowledge: KnowledgeStore) -> CatalogIndex:
@@ -49,14 +50,29 @@ class CatalogIndex:
         reviews = int(p.get("review_count") or 0)
         return (rating / 5.0) * (math.log1p(reviews) / math.log1p(1000))
 
+    def mention_keys(self) -> dict[str, tuple[str, ...]]:
+        """Per product, the phrases that name it: the full name and its model's first two words."""
+        if self._keys is None:
+            keys: dict[str, tuple[str, ...]] = {}
+            for product_id, p in self.products.items():
+                name, brand = p["name"].lower(), (p.get("brand") or "").lower()
+                model = name[len(brand):].strip() if brand and name.startswith(brand) else name
+                words = re.findall(r"[a-z0-9]+", model)
+                prefix = " ".join(words[:2])
+                keys[product_id] = (name, prefix) if len(prefix) >= 6 else (name,)
+            counts: dict[str, int] = {}
+            for k in keys.values():
+                counts[k[-1]] = counts.get(k[-1], 0) + 1
+            # a prefix shared by several products names none of them for sure: keep full names only there
+            self._keys = {pid: tuple(x for x in k if x == k[0] or counts[x] == 1) for pid, k in keys.items()}
+        return self._keys
+
     def names_in(self, text: str) -> list[str]:
-        """Ids of catalogue products whose name (or model name without the brand) appears in ``text``."""
-        lowered = text.lower()
+        """Ids of catalogue products that ``text`` names (full name, or the model's first two words)."""
+        lowered = " ".join(re.findall(r"[a-z0-9]+", text.lower()))
         found = []
-        for product_id, p in self.products.items():
-            name = p["name"].lower()
-            model = name[len(p.get("brand") or "") :].strip() if name.startswith((p.get("brand") or "").lower()) else ""
-            if name in lowered or (len(model) > 8 and model in lowered):
+        for product_id, keys in self.mention_keys().items():
+            if any(re.search(rf"\b{re.escape(' '.join(re.findall(r'[a-z0-9]+', k)))}\b", lowered) for k in keys):
                 found.append(product_id)
         return found
 

@@ -27,6 +27,12 @@ import_app = typer.Typer(help="Import one kind of shop data (see docs/formats.md
 app.add_typer(import_app, name="import")
 
 
+def _register_eval() -> None:
+    from assistant.evaluation.cli import eval_app
+
+    app.add_typer(eval_app, name="eval")
+
+
 class State:
     profiles: list[str] | None = None
     config: Path | None = None
@@ -231,6 +237,7 @@ def serve(
 
 
 def main() -> None:
+    _register_eval()
     try:
         app()
     except ConciergeError as e:

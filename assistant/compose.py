@@ -50,15 +50,25 @@ def compose_reply(llm: Any, facts: Facts, verifier: Verifier, shop: str, emit: C
                   max_sentences: int = 4) -> Composed:
     corpus = facts.corpus()
     allowed = [c.id for c in facts.products]
+    if facts.support is None:
+        facts.support = verifier.support_index(corpus)
+    if facts.evidence is None and facts.intent == "policy" and facts.policies:
+        facts.evidence = " ".join(best_sentences(facts.policies, facts.question, limit=4))
     messages = build_messages(facts, shop)
     raw, buffer = "", ""
     sentences: list[str] = []
     started, first_token = time.perf_counter(), None
     problems: tuple[str, ...] = ()
 
+    seen: set[str] = set()
+
     def accept(sentence: str) -> bool:
         nonlocal problems
-        verdict = verifier.check(sentence, corpus, facts.question, allowed)
+        key = " ".join(re.findall(r"[a-z0-9]+", sentence.lower()))
+        if key in seen or not key:
+            return True  # the small model repeats itself: say it once
+        seen.add(key)
+        verdict = verifier.check(sentence, corpus, facts.question, allowed, facts.support, facts.evidence)
         if not verdict.ok:
             problems = verdict.problems
             return False

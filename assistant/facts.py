@@ -81,6 +81,17 @@ class Facts:
     orders: list[Order] = field(default_factory=list)
     offers: list[Mapping[str, Any]] = field(default_factory=list)
     refused_order_ids: list[str] = field(default_factory=list)
+    #: the verifier's sentence index of these facts, built once per turn (see Verifier.support_index)
+    support: Any = field(default=None, repr=False, compare=False)
+    #: for policy questions, the sentences that answer it: amounts in the reply must come from these
+    evidence: str | None = None
+    #: categories the question is about (a policy answer must stay on them)
+    categories: tuple[str, ...] = ()
+
+    def requirement_args(self) -> tuple[Any, ...]:
+        """The arguments of ``Verifier.requirements`` after the reply and the intent."""
+        orders = [(o.id, o.status, (o.tracking or {}).get("number")) for o in self.orders]
+        return orders, [c.id for c in self.products], [str(o["code"]) for o in self.offers], self.categories
 
     @property
     def empty(self) -> bool:

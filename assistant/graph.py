@@ -141,7 +141,8 @@ def tools_node(state: TurnState, deps: TurnDeps, emit: Emit) -> dict[str, Any]:
     assert state.guard is not None and state.understanding is not None
     u, question, s = state.understanding, state.guard.text, deps.settings.agent
     tools: ShopperTools = deps.shop_tools.for_shopper(state.customer_id)
-    facts = Facts(question=question, intent=u.intent, profile=state.profile, personalized=state.personalized)
+    facts = Facts(question=question, intent=u.intent, profile=state.profile, personalized=state.personalized,
+                  categories=u.categories)
     cards: list[ProductCard] = []
     if u.intent in ("order_status", "order_action"):
         facts.orders, facts.refused_order_ids = tools.my_orders(u.order_ids)
@@ -149,19 +150,18 @@ def tools_node(state: TurnState, deps: TurnDeps, emit: Emit) -> dict[str, Any]:
             facts.policies = tools.search_policies(question, s.policy_k)[:2]
     elif u.intent == "policy":
         facts.policies = tools.search_policies(question, s.policy_k)
-    elif u.intent in ("product", "recommendation"):
-        if u.intent == "recommendation" or (state.personalized and not u.brands):
-            for rec in tools.recommend(deps.recommender, question, u, state.profile, state.personalized):
-                card = deps.catalog.card(rec.product_id, rec.reason)
-                if card:
-                    cards.append(card)
-        if not cards:
-            for hit in tools.search_products(question, u.product_filters, s.product_k):
-                card = deps.catalog.card(hit.id)
-                if card and (not u.size or deps.catalog.has_option_in_stock(deps.catalog.products[hit.id], "size",
-                                                                           u.size)):
-                    cards.append(card)
-        cards = cards[:3]
+    elif u.intent == "recommendation":
+        for rec in tools.recommend(deps.recommender, question, u, state.profile, state.personalized):
+            card = deps.catalog.card(rec.product_id, rec.reason)
+            if card:
+                cards.append(card)
+    elif u.intent == "product":
+        # what was asked decides relevance; the shopper's tastes only reorder what was found
+        hits = tools.search_products(question, u.product_filters, max(8, s.product_k))
+        for rec in deps.recommender.rank(hits, u, state.profile, state.personalized, k=3):
+            card = deps.catalog.card(rec.product_id, rec.reason if state.personalized else None)
+            if card:
+                cards.append(card)
     elif u.intent == "offers":
         facts.offers = tools.eligible_offers(state.profile, state.personalized, u.categories)[:2]
         facts.policies = tools.search_policies("how coupon codes and offers work", 1)
@@ -201,10 +201,12 @@ def verify_node(state: TurnState, deps: TurnDeps, emit: Emit) -> dict[str, Any]:
     assert state.facts is not None
     if state.verdict in ("no_facts", "refused"):
         return {}
-    verdict = deps.verifier.check(state.reply, state.facts.corpus(), state.facts.question,
-                                  [c.id for c in state.facts.products])
-    problems = list(dict.fromkeys([*state.problems, *verdict.problems]))
-    if state.verdict == "pass" and verdict.ok and state.reply.strip():
+    facts = state.facts
+    verdict = deps.verifier.check(state.reply, facts.corpus(), facts.question, [c.id for c in facts.products],
+                                  None, facts.evidence)
+    required = deps.verifier.requirements(state.reply, facts.intent, *facts.requirement_args())
+    problems = list(dict.fromkeys([*state.problems, *verdict.problems, *required]))
+    if state.verdict == "pass" and verdict.ok and not required and state.reply.strip():
         if state.facts.policies or state.facts.products or state.facts.orders:
             emit(SourcesEvent(tuple(state.facts.citations())))
         return {"verdict": "pass"}

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from assistant.catalog import CatalogIndex
 from assistant.store.types import CustomerProfile
 from assistant.understand import Understanding
-from knowledge.store import KnowledgeStore
+from knowledge.store import Hit, KnowledgeStore
 
 
 @dataclass(frozen=True)
@@ -82,7 +82,22 @@ class Recommender:
             return self._popular(filters, owned, k)
         query = " ".join([question, *tastes.brands, *tastes.colours, *tastes.other, *categories])
         hits = self.knowledge.search(query, "products", max(20, k * 5), filters)
-        size = understanding.size or self._size_for(categories, tastes)
+        return self.rank(hits, understanding, profile, personalized, owned, k, categories)
+
+    def rank(
+        self,
+        hits: list[Hit],
+        understanding: Understanding,
+        profile: CustomerProfile | None,
+        personalized: bool,
+        owned: set[str] | frozenset[str] = frozenset(),
+        k: int = 3,
+        categories: tuple[str, ...] = (),
+    ) -> list[Recommendation]:
+        """Order hits for this shopper (size, brand, colour, budget, dislikes) with a reason each."""
+        tastes = Tastes.of(profile) if personalized else Tastes()
+        budget = understanding.max_price if understanding.max_price is not None else tastes.budget
+        size = understanding.size or self._size_for(categories or understanding.categories, tastes)
         ranked: list[Recommendation] = []
         for hit in hits:
             product = self.catalog.get(hit.id)
@@ -106,7 +121,7 @@ class Recommender:
             if colours:
                 reasons.append(f"available in {colours[0]}")
                 score += 0.05
-            if budget is not None:
+            if budget is not None and float(product.get("min_price", product["price"])) <= budget:
                 reasons.append(f"within your budget of ${budget:,.0f}")
             if not reasons:
                 reasons.append("matches what you asked for")

@@ -128,6 +128,10 @@ class AgentSettings(_Section):
     min_relevance: float = Field(
         0.3, description="Cosine similarity below which a hit counts as not relevant.", ge=-1, le=1
     )
+    support_threshold: float = Field(
+        0.5, description="A reply sentence must be at least this similar (cosine) to some fact sentence, or the "
+        "reply is replaced by one built from the facts. 0 turns the check off.", ge=0, le=1,
+    )
 
 
 class SecuritySettings(_Section):

@@ -118,11 +118,15 @@ def understand(message: str, categories: Iterable[str] = (), brands: Iterable[st
     """Intent and entities of one message. ``categories``/``brands`` are the shop's own vocabulary."""
     text = message.lower()
     known = list(categories)
-    found_categories: list[str] = []
+    matches: list[tuple[int, int, str]] = []  # (start, end, category)
     for category in known:
-        words = (category.replace("-", " "), category, *CATEGORY_WORDS.get(category, ()))
-        if any(_mentions(text, w) for w in words):
-            found_categories.append(category)
+        for word in (category.replace("-", " "), category, *CATEGORY_WORDS.get(category, ())):
+            for m in re.finditer(rf"(?<![\w-]){re.escape(word.lower())}(?:e?s)?(?![\w-])", text):
+                matches.append((m.start(), m.end(), category))
+    # "sleeping bag" is camping, not the "bag" inside it: drop matches inside a longer one
+    kept = [a for a in matches if not any(b[0] <= a[0] and a[1] <= b[1] and (b[1] - b[0]) > (a[1] - a[0])
+                                          and b[2] != a[2] for b in matches)]
+    found_categories = list(dict.fromkeys(c for _, _, c in sorted(kept)))
     found_brands = [b for b in brands if b and _mentions(text, b)]
     order_ids = tuple(dict.fromkeys(m.group(1).upper().lstrip("#") for m in ORDER_ID.finditer(message)
                                     if any(ch.isdigit() for ch in m.group(1))))

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from assistant.catalog import CatalogIndex
+from knowledge.embeddings import Embedder
 
 _NUMBER = re.compile(r"(?<![\w.])(\$\s?)?(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d+))?(\s?%|\s?percent)?(?![\w])")
 _UNIT_AFTER = re.compile(r"^\s*(?:-\s*\d+\s*)?(business\s+)?(days?|weeks?|months?|years?|hours?|minutes?|points?|"
@@ -21,6 +22,28 @@ _TEXT_DATE = re.compile(r"\b(" + "|".join(m[:3] for m in _MONTHS) + r")[a-z]*\.?
                         re.I)
 _EMAIL = re.compile(r"\b[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}\b")
 SMALL_COUNTS = {0, 1, 2, 3}
+_RANGE = re.compile(r"\b(\d+)\s*(?:-|–|to)\s*(\d+)\b")
+_LEAK = re.compile(r"\b(the facts|facts:|facts provided|shopper:|policy \(|question:|system prompt|my instructions|"
+                   r"as an ai|language model)", re.I)
+_FACT_SENTENCE = re.compile(r"(?<=[.!?;])\s+|\n+")
+
+
+class SupportIndex:
+    """Sentence embeddings of one turn's facts: how well is a reply sentence supported by them?"""
+
+    def __init__(self, embedder: Embedder, corpus: str) -> None:
+        import numpy as np
+
+        sentences = [s.strip(" -") for s in _FACT_SENTENCE.split(corpus) if len(s.strip()) > 3]
+        self._np = np
+        self._embedder = embedder
+        self._matrix = np.asarray(embedder.embed_documents(sentences), dtype=np.float32) if sentences else None
+
+    def support(self, sentence: str) -> float:
+        if self._matrix is None:
+            return 0.0
+        vector = self._np.asarray(self._embedder.embed_documents([sentence])[0], dtype=self._np.float32)
+        return float((self._matrix @ vector).max())
 
 
 @dataclass(frozen=True)
@@ -53,6 +76,16 @@ def _dates(text: str) -> set[tuple[int, int]]:
     return found
 
 
+def _words(text: str) -> set[str]:
+    return set(re.findall(r"[a-z0-9]+", text.lower()))
+
+
+def _echoes(reply: str, question: str) -> bool:
+    """The reply is (nearly) the question again."""
+    a, b = _words(reply), _words(question)
+    return bool(a) and len(a & b) / len(a | b) >= 0.8
+
+
 def _codes(text: str) -> set[str]:
     return {c for c in _CODE.findall(text) if len(c) >= 4}
 
@@ -63,8 +96,58 @@ class Verifier:
     #: every offer code of the shop: naming one that is not in the facts fails even without digits
     known_codes: set[str] = field(default_factory=set)
 
-    def check(self, reply: str, corpus: str, question: str = "", allowed_products: Iterable[str] = ()) -> Verdict:
+    #: a reply sentence must be at least this similar to some fact sentence (0 disables the check)
+    support_threshold: float = 0.0
+    embedder: Embedder | None = None
+
+    def support_index(self, corpus: str) -> SupportIndex | None:
+        if self.embedder is None or self.support_threshold <= 0:
+            return None
+        return SupportIndex(self.embedder, corpus)
+
+    def requirements(self, reply: str, intent: str, orders: list[tuple[str, str, str | None]],
+                     product_ids: list[str], codes: list[str], categories: tuple[str, ...] = ()) -> list[str]:
+        """What a reply to this intent must contain to be an answer at all.
+
+        ``orders`` are (id, status, tracking number) of the orders in the facts.
+        """
+        lowered = reply.lower()
+        if intent in ("order_status", "order_action") and len(orders) == 1:
+            _, status, tracking = orders[0]
+            if status.lower() not in lowered and not (tracking and tracking in reply):
+                return [f"it does not say the order's status ({status})"]
+        if intent in ("product", "recommendation") and product_ids and \
+                not set(self.catalog.names_in(reply)) & set(product_ids):
+            return ["it names none of the products found"]
+        if intent == "offers" and codes and not any(c in reply for c in codes):
+            return ["it names no offer code chosen for the shopper"]
+        if intent == "policy" and categories:
+            words = {w.rstrip("s") for c in categories for w in c.split("-")}
+            if not words & {w.rstrip("s") for w in _words(reply)}:
+                return [f"it does not talk about {', '.join(categories)}, which the question is about"]
+        return []
+
+    def check(self, reply: str, corpus: str, question: str = "", allowed_products: Iterable[str] = (),
+              support: SupportIndex | None = None, evidence: str | None = None) -> Verdict:
+        """``evidence``: the sentences that answer the question; amounts (money, %, durations) and ranges
+        in the reply must be in it, not merely somewhere in the facts."""
         problems: list[str] = []
+        if evidence is not None:
+            in_evidence = {v for v, _, _ in _numbers(f"{evidence}\n{question}")}
+            for value, unit, written in _numbers(reply):
+                if unit and value not in in_evidence:
+                    problems.append(f"{written!r} is not in the policy text that answers the question")
+        for low, high in _RANGE.findall(reply):
+            if not re.search(rf"\b{low}\s*(?:-|–|to)\s*{high}\b", f"{corpus}\n{question}"):
+                problems.append(f"the range {low}-{high} is not in the facts")
+        if _LEAK.search(reply):
+            problems.append("it repeats its instructions or the facts list instead of answering")
+        if question and _echoes(reply, question):
+            problems.append("it repeats the question instead of answering")
+        if support is not None and self.support_threshold > 0 and reply.strip():
+            score = support.support(reply)
+            if score < self.support_threshold:
+                problems.append(f"not supported by the facts (similarity {score:.2f} < {self.support_threshold})")
         allowed_text = f"{corpus}\n{question}"
         allowed_numbers = {v for v, _, _ in _numbers(allowed_text)}
         # dates in ISO form contribute their parts as numbers too ("2026-11-10" -> 2026, 11, 10)

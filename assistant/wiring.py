@@ -34,7 +34,8 @@ def build_assistant(
     known_codes = {str(o["code"]) for o in offer_source()}
     deps = TurnDeps(
         settings=settings, shop_tools=shop_tools, catalog=catalog, customers=components.stores.customers,
-        llm=llm if llm is not None else components.llm, verifier=Verifier(catalog, known_codes),
+        llm=llm if llm is not None else components.llm,
+        verifier=Verifier(catalog, known_codes, settings.agent.support_threshold, components.embedder),
         recommender=Recommender(components.knowledge, catalog), now=clock,
     )
     return AssistantService(deps, components.stores)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from chromadb.api.types import Documents, EmbeddingFunction, Embeddings, Space
@@ -42,6 +43,20 @@ class ChromaEmbedding(EmbeddingFunction[Documents]):
 
     @staticmethod
     def build_from_config(config: dict[str, Any]) -> ChromaEmbedding:
-        # Only used when a collection is opened without passing an embedding function.
-        mode = "hash" if config.get("model") == "hash" else "bundled"
-        return ChromaEmbedding(build_embedder(mode, dimensions=int(config.get("dimensions") or 384)))
+        # Chroma calls this to compare a collection's stored config with the one passed in, and when a
+        # collection is opened without an embedding function: load the model only if it is really used.
+        return ChromaEmbedding(_LazyEmbedder(config))
+
+
+class _LazyEmbedder(Embedder):
+    def __init__(self, config: dict[str, Any]) -> None:
+        super().__init__()
+        self.name = str(config.get("model") or "bundled")
+        self.dimensions = int(config.get("dimensions") or 384)
+        self._inner: Embedder | None = None
+
+    def embed_batch(self, texts: Sequence[str]) -> list[list[float]]:
+        if self._inner is None:
+            mode = "hash" if self.name == "hash" else "bundled"
+            self._inner = build_embedder(mode, dimensions=self.dimensions)
+        return self._inner.embed_batch(texts)

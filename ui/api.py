@@ -5,7 +5,6 @@ backend; the demo issues them for demo customers). Input errors are 4xx with a m
 dependency is a 503; the server never answers 5xx for anything a client sends.
 """
 
-from __future__ import annotations
 
 import json
 from collections.abc import Iterator

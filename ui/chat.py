@@ -4,11 +4,11 @@ thumbs up/down per answer, and a demo sign-in. Embeddable in a shop's pages (see
 It only talks to the assistant service and its domain types; no business logic lives here.
 """
 
-from __future__ import annotations
-
 import html
 from collections.abc import Iterator
 from typing import Any
+
+import gradio as gr
 
 from assistant.auth import AuthError, issue_token, verify_token
 from assistant.components import Components
@@ -50,8 +50,6 @@ def render_sources(sources: list[dict[str, Any]]) -> str:
 
 
 def build_chat_ui(components: Components) -> Any:
-    import gradio as gr
-
     security = components.settings.security
     secret = security.token_secret.get_secret_value()
 
@@ -142,7 +140,7 @@ def build_chat_ui(components: Components) -> Any:
         chatbot = gr.Chatbot(label="Chat", height=480, feedback_options=("Like", "Dislike"))
         box = gr.Textbox(placeholder="Ask about products, your orders, or our policies", show_label=False)
         gr.Examples(EXAMPLES, inputs=box)
-        sign.click(sign_in, [who], [token, status, chatbot, session, turn_ids])
+        sign.click(sign_in, [who], [token, status, chatbot, session, turn_ids], api_name="sign_in")
         box.submit(respond, [box, chatbot, token, session, turn_ids], [chatbot, box, session, turn_ids],
                    api_name="chat")
         chatbot.like(on_feedback, [turn_ids, token], None)

