@@ -399,7 +399,9 @@ def make_order(status: str, dates: dict, items: list[dict], method: str, carrier
     if status in ("shipped", "delivered", "returned"):
         carrier = carrier or rng.choice(["UPS", "USPS"])
         tracking = {"carrier": carrier, "number": tracking_number(carrier, rng), "url": None}
-    payments = [{"kind": "charge", "method": method, "amount": total, "at": ts(placed)}]
+    # the payment policy: a hold at checkout, the charge when the order is processed
+    payments = [{"kind": "authorization" if status == "pending" else "charge", "method": method, "amount": total,
+                 "at": ts(placed)}]
     if status == "cancelled":
         payments.append({"kind": "refund", "method": method, "amount": total, "at": ts(dates["refund_at"])})
     if status == "returned":
