@@ -3,7 +3,6 @@
 import json
 import re
 from collections import Counter
-from pathlib import Path
 
 from assistant.importers import demo_shop_path, load_offers
 from knowledge.importing import schema_errors
