@@ -117,12 +117,16 @@ def fallback_reply(facts: Facts, shop: str) -> str:
             parts.append(order_line(facts.orders[0]).replace("Order ", "Your order ", 1))
         else:
             parts.append("Your latest orders: " + " ".join(order_line(o) for o in facts.orders))
+    profile = facts.profile if facts.personalized else None
+    first = profile.name.split()[0] if profile else None
     if facts.offers:
-        parts.append("An offer for you: " + " ".join(describe(o) for o in facts.offers))
+        lead = f"{first}, as a {profile.tier} member you can use" if profile and first else "An offer for you"
+        parts.append(f"{lead}: " + " ".join(describe(o) for o in facts.offers))
     if facts.products:
         listed = "; ".join(f"{c.name} ({money(c.price, c.currency)}" + (f", {c.reason})" if c.reason else ")")
                            for c in facts.products)
-        parts.append(f"Here {'is an option' if len(facts.products) == 1 else 'are some options'}: {listed}.")
+        lead = f"Here {'is an option' if len(facts.products) == 1 else 'are some options'}"
+        parts.append(f"{first + ', h' + lead[1:] if first else lead}: {listed}.")
     if facts.policies and not facts.offers:
         sentences = best_sentences(facts.policies, facts.question)
         if sentences:

@@ -227,8 +227,11 @@ class TransformersChatModel(ConciergeChatModel):
                 gen.update(stop_strings=opts.stop, tokenizer=tokenizer)
             outcome: dict[str, Any] = {}
 
+            threads = self.threads or os.cpu_count() or 1
+
             def run() -> None:
                 try:
+                    torch.set_num_threads(threads)  # per call: another component may have changed it
                     with torch.inference_mode():
                         outcome["sequences"] = model.generate(**gen)
                 except Exception as e:  # re-raised in the consuming thread below
