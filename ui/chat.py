@@ -49,6 +49,10 @@ def render_sources(sources: list[dict[str, Any]]) -> str:
     return ("\n\n<small>Sources: " + html.escape("; ".join(items)) + "</small>") if items else ""
 
 
+CSS = (".concierge-card{border:1px solid #ddd;border-radius:8px;padding:6px 10px;margin:4px 0}"
+       ".concierge-offer{background:#f4f9f4;border-radius:8px;padding:6px 10px;margin:4px 0}")
+
+
 def build_chat_ui(components: Components) -> Any:
     security = components.settings.security
     secret = security.token_secret.get_secret_value()
@@ -125,9 +129,7 @@ def build_chat_ui(components: Components) -> Any:
         except NotFoundError:
             return
 
-    css = ".concierge-card{border:1px solid #ddd;border-radius:8px;padding:6px 10px;margin:4px 0}" \
-          ".concierge-offer{background:#f4f9f4;border-radius:8px;padding:6px 10px;margin:4px 0}"
-    with gr.Blocks(title=f"{components.settings.app.shop_name} · Concierge", css=css) as blocks:
+    with gr.Blocks(title=f"{components.settings.app.shop_name} · Concierge") as blocks:
         token = gr.State(None)
         session = gr.State(None)
         turn_ids = gr.State([])

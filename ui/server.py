@@ -24,7 +24,7 @@ def create_app(components: Components) -> FastAPI:
 
     from assistant.importers import load_demo_if_empty
     from ui.api import build_api, error_payload
-    from ui.chat import build_chat_ui
+    from ui.chat import CSS, build_chat_ui
 
     settings = components.settings
     customers = components.stores.customers
@@ -69,4 +69,4 @@ def create_app(components: Components) -> FastAPI:
         return [{"id": h.id, "score": h.score, "text": h.text, "citation": h.citation} for h in hits]
 
     api.include_router(build_api(components))
-    return gr.mount_gradio_app(api, build_chat_ui(components), path="/")
+    return gr.mount_gradio_app(api, build_chat_ui(components), path="/", css=CSS)
