@@ -7,6 +7,8 @@ turn that reaches it is stored, including failed ones, in one transaction with i
 from __future__ import annotations
 
 import logging
+import queue
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -65,6 +67,27 @@ class AssistantService:
         return self._run(state)
 
     def _run(self, state: TurnState) -> Iterator[Event]:
+        """Run the turn in its own thread and relay its events.
+
+        A caller that stops listening (a browser tab closed, an SSE client gone) closes this generator;
+        the turn still runs to its end and is recorded, so no turn is lost to a disconnect.
+        """
+        events: queue.Queue[Event | None] = queue.Queue()
+
+        def work() -> None:
+            try:
+                for event in self._execute(state):
+                    events.put(event)
+            except Exception:  # _execute records failures itself; this only keeps the relay from hanging
+                log.exception("turn %s could not be completed", state.turn_id)
+            finally:
+                events.put(None)
+
+        threading.Thread(target=work, name=f"turn-{state.turn_id[:8]}", daemon=True).start()
+        while (event := events.get()) is not None:
+            yield event
+
+    def _execute(self, state: TurnState) -> Iterator[Event]:
         self._started[state.turn_id] = time.perf_counter()
         final: dict[str, Any] | None = None
         emitted_text = False

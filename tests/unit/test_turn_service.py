@@ -239,3 +239,20 @@ def test_feedback_is_stored_for_own_turns_only(make_service: Make, fake_llm: Fak
             if e.turn_id == done.turn_id] == ["up"]
     with pytest.raises(NotFoundError):
         service.feedback(DANIEL, done.turn_id, "down")
+
+
+def test_a_caller_that_stops_listening_does_not_lose_the_turn(make_service: Make, fake_llm: FakeChatModel) -> None:
+    import time
+
+    service = make_service(fake_llm.enqueue(["You can return an item within 30 days. It is easy. Really."]))
+    session = service.open_session(MAYA)
+    events = service.respond(MAYA, session, "How long do I have to return something?")
+
+    next(events)
+    events.close()  # the browser tab was closed after the first words
+
+    deadline = time.monotonic() + 10
+    while not service.turns.turns_for_session("C001", session) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert [t.message for t in service.turns.turns_for_session("C001", session)] == [
+        "How long do I have to return something?"]
