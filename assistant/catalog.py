@@ -60,11 +60,14 @@ class CatalogIndex:
                 words = re.findall(r"[a-z0-9]+", model)
                 prefix = " ".join(words[:2])
                 keys[product_id] = (name, prefix) if len(prefix) >= 6 else (name,)
-            counts: dict[str, int] = {}
-            for k in keys.values():
-                counts[k[-1]] = counts.get(k[-1], 0) + 1
-            # a prefix shared by several products names none of them for sure: keep full names only there
-            self._keys = {pid: tuple(x for x in k if x == k[0] or counts[x] == 1) for pid, k in keys.items()}
+            names = {pid: " ".join(re.findall(r"[a-z0-9]+", k[0])) for pid, k in keys.items()}
+
+            def unique(prefix: str, owner: str) -> bool:
+                # a prefix that also occurs in another product's name names none of them for sure
+                pattern = re.compile(rf"\b{re.escape(prefix)}\b")
+                return not any(pattern.search(name) for pid, name in names.items() if pid != owner)
+
+            self._keys = {pid: tuple(x for x in k if x == k[0] or unique(x, pid)) for pid, k in keys.items()}
         return self._keys
 
     def names_in(self, text: str) -> list[str]:

@@ -236,6 +236,15 @@ def serve(
     uvicorn.run(web, host=host or s.app.host, port=port or s.app.port, log_level="warning")
 
 
+def _register_marketing() -> None:
+    from assistant.marketing_cli import register
+
+    register(app, lambda: state.components)
+
+
+_register_marketing()  # light: typer only; the commands import what they need when run
+
+
 def main() -> None:
     _register_eval()
     try:

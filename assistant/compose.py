@@ -68,7 +68,8 @@ def compose_reply(llm: Any, facts: Facts, verifier: Verifier, shop: str, emit: C
         if key in seen or not key:
             return True  # the small model repeats itself: say it once
         seen.add(key)
-        verdict = verifier.check(sentence, corpus, facts.question, allowed, facts.support, facts.evidence)
+        verdict = verifier.check(sentence, corpus, facts.question, allowed, facts.support, facts.evidence,
+                                 [str(o["code"]) for o in facts.offers])
         if not verdict.ok:
             problems = verdict.problems
             return False

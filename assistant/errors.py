@@ -47,3 +47,9 @@ class StoreError(ConciergeError):
         "The database could not complete the operation; check that it is reachable and that its "
         "schema is up to date (assistant.store.migrate), then retry."
     )
+
+
+class ConflictError(ConciergeError):
+    """A change was refused because the thing changed meanwhile (an order moved on to another status)."""
+
+    default_user_message = "That changed in the meantime; look at it again and retry."

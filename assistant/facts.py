@@ -39,11 +39,40 @@ def order_line(order: Order) -> str:
         parts.append(f"Tracking: {order.tracking.get('carrier', '')} {order.tracking['number']}.".replace("  ", " "))
     if order.delivered_at:
         parts.append(f"Delivered {_date(order.delivered_at)}.")
-    refunds = [p for p in order.payments if p.get("kind") == "refund"]
-    for refund in refunds:
-        parts.append(f"Refunded {money(float(refund.get('amount') or 0), order.currency)}"
-                     + (f" on {_date(refund['at'])}" if refund.get("at") else "") + ".")
+    parts.extend(payment_lines(order))
+    requested = [f"{i.status.replace('_', ' ')} for {i.name}" for i in order.items if i.status != "ordered"]
+    if requested:
+        parts.append(f"{'; '.join(requested)}.".capitalize())
     return " ".join(parts)
+
+
+def payment_lines(order: Order) -> list[str]:
+    """The order's payment and refund history, one sentence each."""
+    lines = []
+    for p in order.payments:
+        amount, method = money(float(p.get("amount") or 0), order.currency), p.get("method") or "the original method"
+        when = f" on {_date(p['at'])}" if p.get("at") else ""
+        kind = p.get("kind")
+        if kind == "charge":
+            lines.append(f"Paid {amount} with {method}{when}.")
+        elif kind == "authorization":
+            lines.append(f"A hold of {amount} on {method} (charged when the order is processed).")
+        elif kind == "authorization_release":
+            lines.append(f"The hold of {amount} on {method} was released{when}.")
+        elif kind == "refund" and p.get("status") == "pending":
+            lines.append(f"Refund of {amount} to {method} pending until the items are received.")
+        elif kind == "refund":
+            lines.append(f"Refunded {amount}{when}.")
+    return lines
+
+
+def order_details(order: Order) -> str:
+    """Everything about one order (for the tool-calling model): the order line, address and history."""
+    address = order.shipping_address or {}
+    where = ", ".join(str(address[k]) for k in ("line1", "city", "state", "postcode") if address.get(k))
+    history = "; ".join(f"{_date(h.get('at'))} {h.get('action')}: {h.get('status')}" for h in order.history[-5:])
+    return " ".join(x for x in (order_line(order), f"Ships to: {where}." if where else "",
+                                f"History: {history}." if history else "") if x)
 
 
 def product_line(card: ProductCard, record: Mapping[str, Any] | None = None) -> str:

@@ -1,6 +1,7 @@
 """The turn as a LangGraph state graph. Routing is code; the model only composes.
 
-guard -> load_profile -> understand -> (tools -> compose -> verify | handover | direct) -> record
+guard -> load_profile -> session -> understand
+  -> (tools -> compose -> verify | action | handover | waiting | direct) -> remember -> record
 
 Nodes are plain functions of (state, deps) returning partial updates; events for the caller are written
 with LangGraph's stream writer and arrive through ``graph.stream(..., stream_mode="custom")``.
@@ -18,7 +19,6 @@ from assistant.catalog import CatalogIndex
 from assistant.compose import compose_reply, fallback_reply
 from assistant.domain import (
     Event,
-    HandoverEvent,
     OffersEvent,
     OfferView,
     ProductCard,
@@ -28,11 +28,20 @@ from assistant.domain import (
 )
 from assistant.facts import Facts
 from assistant.guard import BLOCKED_REPLIES, GuardResult, guard_input
-from assistant.prompts import GREETING, HANDOVER
+from assistant.prompts import GREETING
 from assistant.recommend import Recommender
 from assistant.settings import Settings
 from assistant.store.types import CustomerProfile
 from assistant.tools import ShopperTools, ShopTools
+from assistant.turn_actions import (
+    action_node,
+    guarded,
+    handover_node,
+    remember_node,
+    session_node,
+    waiting_node,
+    wants_action,
+)
 from assistant.understand import Understanding, understand
 from assistant.verify import Verifier
 
@@ -47,6 +56,8 @@ class TurnDeps:
     verifier: Verifier
     recommender: Recommender
     now: Callable[[], datetime]
+    stores: Any = None  # assistant.store.factory.Stores: sessions, turns, hand-overs
+    actions: Any = None  # assistant.order_actions.OrderActions
 
 
 @dataclass
@@ -71,6 +82,12 @@ class TurnState:
     tool_calls: list[dict[str, Any]] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
     llm_usage: dict[str, Any] = field(default_factory=dict)
+    session_state: dict[str, Any] | None = None  # the chat session's state as the turn found it
+    handed_over: bool = False  # a person has this conversation: the assistant does not answer
+    handover_reason: str | None = None
+    action: dict[str, Any] | None = None  # what an order action turn did (for the trace)
+    events: list[dict[str, Any]] = field(default_factory=list)  # more events to record with the turn
+    carry: dict[str, Any] = field(default_factory=dict)  # what the next turn needs (pending action, ...)
 
 
 Emit = Callable[[Event], None]
@@ -110,8 +127,12 @@ def load_profile_node(state: TurnState, deps: TurnDeps, emit: Emit) -> dict[str,
 
 
 def understand_node(state: TurnState, deps: TurnDeps, emit: Emit) -> dict[str, Any]:
+    from assistant.handover import triage
+
     assert state.guard is not None
-    return {"understanding": understand(state.guard.text, deps.catalog.categories, deps.catalog.brands)}
+    understanding = understand(state.guard.text, deps.catalog.categories, deps.catalog.brands)
+    return {"understanding": understanding,
+            "handover_reason": triage(state.guard.text, understanding, state.session_state or {})}
 
 
 def direct_node(state: TurnState, deps: TurnDeps, emit: Emit) -> dict[str, Any]:
@@ -126,14 +147,6 @@ def direct_node(state: TurnState, deps: TurnDeps, emit: Emit) -> dict[str, Any]:
         reply, verdict = GREETING.format(name=name), "template"
     emit(TextDelta(reply))
     return {"reply": reply, "verdict": verdict}
-
-
-def handover_node(state: TurnState, deps: TurnDeps, emit: Emit) -> dict[str, Any]:
-    assert state.guard is not None
-    handover = {"reason": "customer_request", "summary": f"Shopper asked: {state.guard.stored_text[:300]}"}
-    emit(TextDelta(HANDOVER))
-    emit(HandoverEvent(**handover))
-    return {"reply": HANDOVER, "verdict": "template", "handover": handover}
 
 
 def tools_node(state: TurnState, deps: TurnDeps, emit: Emit) -> dict[str, Any]:
@@ -163,7 +176,7 @@ def tools_node(state: TurnState, deps: TurnDeps, emit: Emit) -> dict[str, Any]:
             if card:
                 cards.append(card)
     elif u.intent == "offers":
-        facts.offers = tools.eligible_offers(state.profile, state.personalized, u.categories)[:2]
+        facts.offers = tools.choose_offer(state.profile, state.personalized, u.categories)
         facts.policies = tools.search_policies("how coupon codes and offers work", 1)
     else:  # other: look everywhere, keep only what is relevant
         facts.policies = tools.search_policies(question, 2)
@@ -171,14 +184,17 @@ def tools_node(state: TurnState, deps: TurnDeps, emit: Emit) -> dict[str, Any]:
             card = deps.catalog.card(hit.id)
             if card:
                 cards.append(card)
+    if u.intent == "recommendation" and cards:  # an offer on what is recommended, if one is eligible
+        shown = tuple(dict.fromkeys([*u.categories, *(c.category for c in cards)]))
+        facts.offers = tools.choose_offer(state.profile, state.personalized, shown)
     facts.products = cards
     facts.records = {c.id: deps.catalog.products[c.id] for c in cards}
     if cards:
         emit(ProductsEvent(tuple(cards)))
     offers = [dict(o) for o in facts.offers]
     if offers:
-        emit(OffersEvent(tuple(OfferView(o["id"], o["code"], o["title"], o.get("description", ""))
-                               for o in offers)))
+        emit(OffersEvent(tuple(OfferView(o["id"], o["code"], o["title"], o.get("description", ""),
+                                         (o.get("bandit") or {}).get("propensity")) for o in offers)))
     return {"facts": facts, "products": cards, "offers": offers,
             "tool_calls": state.tool_calls + [c.to_trace() for c in tools.calls]}
 
@@ -203,7 +219,7 @@ def verify_node(state: TurnState, deps: TurnDeps, emit: Emit) -> dict[str, Any]:
         return {}
     facts = state.facts
     verdict = deps.verifier.check(state.reply, facts.corpus(), facts.question, [c.id for c in facts.products],
-                                  None, facts.evidence)
+                                  None, facts.evidence, [str(o["code"]) for o in facts.offers])
     required = deps.verifier.requirements(state.reply, facts.intent, *facts.requirement_args())
     problems = list(dict.fromkeys([*state.problems, *verdict.problems, *required]))
     if state.verdict == "pass" and verdict.ok and not required and state.reply.strip():
@@ -223,13 +239,21 @@ def route_after_guard(state: TurnState) -> str:
     return "direct" if state.guard is not None and state.guard.blocked else "load_profile"
 
 
-def route_after_understand(state: TurnState) -> str:
+def route_after_understand(state: TurnState, mode: str = "graph") -> str:
     intent = state.understanding.intent if state.understanding else "other"
-    if intent == "handover":
+    if state.handed_over:
+        return "waiting"
+    if state.handover_reason or intent == "handover":
         return "handover"
+    if wants_action(state) and not (mode == "tool_calling" and intent == "order_action"):
+        return "action"
     if intent == "greeting":
         return "direct"
     return "tools"
+
+
+def route_after_tools(state: TurnState) -> str:
+    return "remember" if state.handover else "compose"
 
 
 def build_graph(deps: TurnDeps, record: Callable[[TurnState], dict[str, Any]]) -> Any:
@@ -239,21 +263,32 @@ def build_graph(deps: TurnDeps, record: Callable[[TurnState], dict[str, Any]]) -
     graph = StateGraph(TurnState)
     nodes: Sequence[tuple[str, Callable[[TurnState, TurnDeps, Emit], dict[str, Any]]]] = (
         ("guard", guard_node), ("load_profile", load_profile_node), ("understand", understand_node),
-        ("direct", direct_node), ("handover", handover_node), ("tools", tools_node),
-        ("compose", compose_node), ("verify", verify_node),
+        ("direct", direct_node), ("handover", handover_node), ("tools", guarded(tools_node)),
+        ("compose", compose_node), ("verify", verify_node), ("session", session_node), ("action", action_node),
+        ("waiting", waiting_node), ("remember", remember_node),
     )
     for name, node in nodes:
         graph.add_node(name, cast(Any, timed(name, node, deps)))
     graph.add_node("record", cast(Any, record))
     graph.add_edge(START, "guard")
     graph.add_conditional_edges("guard", route_after_guard, {"direct": "direct", "load_profile": "load_profile"})
-    graph.add_edge("load_profile", "understand")
-    graph.add_conditional_edges("understand", route_after_understand,
-                                {"handover": "handover", "direct": "direct", "tools": "tools"})
-    graph.add_edge("tools", "compose")
+    graph.add_edge("load_profile", "session")
+    graph.add_edge("session", "understand")
+    mode = deps.settings.agent.mode
+    graph.add_conditional_edges("understand", lambda s: route_after_understand(s, mode),
+                                {"handover": "handover", "direct": "direct", "action": "action", "waiting": "waiting",
+                                 "tools": "agent" if mode == "tool_calling" else "tools"})
+    graph.add_conditional_edges("tools", route_after_tools, {"compose": "compose", "remember": "remember"})
+    if mode == "tool_calling":
+        from assistant.agent import agent_node, route_after_agent
+
+        graph.add_node("agent", cast(Any, timed("agent", guarded(agent_node), deps)))
+        graph.add_conditional_edges("agent", lambda s: route_after_agent(s),
+                                    {"verify": "verify", "remember": "remember"})
     graph.add_edge("compose", "verify")
-    for name in ("verify", "direct", "handover"):
-        graph.add_edge(name, "record")
+    for name in ("verify", "direct", "handover", "action", "waiting"):
+        graph.add_edge(name, "remember")
+    graph.add_edge("remember", "record")
     graph.add_edge("record", END)
     return graph.compile()
 
@@ -269,7 +304,7 @@ def state_summary(state: Mapping[str, Any] | TurnState) -> dict[str, Any]:
         "retrieved": [{"id": h.id, "score": h.score, "heading": h.metadata.get("heading")}
                       for h in (facts.policies if facts else [])],
         "products": [c.id for c in s.products],
-        "offers": [{"id": o["id"], "code": o["code"]} for o in s.offers],
+        "offers": [{"id": o["id"], "code": o["code"], **(o.get("bandit") or {})} for o in s.offers],
         "orders": [o.id for o in facts.orders] if facts else [],
         "refused_order_ids": facts.refused_order_ids if facts else [],
         "tool_calls": s.tool_calls,
@@ -280,4 +315,5 @@ def state_summary(state: Mapping[str, Any] | TurnState) -> dict[str, Any]:
         "timings_ms": s.timings,
         "llm": s.llm_usage,
         "handover": s.handover,
+        "action": s.action,
     }

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
+
+#: feedback events that use up one of an offer's per-shopper allowance (see :func:`redemption_counts`)
+REDEMPTION_KINDS = ("offer_accepted", "offer_redeemed")
 
 
 def _time(value: Any) -> datetime | None:
+    """A timezone-aware datetime; a time written without a zone is taken as UTC."""
     if not value:
         return None
-    if isinstance(value, datetime):
-        return value
-    return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    parsed = value if isinstance(value, datetime) else datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -44,6 +47,12 @@ def offer_problems(offer: Mapping[str, Any]) -> list[str]:
         problems.append("a fixed discount larger than its minimum basket")
     if rules.get("max_discount") is not None and float(rules["max_discount"]) <= 0:
         problems.append("max_discount must be positive")
+    if rules.get("per_customer_cap") is not None and int(rules["per_customer_cap"]) < 1:
+        problems.append("per_customer_cap must be at least 1 (an offer nobody may use)")
+    if float(rules.get("min_basket") or 0) < 0:
+        problems.append("min_basket must not be negative")
+    if offer.get("kind") in ("fixed", "points_multiplier") and float(offer.get("value") or 0) <= 0:
+        problems.append(f"a {offer.get('kind')} offer needs a positive value")
     return problems
 
 
@@ -79,6 +88,23 @@ def ineligible_reason(offer: Mapping[str, Any], ctx: OfferContext) -> str | None
 
 def eligible_offers(offers: Iterable[Mapping[str, Any]], ctx: OfferContext) -> list[Mapping[str, Any]]:
     return [o for o in offers if ineligible_reason(o, ctx) is None]
+
+
+def redemption_counts(events: Iterable[Any]) -> dict[str, int]:
+    """Offer id -> how many times the shopper used it, from their feedback events.
+
+    ``events`` are ``EventRecord``s; ``offer_accepted`` and ``offer_redeemed`` count. Both for the same
+    showing of an offer (the same ``shown_event_id``) count once: accepting and then redeeming in an
+    order is one use.
+    """
+    uses: dict[str, set[str]] = {}
+    for event in events:
+        if event.kind not in REDEMPTION_KINDS or not event.payload.get("offer_id"):
+            continue
+        shown = event.payload.get("shown_event_id")
+        key = f"shown:{shown}" if shown is not None else f"event:{event.id}"
+        uses.setdefault(str(event.payload["offer_id"]), set()).add(key)
+    return {offer_id: len(keys) for offer_id, keys in uses.items()}
 
 
 def discount(offer: Mapping[str, Any], basket_total: float) -> float:

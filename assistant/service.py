@@ -19,9 +19,11 @@ from assistant.domain import DoneEvent, Event, ReplaceText, ShopperIdentity, Tex
 from assistant.errors import ConciergeError, NotFoundError
 from assistant.graph import TurnDeps, TurnState, build_graph, state_summary
 from assistant.pii import redact
+from assistant.preferences import PreferenceLearner
 from assistant.prompts import UNAVAILABLE
 from assistant.store.factory import Stores
 from assistant.store.types import EventRecord, TurnRecord
+from assistant.turn_actions import remember_error
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +41,7 @@ class AssistantService:
         self.turns = stores.turns
         self.new_id = new_id
         self.graph = build_graph(deps, self._record_node)
+        self.learner = PreferenceLearner(deps.customers, deps.now, deps.settings.profile)
         self._started: dict[str, float] = {}
 
     # sessions ----------------------------------------------------------------------------------
@@ -107,6 +110,7 @@ class AssistantService:
             failed = replace(partial, reply=reply, status="error", verdict="error",
                              problems=[*partial.problems, f"{type(e).__name__}: {e}"])
             self._store(failed, error=e)
+            remember_error(self.stores, state.customer_id, state.session_id)
             yield DoneEvent(state.turn_id, state.session_id, reply, failed.understanding.intent
                             if failed.understanding else "", "error")
             return
@@ -134,9 +138,11 @@ class AssistantService:
         for card in state.products:
             events.append(EventRecord(kind=kind, payload={"product_id": card.id, "reason": card.reason}))
         for offer in state.offers:
-            events.append(EventRecord(kind="offer_shown", payload={"offer_id": offer["id"], "code": offer["code"]}))
+            events.append(EventRecord(kind="offer_shown", payload={"offer_id": offer["id"], "code": offer["code"],
+                                                                   **(offer.get("bandit") or {})}))
         if state.handover:
             events.append(EventRecord(kind="handover", payload=dict(state.handover)))
+        events.extend(EventRecord(kind=e["kind"], payload=dict(e["payload"])) for e in state.events)
         record = TurnRecord(
             id=state.turn_id, session_id=state.session_id, customer_id=state.customer_id,
             message=stored_message, reply=_redact(state.reply),
@@ -145,11 +151,37 @@ class AssistantService:
             handover=state.handover is not None, trace=trace, latency_ms=latency,
             model=getattr(self.deps.llm, "model_name", None) or type(self.deps.llm).__name__,
         )
+        inferred = self.learner.extract_turn(state.customer_id, state.personalized, state.guard,
+                                             self.deps.catalog.categories, self.deps.catalog.brands)
+        if inferred:
+            trace["preferences_inferred"] = [e.to_dict() for e in inferred]
         try:
             self.turns.record_turn(record, events)
         except ConciergeError:
             log.exception("could not record turn %s", state.turn_id)
             raise
+        self._count_offers_shown(state)
+        # right after the turn's transaction (the store has no shared one): a failure is logged, never raised
+        self.learner.learn_safely(state.customer_id, state.turn_id, inferred)
+
+    def _count_offers_shown(self, state: TurnState) -> None:
+        """The bandit's ``shown`` counts, after the turn and its offer_shown events are stored."""
+        for offer in state.offers:
+            bandit = offer.get("bandit") or {}
+            if bandit.get("segment"):
+                try:
+                    self.stores.bandit.record_shown(str(bandit["segment"]), str(offer["id"]))
+                except ConciergeError:  # the turn is stored; a lost count only slows learning a little
+                    log.exception("could not count offer %s as shown", offer["id"])
+
+    # "what we think you like" -----------------------------------------------------------------
+    def preferences(self, identity: ShopperIdentity) -> list[dict[str, Any]]:
+        """The shopper's preferences (stated and inferred) with confidence now and whether each is used."""
+        return self.learner.view(identity.customer_id)
+
+    def remove_preference(self, identity: ShopperIdentity, preference_id: int) -> dict[str, Any]:
+        """Remove one of the shopper's own preferences for good (NotFoundError if not theirs)."""
+        return self.learner.remove(identity.customer_id, preference_id)
 
     def feedback(self, identity: ShopperIdentity | None, turn_id: str, rating: str, note: str = "") -> None:
         """Thumbs up/down for one of the shopper's own turns, stored as an event."""

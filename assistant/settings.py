@@ -132,6 +132,45 @@ class AgentSettings(_Section):
         0.5, description="A reply sentence must be at least this similar (cosine) to some fact sentence, or the "
         "reply is replaced by one built from the facts. 0 turns the check off.", ge=0, le=1,
     )
+    max_agent_steps: int = Field(
+        6, description="tool_calling mode: most model calls (each may call tools) in one turn.", ge=1)
+
+
+class OrderPolicySettings(_Section):
+    cancellable_statuses: list[str] = Field(
+        default_factory=lambda: ["pending"], description="Order statuses in which a shopper may cancel an order.")
+    address_change_statuses: list[str] = Field(
+        default_factory=lambda: ["pending"],
+        description="Order statuses in which a shopper may change the shipping address.")
+    returnable_statuses: list[str] = Field(
+        default_factory=lambda: ["delivered"],
+        description="Order statuses in which items may be returned or exchanged (the windows count from "
+        "delivered_at).")
+    return_window_days: int = Field(30, description="Days after delivery during which items may be returned.", ge=0)
+    exchange_window_days: int = Field(
+        30, description="Days after delivery during which an item may be exchanged for another in-stock variant "
+        "of the same product (once per item).", ge=0)
+    free_return_tiers: list[str] = Field(
+        default_factory=lambda: ["silver", "gold", "platinum"],
+        description="Membership tiers whose return label is free; others pay return_label_fee from the refund.")
+    return_label_fee: float = Field(6.95, description="Deducted from the refund of a return for other tiers.", ge=0)
+    refund_shipping_on_return: bool = Field(
+        False, description="Refund the order's shipping charge when every item of the order is returned.")
+    refund_method: Literal["original", "store_credit"] = Field(
+        "original", description="Where refunds go: original (the payment method of the order; a gift card "
+        "payment back to a gift card) or store_credit (a Northwind gift card).")
+    address_countries: list[str] = Field(
+        default_factory=lambda: ["US"], description="Countries a shipping address may be changed to (US: one of "
+        "the 50 states).")
+    confirmation_ttl_minutes: float = Field(
+        15, description="How long a proposed action waits for the shopper's explicit yes before it expires.", gt=0)
+
+
+class HandoverSettings(_Section):
+    failures_in_a_row: int = Field(
+        2, description="Hand the conversation to a person after this many turns in a row the assistant could "
+        "not answer ('I don't know' or an error). 0 turns it off.", ge=0)
+    summary_turns: int = Field(6, description="Recent turns (redacted) quoted in a hand-over's summary.", ge=1)
 
 
 class SecuritySettings(_Section):
@@ -142,6 +181,83 @@ class SecuritySettings(_Section):
     token_ttl_s: int = Field(3600, description="Lifetime of a shopper token in seconds.", ge=60)
     demo_sign_in: bool = Field(True, description="Let the chat UI issue tokens for demo customers.")
     max_message_chars: int = Field(4000, description="Longest shopper message accepted.", ge=10)
+    staff_api_key: SecretStr = Field(
+        SecretStr(""), description="Key for the staff API (/api/v1/handovers, /api/v1/copy), sent as X-API-Key. "
+        "Empty: the staff API refuses every request.")
+
+
+class ProfileSettings(_Section):
+    learn_from_chat: bool = Field(
+        True, description="Infer preferences (categories, brands, sizes, colours, budget, occasions, dislikes) from "
+        "what personalized shoppers write; never for shoppers who opted out of personalization.",
+    )
+    half_life_days: float = Field(
+        30.0, description="An inferred preference's confidence halves every this many days without new evidence "
+        "(applied when it is read).", gt=0,
+    )
+    min_confidence: float = Field(
+        0.2, description="Inferred preferences whose confidence (after decay) is below this are shown to the "
+        "shopper but not used for recommendations.", ge=0, le=1,
+    )
+    contradiction_factor: float = Field(
+        0.5, description="When a shopper contradicts an inferred preference (a new budget, another size, a dislike "
+        "of something inferred as liked), its confidence is multiplied by this (squared after 'actually').",
+        ge=0, le=1,
+    )
+
+
+class RecommendSettings(_Section):
+    query_weight: float = Field(1.0, description="Weight of similarity to what the shopper asked for.", ge=0)
+    content_weight: float = Field(
+        0.4, description="Weight of content similarity to the profile (embeddings of preferences and past "
+        "purchases).", ge=0,
+    )
+    copurchase_weight: float = Field(
+        0.8, description="Weight of co-purchase signals (shoppers who bought what this shopper bought also "
+        "bought it), from all orders.", ge=0,
+    )
+    popularity_weight: float = Field(
+        0.3, description="Weight of the popularity prior (ratings and how many shoppers bought it).", ge=0
+    )
+    brand_weight: float = Field(0.1, description="Bonus for a brand the shopper likes.", ge=0)
+    consumable_categories: list[str] = Field(
+        default_factory=lambda: ["skincare"],
+        description="Categories bought again and again: products the shopper already owns may be recommended "
+        "again (others never are).",
+    )
+    repurchase_weight: float = Field(
+        0.5, description="Score multiplier for a consumable the shopper already owns: restocking suggestions rank "
+        "after new products that fit as well.", ge=0, le=1,
+    )
+    signals_max_age_s: float = Field(
+        3600.0, description="Co-purchase counts and purchase popularity are computed from all orders once and "
+        "recomputed when older than this (seconds; 0: only on demand).", ge=0,
+    )
+
+
+class OffersSettings(_Section):
+    policy: Literal["thompson", "uniform"] = Field(
+        "thompson", description="How the offer shown is chosen among the eligible ones: thompson (contextual "
+        "Thompson sampling on Beta posteriors per segment (tier/main preferred category) and offer, learned from "
+        "shown/clicked/accepted/redeemed feedback) or uniform (at random: a baseline that logs clean data for "
+        "off-policy evaluation).",
+    )
+    propensity_draws: int = Field(
+        200, description="Posterior samples drawn per choice to estimate the logged propensity of the chosen "
+        "offer (its probability under the policy).", ge=1,
+    )
+    seed: int | None = Field(None, description="Seed of the offer policy's random generator. Empty: fresh randomness.")
+
+
+class MarketingSettings(_Section):
+    copy_candidates: int = Field(
+        3, description="Candidates the model writes per piece of marketing copy; the best one that passes "
+        "verification is queued for review, the others are recorded.", ge=1, le=10,
+    )
+    copy_max_new_tokens: int = Field(120, description="Most tokens the model writes per copy candidate.", ge=16)
+    copy_products: int = Field(
+        3, description="Recommended in-stock products (with prices) in the facts of one piece of copy.", ge=1, le=10
+    )
 
 
 class Settings(_Section):
@@ -151,7 +267,13 @@ class Settings(_Section):
     embeddings: EmbeddingSettings = Field(default_factory=EmbeddingSettings)  # type: ignore[arg-type]
     llm: LLMSettings = Field(default_factory=LLMSettings)  # type: ignore[arg-type]
     agent: AgentSettings = Field(default_factory=AgentSettings)  # type: ignore[arg-type]
+    orders: OrderPolicySettings = Field(default_factory=OrderPolicySettings)  # type: ignore[arg-type]
+    handover: HandoverSettings = Field(default_factory=HandoverSettings)  # type: ignore[arg-type]
     security: SecuritySettings = Field(default_factory=SecuritySettings)  # type: ignore[arg-type]
+    profile: ProfileSettings = Field(default_factory=ProfileSettings)  # type: ignore[arg-type]
+    recommend: RecommendSettings = Field(default_factory=RecommendSettings)  # type: ignore[arg-type]
+    offers: OffersSettings = Field(default_factory=OffersSettings)  # type: ignore[arg-type]
+    marketing: MarketingSettings = Field(default_factory=MarketingSettings)  # type: ignore[arg-type]
 
     # Derived paths: one place that applies the "empty means under data_dir" rule.
     @property

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 INTENTS = ("handover", "order_status", "order_action", "offers", "recommendation", "product", "policy",
-           "greeting", "other")
+           "greeting", "confirm", "deny", "other")
 
 ORDER_ID = re.compile(r"(?<![\w-])#?([A-Z]{1,4}-?\d{4,10}|#\d{4,10})(?![\w-])", re.IGNORECASE)
 _MONEY = r"\$?\s?(\d+(?:[.,]\d{1,2})?)\s*(?:usd|dollars?|bucks|\$)?"
@@ -42,9 +42,10 @@ _RULES: list[tuple[str, re.Pattern[str]]] = [
     ("handover", re.compile(r"\b(human|real person|agent|representative|someone (?:real|from your team)|"
                             r"talk to (?:a |an |some)?(?:one|person|body)|speak (?:to|with) (?:a|an|some)|"
                             r"customer service|manager|supervisor)\b", re.I)),
-    ("order_action", re.compile(r"\b(cancel|return|exchange|swap|send (?:it|them) back|change (?:the |my )?"
-                                r"(?:shipping )?address)\b.*\b(my|the|this|that|order)\b|\b(my|this|that) (?:order|"
-                                r"purchase)\b.*\b(cancel|return|exchange|change)\b", re.I)),
+    ("order_action", re.compile(r"\b(cancel|return|exchange|swap|send (?:it|them) back|(?:change|update) "
+                                r"(?:the |my )?(?:shipping |delivery )?address)\b.*\b(my|the|this|that|order|"
+                                r"[a-z]{1,4}-?\d{4,10})\b|\b((?:my|this|that) (?:order|purchase)|[a-z]{1,4}-?\d{4,10})"
+                                r"\b.*\b(cancel|return|exchange|change)\b", re.I)),
     ("order_status", re.compile(r"\b(my orders?|where(?:'s| is) my|track(?:ing)?|has my .* (?:shipped|arrived)|"
                                 r"when will my|did my .* ship|order status|status of my|my (?:last|recent) "
                                 r"(?:order|purchase)|what did i (?:buy|order))\b", re.I)),
@@ -64,6 +65,16 @@ _RULES: list[tuple[str, re.Pattern[str]]] = [
     ("greeting", re.compile(r"^\s*(hi|hello|hey|good (?:morning|afternoon|evening)|thanks?|thank you|bye|"
                             r"goodbye)\b[\s!.?]*(there|concierge)?[\s!.?]*$", re.I)),
 ]
+
+
+#: an explicit yes / no, and nothing else: only meaningful when an action waits for confirmation
+CONFIRM = re.compile(r"^\W*(?:yes|yeah|yep|yup|sure|confirm(?:ed)?|i confirm|go ahead|do it|please do|correct|"
+                     r"absolutely|that's right)(?:[\s,!.]+(?:yes|please|thanks|thank you|go ahead|do it|confirm(?:ed)?|"
+                     r"i confirm|correct|(?:cancel|return|exchange|change) (?:it|them|that|the order)))*\W*$", re.I)
+_DONT = r"(?:do not|don'?t) (?:cancel|return|exchange|change) (?:it|them|that)"
+DENY = re.compile(rf"^\W*(?:{_DONT}|no|nope|nah|don'?t|do not|never ?mind|stop|forget it|keep it|leave it|no thanks|"
+                  rf"no thank you)(?:[\s,!.]+(?:no|thanks|thank you|please|don'?t|do not|keep it|leave it|"
+                  rf"never ?mind|forget it|{_DONT}))*\W*$", re.I)
 
 
 @dataclass(frozen=True)
@@ -136,7 +147,9 @@ def understand(message: str, categories: Iterable[str] = (), brands: Iterable[st
         if hits:
             signals[intent] = hits
     intent = "other"
-    if "handover" in signals:
+    if CONFIRM.match(message) or DENY.match(message):
+        intent = "confirm" if CONFIRM.match(message) else "deny"
+    elif "handover" in signals:
         intent = "handover"
     elif "order_action" in signals and (order_ids or re.search(r"\bmy\b", text)):
         intent = "order_action"

@@ -7,9 +7,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date
 
 from assistant.catalog import CatalogIndex
+from assistant.prompts import COPY_SYSTEM, SYSTEM
 from knowledge.embeddings import Embedder
 
 _NUMBER = re.compile(r"(?<![\w.])(\$\s?)?(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d+))?(\s?%|\s?percent)?(?![\w])")
@@ -25,6 +25,18 @@ SMALL_COUNTS = {0, 1, 2, 3}
 _RANGE = re.compile(r"\b(\d+)\s*(?:-|–|to)\s*(\d+)\b")
 _LEAK = re.compile(r"\b(the facts|facts:|facts provided|shopper:|policy \(|question:|system prompt|my instructions|"
                    r"as an ai|language model)", re.I)
+# the prompts' own wording: pieces of 4+ words of the system prompts, between sentence ends and {shop}
+_PROMPT_PIECES = tuple(dict.fromkeys(
+    " ".join(words) for prompt in (SYSTEM, COPY_SYSTEM) for piece in re.split(r"\{shop\}|(?<=[.!?;:])\s+", prompt)
+    if len(words := re.findall(r"[a-z0-9]+", piece.lower())) >= 4))
+
+
+def prompt_leak(reply: str) -> str | None:
+    """The piece of a system prompt that ``reply`` repeats, if any."""
+    text = " " + " ".join(re.findall(r"[a-z0-9]+", reply.lower())) + " "
+    return next((p for p in _PROMPT_PIECES if f" {p} " in text), None)
+
+
 _FACT_SENTENCE = re.compile(r"(?<=[.!?;])\s+|\n+")
 
 
@@ -128,9 +140,14 @@ class Verifier:
         return []
 
     def check(self, reply: str, corpus: str, question: str = "", allowed_products: Iterable[str] = (),
-              support: SupportIndex | None = None, evidence: str | None = None) -> Verdict:
+              support: SupportIndex | None = None, evidence: str | None = None,
+              offer_codes: Iterable[str] | None = None) -> Verdict:
         """``evidence``: the sentences that answer the question; amounts (money, %, durations) and ranges
-        in the reply must be in it, not merely somewhere in the facts."""
+        in the reply must be in it, not merely somewhere in the facts.
+
+        ``offer_codes``: the codes of the offers chosen for this shopper in this turn. When given, they are
+        the only offer codes (``known_codes``) the reply may name, even if the question or a retrieved
+        policy mentions another one."""
         problems: list[str] = []
         if evidence is not None:
             in_evidence = {v for v, _, _ in _numbers(f"{evidence}\n{question}")}
@@ -142,6 +159,8 @@ class Verifier:
                 problems.append(f"the range {low}-{high} is not in the facts")
         if _LEAK.search(reply):
             problems.append("it repeats its instructions or the facts list instead of answering")
+        if prompt_leak(reply):
+            problems.append("it repeats its system prompt")
         if question and _echoes(reply, question):
             problems.append("it repeats the question instead of answering")
         if support is not None and self.support_threshold > 0 and reply.strip():
@@ -162,8 +181,11 @@ class Verifier:
             problems.append(f"number {written!r} is not in the facts")
         allowed_dates = _dates(allowed_text) | {(int(mo), int(d)) for _, mo, d in _ISO_DATE.findall(allowed_text)}
         for month, day in _dates(reply) - allowed_dates:
-            problems.append(f"date {date(2000, month, day).strftime('%B')} {day} is not in the facts")
+            name = _MONTHS[month - 1].capitalize() if 1 <= month <= 12 else f"month {month}"
+            problems.append(f"date {name} {day} is not in the facts")  # an impossible date (day 35) too
         allowed_codes = _codes(allowed_text)
+        if offer_codes is not None:
+            allowed_codes = (allowed_codes - self.known_codes) | set(offer_codes)
         suspicious = _codes(reply) | {c for c in self.known_codes if re.search(rf"\b{re.escape(c)}\b", reply)}
         for code in sorted(suspicious - allowed_codes):
             problems.append(f"code {code!r} is not in the facts")

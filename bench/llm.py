@@ -1,12 +1,15 @@
 """Chat-model latency: time to first token and decode speed of each local backend, next to llama.cpp.
 
     python bench/llm.py                    # llama.cpp reference, llamacpp backend, transformers int8
+                                           # (on one torch thread, and on all cores unless llm.threads is set)
     python bench/llm.py --fp32             # also transformers without quantization
     python bench/llm.py --prefix-cache     # also: llama.cpp TTFT cold vs prefix reuse vs LlamaRAMCache
+    python bench/llm.py --repeats 3        # three rounds over all backends, medians over all of them
 
-Ten shop-assistant prompts (one system prompt, a few facts, a question; ~150-300 tokens) are run greedily
-through every backend, interleaved prompt by prompt so that load from other processes hits all alike.
-The reference is llama-cpp-python called directly (no LangChain) on its own ``Llama``. Times are seen
+Ten shop-assistant prompts (one system prompt, a few facts, a question; ~210-240 tokens) are run greedily
+through each backend in turn, after one warm-up call (not interleaved: torch's OpenMP threads keep
+spinning for a while after a call and would slow the llama.cpp call that follows). The reference is
+llama-cpp-python called directly (no LangChain) on its own ``Llama``. Times are seen
 by the caller: TTFT until the first chunk with text, decode = (tokens - 1) / (last chunk - first chunk).
 """
 
@@ -31,6 +34,7 @@ from tqdm import tqdm  # noqa: E402
 
 from assistant.llm import build_chat_model, bundled_gguf_path  # noqa: E402
 from assistant.llm.base import ConciergeChatModel  # noqa: E402
+from assistant.llm.hf import DEFAULT_TORCH_THREADS  # noqa: E402
 from assistant.settings import LLMSettings, load_settings  # noqa: E402
 
 SYSTEM = (
@@ -141,31 +145,40 @@ def backend_runner(model: ConciergeChatModel) -> Callable[[list[BaseMessage], Ru
     return run
 
 
-def prefix_cache_table(gguf: Path, settings: LLMSettings, threads: int, max_tokens: int) -> list[Runs]:
-    """TTFT of the reference llama.cpp on the ten prompts: cold context, prefix reuse, LlamaRAMCache."""
+def prefix_cache_table(gguf: Path, settings: LLMSettings, threads: int, max_tokens: int, repeats: int) -> list[Runs]:
+    """TTFT of llama.cpp (direct) on the ten prompts: cold context, prefix reuse, LlamaRAMCache.
+
+    Three ``Llama`` objects, one per variant, interleaved prompt by prompt (each keeps its own KV cache).
+    """
     from llama_cpp import Llama, LlamaRAMCache
 
-    out = []
-    for name in ("cold (reset before each call)", "prefix reuse (llama-cpp default)", "LlamaRAMCache"):
+    names = ("cold (reset before each call)", "prefix reuse (llama-cpp default)", "LlamaRAMCache")
+    variants = []
+    for name in names:
         llama = Llama(model_path=str(gguf), n_ctx=settings.context_window, n_threads=threads, verbose=False,
                       seed=settings.seed)
         if name == "LlamaRAMCache":
             llama.set_cache(LlamaRAMCache(capacity_bytes=256 << 20))
-        run, runs = reference_runner(llama, max_tokens), Runs(name)
+        run = reference_runner(llama, max_tokens)
         run(messages_for(*WARMUP), Runs("warm-up"))
-        for facts, question in CASES:
-            if name.startswith("cold"):
-                llama.reset()
-            run(messages_for(facts, question), runs)
-        out.append(runs)
+        variants.append((llama, run, Runs(name)))
+    for _ in range(repeats):
+        for facts, question in tqdm(CASES, desc="prefix cache", file=sys.stderr):
+            for llama, run, runs in variants:
+                if runs.name.startswith("cold"):
+                    llama.reset()
+                run(messages_for(facts, question), runs)
+    for llama, _, _ in variants:
         llama.close()
-    return out
+    return [runs for _, _, runs in variants]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--fp32", action="store_true", help="also run transformers without int8 quantization")
     parser.add_argument("--max-new-tokens", type=int, default=64)
+    parser.add_argument("--repeats", type=int, default=1,
+                        help="rounds over all backends; medians over every round (steadier on a busy machine)")
     parser.add_argument("--prefix-cache", action="store_true", help="also compare llama.cpp prompt caching")
     parser.add_argument("--cache-dir", type=Path, default=None, help="converted-model cache (default: settings)")
     args = parser.parse_args()
@@ -184,10 +197,16 @@ def main() -> None:
     loads["llama.cpp reference"] = time.perf_counter() - t
     runners: list[tuple[Runs, Callable[[list[BaseMessage], Runs], None]]] = [
         (Runs("llama-cpp-python direct (reference)"), reference_runner(reference, args.max_new_tokens))]
+    torch_threads = base.threads or DEFAULT_TORCH_THREADS
     variants = [("llamacpp backend", {"mode": "llamacpp"}),
-                ("transformers int8", {"mode": "transformers", "transformers": {"quantize": "int8"}})]
+                (f"transformers int8, {torch_threads} thread(s)",
+                 {"mode": "transformers", "transformers": {"quantize": "int8"}})]
+    if base.threads is None and threads != torch_threads:  # the evidence for DEFAULT_TORCH_THREADS
+        variants.append((f"transformers int8, {threads} threads",
+                         {"mode": "transformers", "threads": threads, "transformers": {"quantize": "int8"}}))
     if args.fp32:
-        variants.append(("transformers fp32", {"mode": "transformers", "transformers": {"quantize": "none"}}))
+        variants.append((f"transformers fp32, {torch_threads} thread(s)",
+                         {"mode": "transformers", "transformers": {"quantize": "none"}}))
     for name, update in variants:
         settings = LLMSettings.model_validate({**base.model_dump(), **update})
         t = time.perf_counter()
@@ -195,25 +214,25 @@ def main() -> None:
         loads[name] = time.perf_counter() - t
         runners.append((Runs(name), backend_runner(model)))
 
-    for _, run in runners:
-        run(messages_for(*WARMUP), Runs("warm-up"))
-    for facts, question in tqdm(CASES, desc="prompts", file=sys.stderr):
+    for _ in tqdm(range(args.repeats), desc="rounds", file=sys.stderr):
         for runs, run in runners:
-            run(messages_for(facts, question), runs)
+            run(messages_for(*WARMUP), Runs("warm-up"))
+            for facts, question in CASES:
+                run(messages_for(facts, question), runs)
 
     ref = runners[0][0]
-    print(f"\n{len(CASES)} prompts, greedy, max {args.max_new_tokens} new tokens, {threads} threads, "
-          f"prompt tokens {min(ref.prompt_tokens)}-{max(ref.prompt_tokens)}")
-    print(f"{'backend':38} {'load s':>7} {'TTFT p50 ms':>12} {'x ref':>6} {'decode tok/s':>13} {'x ref':>6} "
+    print(f"\n{len(CASES)} prompts x {args.repeats} round(s), greedy, max {args.max_new_tokens} new tokens, "
+          f"{threads} threads, prompt tokens {min(ref.prompt_tokens)}-{max(ref.prompt_tokens)}")
+    print(f"{'backend':40} {'load s':>7} {'TTFT p50 ms':>12} {'x ref':>6} {'decode tok/s':>13} {'x ref':>6} "
           f"{'tokens':>7}")
     for runs, _ in runners:
         load = loads.get(runs.name, loads["llama.cpp reference"])
-        print(f"{runs.name:38} {load:7.2f} {runs.ttft_p50 * 1000:12.1f} {runs.ttft_p50 / ref.ttft_p50:6.2f} "
+        print(f"{runs.name:40} {load:7.2f} {runs.ttft_p50 * 1000:12.1f} {runs.ttft_p50 / ref.ttft_p50:6.2f} "
               f"{runs.rate_p50:13.1f} {runs.rate_p50 / ref.rate_p50:6.2f} {sum(runs.tokens):7d}")
 
     if args.prefix_cache:
         print("\nllama.cpp time to first token on prompts sharing the system prompt (reference, direct):")
-        for runs in prefix_cache_table(gguf, base, threads, args.max_new_tokens):
+        for runs in prefix_cache_table(gguf, base, threads, args.max_new_tokens, args.repeats):
             print(f"  {runs.name:36} TTFT p50 {runs.ttft_p50 * 1000:7.1f} ms   decode {runs.rate_p50:6.1f} tok/s")
 
     others = ", ".join(f"{r.name} {r.ttft_p50 * 1000:.0f} ms / {r.rate_p50:.0f} tok/s "

@@ -238,6 +238,23 @@ class KnowledgeStore:
                 return out
             offset += page
 
+    def vectors(self, kind: Kind, page: int = 1000) -> dict[str, list[float]]:
+        """Every stored embedding of a collection (id -> vector), read page by page."""
+        collection = self._collection(kind)
+        out: dict[str, list[float]] = {}
+        offset = 0
+        while True:
+            try:
+                found = collection.get(include=["embeddings"], limit=page, offset=offset)
+            except Exception as e:
+                raise KnowledgeUnavailable(f"reading from Chroma failed: {e}") from e
+            vectors = found.get("embeddings")
+            out.update((i, [float(x) for x in v]) for i, v in zip(found["ids"], [] if vectors is None else vectors,
+                                                                   strict=False))
+            if len(found["ids"]) < page:
+                return out
+            offset += page
+
     def count(self, kind: Kind) -> int:
         try:
             return int(self._collection(kind).count())

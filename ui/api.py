@@ -135,6 +135,12 @@ def build_api(components: Components) -> APIRouter:
         token = issue_token(body.customer_id, security.token_secret.get_secret_value(), security.token_ttl_s)
         return {"token": token, "expires_in": security.token_ttl_s}
 
+    from ui.marketing_api import build_marketing_api
+
+    router.include_router(build_marketing_api(components, shopper))
+    from ui.preferences_api import build_preferences_api
+
+    router.include_router(build_preferences_api(components, shopper))
     return router
 
 

@@ -14,6 +14,7 @@ from assistant.auth import AuthError, issue_token, verify_token
 from assistant.components import Components
 from assistant.domain import Citation, ProductCard, ShopperIdentity
 from assistant.errors import NotFoundError
+from ui.preferences_panel import build_preferences_panel
 
 EXAMPLES = [
     "How long do I have to return something?",
@@ -142,9 +143,11 @@ def build_chat_ui(components: Components) -> Any:
         chatbot = gr.Chatbot(label="Chat", height=480, feedback_options=("Like", "Dislike"))
         box = gr.Textbox(placeholder="Ask about products, your orders, or our policies", show_label=False)
         gr.Examples(EXAMPLES, inputs=box)
-        sign.click(sign_in, [who], [token, status, chatbot, session, turn_ids], api_name="sign_in")
+        preferences = build_preferences_panel(components, token, identity_of)
+        sign.click(sign_in, [who], [token, status, chatbot, session, turn_ids], api_name="sign_in").then(
+            preferences.refresh, [token], preferences.outputs)
         box.submit(respond, [box, chatbot, token, session, turn_ids], [chatbot, box, session, turn_ids],
-                   api_name="chat")
+                   api_name="chat").then(preferences.refresh, [token], preferences.outputs)
         chatbot.like(on_feedback, [turn_ids, token], None)
-        blocks.load(on_load, None, [token, status])
+        blocks.load(on_load, None, [token, status]).then(preferences.refresh, [token], preferences.outputs)
     return blocks

@@ -25,6 +25,7 @@ def create_app(components: Components) -> FastAPI:
     from assistant.importers import load_demo_if_empty
     from ui.api import build_api, error_payload
     from ui.chat import CSS, build_chat_ui
+    from ui.staff_api import build_staff_api
 
     settings = components.settings
     customers = components.stores.customers
@@ -69,4 +70,5 @@ def create_app(components: Components) -> FastAPI:
         return [{"id": h.id, "score": h.score, "text": h.text, "citation": h.citation} for h in hits]
 
     api.include_router(build_api(components))
+    api.include_router(build_staff_api(settings.security, components.stores))
     return gr.mount_gradio_app(api, build_chat_ui(components), path="/", css=CSS)

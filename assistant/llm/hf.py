@@ -7,6 +7,9 @@ size and mtime; later starts load from there, and a changed GGUF is converted ag
 The weights are read by transformers' own GGUF reader (``load_gguf_checkpoint``, what
 ``from_pretrained(gguf_file=...)`` uses inside) into a model built from the GGUF's config, because
 ``from_pretrained(gguf_file=...)`` also insists on the ``accelerate`` package, which is not a dependency.
+
+Generation runs in a thread feeding a ``TextIteratorStreamer``; torch uses ``llm.threads`` threads, or
+:data:`DEFAULT_TORCH_THREADS` (one) when that is empty, set for every call.
 """
 
 from __future__ import annotations
@@ -32,6 +35,10 @@ from assistant.llm.base import ConciergeChatModel, ModelLock, UsageMeter, text_c
 from assistant.llm.errors import ModelUnavailable, PromptTooLong
 
 MARKER = "concierge-source.json"
+#: torch threads when ``llm.threads`` is empty. One, not all cores: measured on 2 cores (bench/llm.py), a
+#: 135M model decodes ~2x faster on one thread (43 vs 22 tok/s int8, TTFT no worse), and two OpenMP
+#: threads collapse further when anything else in the process or on the machine wants a core.
+DEFAULT_TORCH_THREADS = 1
 _LOADED: dict[tuple[str, str], tuple[Any, Any, ModelLock]] = {}
 _LOADING = threading.Lock()
 
@@ -183,10 +190,14 @@ class TransformersChatModel(ConciergeChatModel):
     def _llm_type(self) -> str:
         return "concierge-transformers"
 
+    @property
+    def torch_threads(self) -> int:
+        return self.threads or DEFAULT_TORCH_THREADS
+
     def load(self) -> TransformersChatModel:
         if self._model is None:
             self._model, self._tokenizer, self._lock = load_converted(
-                Path(self.model_dir), self.quantize, self.threads or os.cpu_count() or 1)
+                Path(self.model_dir), self.quantize, self.torch_threads)
         return self
 
     def _stream(
@@ -227,7 +238,7 @@ class TransformersChatModel(ConciergeChatModel):
                 gen.update(stop_strings=opts.stop, tokenizer=tokenizer)
             outcome: dict[str, Any] = {}
 
-            threads = self.threads or os.cpu_count() or 1
+            threads = self.torch_threads
 
             def run() -> None:
                 try:

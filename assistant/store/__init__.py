@@ -17,7 +17,8 @@ from assistant.store.db import (
 )
 from assistant.store.events import EventStore
 from assistant.store.factory import Stores, build_stores, open_stores
-from assistant.store.orders import OrderStore
+from assistant.store.handovers import HANDOVER_REASONS, Handover, HandoverStore
+from assistant.store.orders import AppliedChange, OrderChange, OrderStore
 from assistant.store.records import record_hash
 from assistant.store.sessions import SessionStore, TurnStore
 from assistant.store.types import (
@@ -38,7 +39,9 @@ from assistant.store.types import (
 )
 
 __all__ = [
+    "HANDOVER_REASONS",
     "ORDER_STATUSES",
+    "AppliedChange",
     "ChatSession",
     "Clock",
     "ConsentKind",
@@ -49,9 +52,12 @@ __all__ = [
     "EventRecord",
     "EventStore",
     "FixedClock",
+    "Handover",
+    "HandoverStore",
     "IdFactory",
     "ImportOutcome",
     "Order",
+    "OrderChange",
     "OrderItem",
     "OrderStore",
     "OrderSummary",

@@ -206,6 +206,31 @@ class CustomerStore:
             session.flush()
             return preference_from_row(row)
 
+    def set_confidence(self, customer_id: str, preference_id: int, confidence: float) -> Preference | None:
+        """Set an active inferred preference's confidence (as of now: ``updated_at`` moves to now).
+
+        Returns None, changing nothing, for an explicit or removed preference (only the shopper changes
+        those); raises NotFoundError if the preference is not this shopper's.
+        """
+        if not 0.0 <= confidence <= 1.0:
+            raise ValidationError(f"confidence {confidence} outside 0..1",
+                                  user_message="Confidence must be between 0 and 1.")
+        with write(self._sessions, f"changing a preference of {customer_id}") as session:
+            row = session.scalars(
+                select(m.Preference).where(
+                    m.Preference.id == preference_id, m.Preference.customer_id == customer_id
+                )
+            ).one_or_none()
+            if row is None:
+                raise NotFoundError(f"preference {preference_id} of customer {customer_id!r} not found",
+                                    user_message="That preference does not exist (or was erased).")
+            if row.origin != "inferred" or row.removed_at is not None:
+                return None
+            row.confidence = confidence
+            row.updated_at = self._clock.now()
+            session.flush()
+            return preference_from_row(row)
+
     def remove_preference(self, customer_id: str, preference_id: int) -> Preference:
         """Mark a shopper's preference removed (a tombstone); raises NotFoundError if it is not theirs."""
         with write(self._sessions, f"removing a preference of {customer_id}") as session:

@@ -6,10 +6,13 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine
 
+from assistant.store.bandit import BanditStore
 from assistant.store.clock import Clock, IdFactory, SystemClock, UuidIds
+from assistant.store.copy_queue import CopyStore
 from assistant.store.customers import CustomerStore
 from assistant.store.db import build_engine, migrate, session_factory
 from assistant.store.events import EventStore
+from assistant.store.handovers import HandoverStore
 from assistant.store.offers import OfferStore
 from assistant.store.orders import OrderStore
 from assistant.store.sessions import SessionStore, TurnStore
@@ -24,6 +27,9 @@ class Stores:
     turns: TurnStore
     events: EventStore
     offers: OfferStore
+    handovers: HandoverStore
+    bandit: BanditStore
+    copy: CopyStore
 
     def close(self) -> None:
         self.engine.dispose()
@@ -42,6 +48,9 @@ def build_stores(engine: Engine, *, clock: Clock | None = None, ids: IdFactory |
         turns=TurnStore(sessions, clock, ids),
         events=EventStore(sessions, clock),
         offers=OfferStore(sessions, clock),
+        handovers=HandoverStore(sessions, clock, ids),
+        bandit=BanditStore(sessions, clock),
+        copy=CopyStore(sessions, clock),
     )
 
 

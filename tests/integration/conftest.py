@@ -1,4 +1,5 @@
-"""Real components for integration tests: the bundled embedding model, Chroma on disk and a Chroma server."""
+"""Real components for integration tests: the bundled embedding model, Chroma on disk and a Chroma server,
+llama-cpp-python's OpenAI-compatible server on the bundled GGUF, and a fresh demo shop on the real models."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.request
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -74,3 +76,63 @@ def real_knowledge_store(request: pytest.FixtureRequest, tmp_path: Path, bundled
     else:
         client = build_chroma_client("http", server_url=request.getfixturevalue("chroma_server"))
     return KnowledgeStore(client, bundled_embedder, prefix=f"t{uuid.uuid4().hex[:8]}_")
+
+
+@pytest.fixture(scope="module")
+def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """``python -m llama_cpp.server`` on a free loopback port; yields its ``/v1`` URL, terminated afterwards."""
+    from assistant.llm import bundled_gguf_path
+
+    port = free_port()
+    log_path = tmp_path_factory.mktemp("llama-server") / "server.log"
+    log = open(log_path, "wb")  # noqa: SIM115 - closed below
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "llama_cpp.server", "--model", str(bundled_gguf_path()), "--host", "127.0.0.1",
+         "--port", str(port), "--n_ctx", "2048", "--model_alias", "local"],
+        stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "HF_HUB_OFFLINE": "1"},
+    )
+    url = f"http://127.0.0.1:{port}/v1"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/models", timeout=2) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"llama_cpp.server did not start: {Path(log_path).read_text(errors='replace')[-2000:]}")
+            time.sleep(0.2)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.close()
+
+
+@pytest.fixture(scope="session")
+def real_demo_shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
+    """A fresh demo shop on the default settings (bundled embeddings, Chroma on disk, SQLite, the bundled
+    chat model), in a temp data dir, as ``concierge eval`` builds it. Shared by the modules that need it:
+    tests that change orders restore their customers (tests/demo_reset.py)."""
+    from assistant.components import build_components
+    from assistant.importers import demo_shop_path, ingest_shop
+    from assistant.settings import load_settings
+
+    data = tmp_path_factory.mktemp("real-shop")
+    env = {k: v for k, v in os.environ.items() if k != "CONCIERGE_PROFILES"}
+    settings = load_settings([], env=env, overrides={"app": {"data_dir": str(data), "load_demo": False},
+                                                      "database": {"url": None}, "knowledge": {"path": None}})
+    components = build_components(settings)
+    reports = ingest_shop(demo_shop_path(), components.knowledge, components.stores.customers,
+                          components.stores.offers)
+    assert all(r.ok for r in reports), [r.summary() for r in reports]
+    try:
+        yield components
+    finally:
+        components.stores.close()

@@ -30,7 +30,8 @@ from assistant.store import (
 pytestmark = pytest.mark.integration
 
 Record = Callable[..., dict[str, Any]]
-TABLES = {"customers", "consents", "preferences", "orders", "order_items", "chat_sessions", "turns", "events"}
+TABLES = {"customers", "consents", "preferences", "orders", "order_items", "chat_sessions", "turns", "events",
+          "offers", "handovers"}
 
 
 # -- schema ----------------------------------------------------------------------------------------

@@ -62,3 +62,19 @@ def make_service(demo_components: Components, demo_offers: list[dict[str, Any]]
     def make(llm: FakeChatModel) -> AssistantService:
         return build_assistant(demo_components, llm=llm, offers=lambda: demo_offers, now=lambda: DEMO_NOW)
     return make
+
+
+@pytest.fixture(scope="module")
+def own_demo_components(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Components]:
+    """The demo shop like ``demo_components``, but one per test module: for tests that change shoppers'
+    state (offer feedback, bandit counts, copy queue) without touching other modules' shop."""
+    data = tmp_path_factory.mktemp("own-demo")
+    settings = load_settings(["test"], env={}, overrides={
+        "app": {"data_dir": str(data)}, "knowledge": {"collection_prefix": f"o{uuid.uuid4().hex[:8]}_"},
+        "embeddings": {"dimensions": 4096}, "security": {"staff_api_key": "staff-test-key"}})
+    components = build_components(settings)
+    reports = ingest_shop(demo_shop_path(), components.knowledge, components.stores.customers,
+                          components.stores.offers)
+    assert all(r.ok for r in reports), [r.summary() for r in reports]
+    yield components
+    components.stores.close()

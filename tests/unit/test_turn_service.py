@@ -125,7 +125,7 @@ def test_recommendations_follow_explicit_preferences(make_service: Make, fake_ll
 
     cards = of(events, "products")[0]["products"]
     assert cards and all(c["category"] == "running-shoes" and "8.5" in c["options"]["size"] for c in cards)
-    assert all("your size 8.5" in c["reason"] and "budget of $150" in c["reason"] for c in cards)
+    assert all("your stated size 8.5" in c["reason"] and "budget of $150" in c["reason"] for c in cards)
     assert cards[0]["brand"] == "Stridewell"
 
 

@@ -1,0 +1,169 @@
+"""``HandoverStore``: conversations handed over to a person, the agents' queue.
+
+A hand-over is ``open`` when created, ``claimed`` once an agent took it, ``resolved`` when done. A chat
+session has at most one hand-over that is not resolved (``open_session_id`` is unique and set only
+while unresolved), so asking twice never queues the same conversation twice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, select
+from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
+
+from assistant.errors import ConflictError, NotFoundError, ValidationError
+from assistant.store import models as m
+from assistant.store.clock import Clock, IdFactory, SystemClock, UuidIds
+from assistant.store.columns import UTCDateTime
+from assistant.store.db import read, write
+from assistant.store.models import Base
+
+HANDOVER_REASONS = ("customer_request", "missing_knowledge", "policy_restriction", "tool_failure",
+                    "angry_customer")
+HANDOVER_STATUSES = ("open", "claimed", "resolved")
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+class HandoverRow(Base):
+    __tablename__ = "handovers"
+    __table_args__ = (
+        CheckConstraint(_in("reason", HANDOVER_REASONS), name="reason"),
+        CheckConstraint(_in("status", HANDOVER_STATUSES), name="status"),
+        Index("ix_handovers_status_created", "status", "created_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    session_id: Mapped[str] = mapped_column(String(64), ForeignKey("chat_sessions.id", ondelete="CASCADE"),
+                                            index=True)
+    customer_id: Mapped[str | None] = mapped_column(String(128), ForeignKey("customers.id", ondelete="CASCADE"),
+                                                    nullable=True, index=True)
+    turn_id: Mapped[str | None] = mapped_column(String(64), nullable=True)  # the turn that asked (logged after)
+    reason: Mapped[str] = mapped_column(String(32))
+    summary: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16))
+    agent: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    note: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    #: the session id while not resolved, NULL afterwards: one unresolved hand-over per session
+    open_session_id: Mapped[str | None] = mapped_column(String(64), nullable=True, unique=True)
+
+
+@dataclass(frozen=True)
+class Handover:
+    id: str
+    session_id: str
+    customer_id: str | None
+    reason: str
+    summary: str
+    status: str
+    created_at: datetime
+    turn_id: str | None = None
+    agent: str | None = None
+    note: str | None = None
+    claimed_at: datetime | None = None
+    resolved_at: datetime | None = None
+
+    @property
+    def is_open(self) -> bool:
+        return self.status != "resolved"
+
+
+def _from_row(row: HandoverRow) -> Handover:
+    return Handover(id=row.id, session_id=row.session_id, customer_id=row.customer_id, reason=row.reason,
+                    summary=row.summary, status=row.status, created_at=row.created_at, turn_id=row.turn_id,
+                    agent=row.agent, note=row.note, claimed_at=row.claimed_at, resolved_at=row.resolved_at)
+
+
+def _not_found(handover_id: str) -> NotFoundError:
+    return NotFoundError(f"hand-over {handover_id!r} not found", user_message="No such hand-over.")
+
+
+class HandoverStore:
+    def __init__(self, sessions: sessionmaker[Session], clock: Clock | None = None,
+                 ids: IdFactory | None = None) -> None:
+        self._sessions = sessions
+        self._clock = clock or SystemClock()
+        self._ids = ids or UuidIds()
+
+    def create(self, session_id: str, customer_id: str | None, reason: str, summary: str,
+               turn_id: str | None = None) -> Handover:
+        """Queue a conversation for a person. If the session already has an unresolved hand-over, that
+        one is returned unchanged (one per session)."""
+        if reason not in HANDOVER_REASONS:
+            raise ValidationError(f"unknown hand-over reason {reason!r}",
+                                  user_message=f"A hand-over reason is one of {', '.join(HANDOVER_REASONS)}.")
+        with write(self._sessions, f"handing over session {session_id}") as session:
+            existing = session.scalars(select(HandoverRow).where(HandoverRow.open_session_id == session_id)).first()
+            if existing is not None:
+                return _from_row(existing)
+            chat = session.get(m.ChatSession, session_id)
+            if chat is None or chat.customer_id != customer_id:
+                raise NotFoundError(f"chat session {session_id!r} of {customer_id!r} not found",
+                                    user_message="This conversation no longer exists; start a new one.")
+            row = HandoverRow(id=self._ids.new_id(), session_id=session_id, customer_id=customer_id,
+                              turn_id=turn_id, reason=reason, summary=summary[:4000], status="open",
+                              created_at=self._clock.now(), open_session_id=session_id)
+            session.add(row)
+            session.flush()
+            return _from_row(row)
+
+    def get(self, handover_id: str) -> Handover | None:
+        """Any hand-over by id. Staff only."""
+        with read(self._sessions, f"reading hand-over {handover_id}") as session:
+            row = session.get(HandoverRow, handover_id)
+            return _from_row(row) if row is not None else None
+
+    def open_for_session(self, session_id: str) -> Handover | None:
+        """The session's unresolved hand-over, if any (the bot stays quiet while there is one)."""
+        with read(self._sessions, f"reading the hand-over of session {session_id}") as session:
+            row = session.scalars(select(HandoverRow).where(HandoverRow.open_session_id == session_id)).first()
+            return _from_row(row) if row is not None else None
+
+    def list_open(self, limit: int = 100, statuses: tuple[str, ...] = ("open", "claimed")) -> list[Handover]:
+        """The queue: hand-overs in ``statuses``, oldest first. Staff only."""
+        with read(self._sessions, "listing hand-overs") as session:
+            rows = session.scalars(select(HandoverRow).where(HandoverRow.status.in_(statuses))
+                                   .order_by(HandoverRow.created_at, HandoverRow.id).limit(limit))
+            return [_from_row(r) for r in rows]
+
+    def claim(self, handover_id: str, agent: str) -> Handover:
+        """An agent takes the conversation. Claiming one's own claim again is a no-op; one claimed by
+        another agent, or resolved, raises ``ConflictError``."""
+        with write(self._sessions, f"claiming hand-over {handover_id}") as session:
+            row = self._locked(session, handover_id)
+            if row.status == "claimed" and row.agent == agent:
+                return _from_row(row)
+            if row.status != "open":
+                raise ConflictError(f"hand-over {handover_id} is {row.status} ({row.agent})",
+                                    user_message=f"This conversation is already {row.status} by {row.agent}.")
+            row.status, row.agent, row.claimed_at = "claimed", agent, self._clock.now()
+            session.flush()
+            return _from_row(row)
+
+    def resolve(self, handover_id: str, agent: str, note: str | None = None) -> Handover:
+        """Close the hand-over; the assistant answers in that conversation again. Resolving twice is a no-op."""
+        with write(self._sessions, f"resolving hand-over {handover_id}") as session:
+            row = self._locked(session, handover_id)
+            if row.status == "resolved":
+                return _from_row(row)
+            if row.status == "claimed" and row.agent != agent:
+                raise ConflictError(f"hand-over {handover_id} is claimed by {row.agent}",
+                                    user_message=f"This conversation is claimed by {row.agent}.")
+            row.status, row.agent, row.note = "resolved", agent, note
+            row.resolved_at, row.open_session_id = self._clock.now(), None
+            session.flush()
+            return _from_row(row)
+
+    @staticmethod
+    def _locked(session: Session, handover_id: str) -> HandoverRow:
+        row = session.scalars(select(HandoverRow).where(HandoverRow.id == handover_id).with_for_update()).first()
+        if row is None:
+            raise _not_found(handover_id)
+        return row

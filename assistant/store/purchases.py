@@ -1,0 +1,47 @@
+"""``PurchaseStore``: every shopper's purchase lines in one read, for shop-wide signals.
+
+The recommender's co-purchase counts and purchase popularity are computed over all customers' orders.
+This is the one read that spans shoppers; what it returns (customer id, product id, time) never reaches a
+shopper: only counts derived from it do.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from assistant.store import models as m
+from assistant.store.db import read
+
+#: orders whose items count as bought (a cancelled order was never the shopper's)
+NOT_BOUGHT = ("cancelled",)
+
+
+@dataclass(frozen=True)
+class PurchaseLine:
+    customer_id: str
+    order_id: str
+    placed_at: datetime
+    position: int
+    product_id: str
+    quantity: int
+
+
+class PurchaseStore:
+    def __init__(self, sessions: sessionmaker[Session]) -> None:
+        self._sessions = sessions
+
+    def lines(self) -> list[PurchaseLine]:
+        """Every item of every order that was not cancelled, oldest first (order time, order id, position)."""
+        with read(self._sessions, "reading all purchases") as session:
+            rows = session.execute(
+                select(m.Order.customer_id, m.Order.id, m.Order.placed_at, m.OrderItem.position,
+                       m.OrderItem.product_id, m.OrderItem.quantity)
+                .join(m.OrderItem, m.OrderItem.order_id == m.Order.id)
+                .where(m.Order.status.not_in(NOT_BOUGHT))
+                .order_by(m.Order.placed_at, m.Order.id, m.OrderItem.position)
+            ).all()
+            return [PurchaseLine(str(c), str(o), at, int(pos), str(p), int(q)) for c, o, at, pos, p, q in rows]

@@ -1,0 +1,62 @@
+"""Chat turns through the ``openai`` backend in ``graph`` mode: llama-cpp-python's OpenAI-compatible server on
+loopback serves the bundled GGUF, the demo shop runs on the real embeddings, and the reply streams."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from assistant.domain import DoneEvent, Event, ShopperIdentity
+from assistant.evaluation import DEMO_NOW
+from assistant.llm import build_chat_model
+from assistant.llm.openai_compat import OpenAIChatModel
+from assistant.service import AssistantService
+from assistant.settings import LLMSettings, OpenAISettings
+from assistant.wiring import build_assistant
+
+pytestmark = [pytest.mark.integration, pytest.mark.model]
+
+MAYA = ShopperIdentity("C001")
+
+
+@pytest.fixture(scope="module")
+def llm(llama_server: str, tmp_path_factory: pytest.TempPathFactory) -> OpenAIChatModel:
+    settings = LLMSettings(mode="openai", temperature=0, openai=OpenAISettings(base_url=llama_server, model="local"))
+    built = build_chat_model(settings, Path(tmp_path_factory.mktemp("openai-cache")))
+    assert isinstance(built, OpenAIChatModel)
+    return built
+
+
+@pytest.fixture(scope="module")
+def service(real_demo_shop: Any, llm: OpenAIChatModel) -> AssistantService:
+    assert real_demo_shop.settings.agent.mode == "graph"
+    return build_assistant(real_demo_shop, llm=llm, now=lambda: DEMO_NOW)
+
+
+def turn(service: AssistantService, message: str) -> tuple[list[Event], DoneEvent]:
+    events = list(service.respond(MAYA, None, message))
+    done = events[-1]
+    assert isinstance(done, DoneEvent)
+    return events, done
+
+
+def test_a_policy_answer_is_streamed_from_the_server_and_grounded(service: AssistantService,
+                                                                  llm: OpenAIChatModel) -> None:
+    events, done = turn(service, "How long do I have to return something?")
+
+    stored = service.turns.get_turn(done.turn_id)
+    assert "30 days" in done.reply
+    assert [e.type for e in events if e.type in ("text", "replace")]  # what the shopper saw, as it came
+    assert any(s["source"] == "returns-and-refunds.md" for e in events if e.type == "sources"
+               for s in e.to_dict()["sources"])
+    assert llm.last_usage is not None and llm.last_usage.time_to_first_token_s is not None  # streamed
+    assert stored is not None and stored.model == "local" and stored.trace["raw_model_text"]
+
+
+def test_an_order_question_is_answered_from_the_store_through_the_server(service: AssistantService) -> None:
+    _, done = turn(service, "Where is my order NW-100073?")
+
+    assert "shipped" in done.reply.lower() or "1Z5GAGTR0388899375" in done.reply
+    assert done.verdict in ("pass", "fallback")

@@ -1,0 +1,51 @@
+"""The chat's "What we think you like" panel: it lists the shopper's preferences and removes one for good."""
+
+from datetime import UTC, datetime
+
+import gradio as gr
+
+from assistant.auth import issue_token, verify_token
+from assistant.components import Components
+from assistant.domain import ShopperIdentity
+from assistant.llm import FakeChatModel
+from assistant.wiring import build_assistant
+from ui.chat import build_chat_ui
+from ui.preferences_panel import build_preferences_panel, render_preferences
+
+
+def test_an_empty_profile_says_so() -> None:
+    assert render_preferences([]).startswith("Nothing yet")
+
+
+def test_the_panel_lists_and_removes_preferences(own_demo_components: Components) -> None:
+    service = build_assistant(own_demo_components, llm=FakeChatModel(), now=lambda: datetime.now(UTC))
+    own_demo_components.__dict__["assistant"] = service
+    secret = own_demo_components.settings.security.token_secret.get_secret_value()
+    try:
+        list(service.respond(ShopperIdentity("C009"), None, "Any Ridgeline backpacks?"))
+        with gr.Blocks():
+            panel = build_preferences_panel(own_demo_components, gr.State(None),
+                                            lambda t: verify_token(t, secret) if t else None)
+        token = issue_token("C009", secret, 600)
+
+        table, pick = panel.refresh(token)
+        ridgeline = next(value for label, value in pick["choices"] if label == "Brand: Ridgeline")
+        assert "| Category | outerwear | you told us" in table and "| Brand | Ridgeline | our chats (1×)" in table
+
+        table, pick = panel.remove(token, ridgeline)
+        assert "Ridgeline" not in table and all("Ridgeline" not in label for label, _ in pick["choices"])
+        list(service.respond(ShopperIdentity("C009"), None, "Ridgeline backpacks, please"))
+        assert "Ridgeline" not in panel.refresh(token)[0]  # removed for good
+        assert panel.refresh(None)[0].startswith("Sign in")
+    finally:
+        own_demo_components.__dict__.pop("assistant", None)
+
+
+def test_the_chat_ui_builds_with_the_panel(own_demo_components: Components) -> None:
+    own_demo_components.__dict__["assistant"] = build_assistant(own_demo_components, llm=FakeChatModel())
+    try:
+        blocks = build_chat_ui(own_demo_components)
+    finally:
+        own_demo_components.__dict__.pop("assistant", None)
+
+    assert "What we think you like" in str(blocks.config)

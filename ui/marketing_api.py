@@ -1,0 +1,91 @@
+"""REST routes of the personalization loop, mounted under ``/api/v1`` by ``ui.api.build_api``.
+
+- ``POST /offers/{offer_id}/feedback``: the signed-in shopper clicked, accepted or redeemed an offer they
+  were shown; it updates the offer bandit. An offer never shown to them is a 404 and changes nothing.
+- ``GET /copy``, ``POST /copy/{id}/approve|edit|reject``: the review queue of generated marketing copy,
+  for staff (``X-API-Key``).
+"""
+
+from collections.abc import Callable
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Query
+from pydantic import BaseModel, Field
+
+from assistant.components import Components
+from assistant.domain import ShopperIdentity
+from assistant.errors import NotFoundError, ValidationError
+from ui.staff import staff_guard
+
+
+class OfferFeedbackRequest(BaseModel):
+    kind: str = Field(..., pattern="^(clicked|accepted|redeemed)$", description="What the shopper did.")
+    order_id: str | None = Field(None, max_length=128, description="With 'redeemed': the order it was used in.")
+
+
+class ReviewRequest(BaseModel):
+    reviewer: str = Field(..., min_length=1, max_length=128, description="Who reviews.")
+    reason: str | None = Field(None, max_length=1000, description="Why (kept with the review).")
+
+
+class EditRequest(ReviewRequest):
+    text: str = Field(..., min_length=1, max_length=5000, description="The approved text.")
+
+
+def build_marketing_api(components: Components, shopper: Callable[..., ShopperIdentity]) -> APIRouter:
+    """``shopper`` is the dependency that verifies the shopper token (the chat's)."""
+    router = APIRouter()
+    Shopper = Annotated[ShopperIdentity, Depends(shopper)]
+    staff = [Depends(staff_guard(components.settings.security))]
+
+    @router.post("/offers/{offer_id}/feedback", tags=["offers"])
+    def offer_feedback(offer_id: str, body: OfferFeedbackRequest, identity: Shopper) -> dict[str, Any]:
+        """The shopper clicked, accepted or redeemed (in an order) an offer shown to them. Repeats are
+        accepted and change nothing (``recorded: false``)."""
+        from assistant.bandit import record_offer_feedback
+
+        try:
+            outcome = record_offer_feedback(components.stores, identity.customer_id, offer_id, body.kind,
+                                            body.order_id)
+        except NotFoundError as e:
+            raise HTTPException(404, e.user_message) from e
+        except ValidationError as e:
+            raise HTTPException(422, e.user_message) from e
+        return {"offer_id": offer_id, "kind": body.kind, "recorded": outcome.recorded,
+                "converted": outcome.converted, "status": "recorded" if outcome.recorded else "already recorded"}
+
+    @router.get("/copy", tags=["copy review"], dependencies=staff)
+    def list_copy(status: str | None = Query(None, pattern="^(pending|approved|edited|rejected)$"),
+                  limit: int = Query(200, ge=1, le=1000)) -> list[dict[str, Any]]:
+        """Generated marketing copy, oldest first, with the facts it was written from and its verdict."""
+        return [d.to_dict() for d in components.stores.copy.list(status, limit)]
+
+    def review(draft_id: str, action: str, body: ReviewRequest, text: str | None = None) -> dict[str, Any]:
+        from assistant.copywriter import review_copy, review_verifier
+
+        try:
+            draft = review_copy(components.stores.copy, review_verifier(components), draft_id, action,
+                                body.reviewer, text, body.reason)
+        except NotFoundError as e:
+            raise HTTPException(404, e.user_message) from e
+        except ValidationError as e:
+            raise HTTPException(409, e.user_message) from e
+        return draft.to_dict()
+
+    @router.post("/copy/{draft_id}/approve", tags=["copy review"], dependencies=staff)
+    def approve_copy(draft_id: str, body: ReviewRequest) -> dict[str, Any]:
+        """Approve a pending piece of copy as written."""
+        return review(draft_id, "approve", body)
+
+    @router.post("/copy/{draft_id}/edit", tags=["copy review"], dependencies=staff)
+    def edit_copy(draft_id: str, body: EditRequest) -> dict[str, Any]:
+        """Approve a pending piece of copy with the reviewer's text (problems against its facts are returned
+        under ``verdict.review.warnings``)."""
+        return review(draft_id, "edit", body, body.text)
+
+    @router.post("/copy/{draft_id}/reject", tags=["copy review"], dependencies=staff)
+    def reject_copy(draft_id: str, body: ReviewRequest) -> dict[str, Any]:
+        """Reject a pending piece of copy."""
+        return review(draft_id, "reject", body)
+
+    return router
