@@ -219,6 +219,41 @@ def settings_cmd(
     typer.echo(json.dumps(load_settings(state.profiles, state.config).model_dump(mode="json"), indent=2))
 
 
+customer_app = typer.Typer(help="One shopper's data: export or erase it.", no_args_is_help=True)
+app.add_typer(customer_app, name="customer")
+
+
+@customer_app.command("export")
+def customer_export(
+    customer_id: Annotated[str, typer.Argument(help="The shopper's id.")],
+    out: Annotated[Path | None, typer.Option(help="Write the JSON here instead of printing it.")] = None,
+) -> None:
+    """Everything stored about one shopper, as JSON."""
+    from assistant.privacy import export_customer, to_json
+
+    text = to_json(export_customer(state.components.stores.engine, customer_id))
+    if out:
+        out.write_text(text, encoding="utf-8")
+        typer.echo(f"exported {customer_id} to {out}", err=True)
+    else:
+        typer.echo(text)
+
+
+@customer_app.command("delete")
+def customer_delete(
+    customer_id: Annotated[str, typer.Argument(help="The shopper's id.")],
+    yes: Annotated[bool, typer.Option("--yes", help="Really erase (it cannot be undone).")] = False,
+) -> None:
+    """Erase one shopper and everything of theirs, then check that nothing remains."""
+    from assistant.privacy import erase_customer
+
+    if not yes:
+        typer.echo("refusing to erase without --yes", err=True)
+        raise typer.Exit(2)
+    removed = erase_customer(state.components.stores.engine, state.components.stores.customers, customer_id)
+    typer.echo(f"erased {customer_id}: " + ", ".join(f"{n} {t}" for t, n in sorted(removed.items())))
+
+
 @app.command()
 def serve(
     host: Annotated[str | None, typer.Option(help="Bind address (default: app.host).")] = None,

@@ -141,6 +141,9 @@ def build_api(components: Components) -> APIRouter:
     from ui.preferences_api import build_preferences_api
 
     router.include_router(build_preferences_api(components, shopper))
+    from ui.privacy_api import build_privacy_api
+
+    router.include_router(build_privacy_api(components, shopper))
     return router
 
 

@@ -86,3 +86,16 @@ def test_every_subcommand_has_help(env: dict[str, str]) -> None:
                  ["search", "--help"], ["serve", "--help"], ["status", "--help"], ["settings", "--help"]):
         code, out, _ = invoke(env, *args)
         assert code == 0 and "Usage" in out, args
+
+
+def test_customer_export_and_delete_commands(env: dict[str, str]) -> None:
+    assert invoke(env, "ingest")[0] == 0
+
+    code, out, _ = invoke(env, "customer", "export", "C002")
+    refused = invoke(env, "customer", "delete", "C002")
+    erased = invoke(env, "customer", "delete", "C002", "--yes")
+
+    assert code == 0 and json.loads(out)["tables"]["customers"][0]["name"] == "Daniel Okafor"
+    assert refused[0] == 2
+    assert erased[0] == 0 and "erased C002" in erased[1]
+    assert invoke(env, "customer", "export", "C002")[0] != 0
