@@ -58,27 +58,34 @@ class Usage:
 
 
 class UsageMeter:
-    """Times one streamed call: ``first_token()`` when the first token arrives, ``finish()`` at the end."""
+    """Times and counts one streamed call: ``token()`` per token (or piece) as it arrives, ``finish()`` at the end."""
 
     def __init__(self) -> None:
         self.started = time.perf_counter()
         self.wait_s = 0.0
         self.first_at: float | None = None
+        self.prompt_tokens = 0
+        self.tokens = 0
 
     def waited(self) -> None:
         self.wait_s = time.perf_counter() - self.started
 
-    def first_token(self) -> None:
+    def token(self, n: int = 1) -> None:
         if self.first_at is None:
             self.first_at = time.perf_counter()
+        self.tokens += n
 
-    def finish(self, prompt_tokens: int, completion_tokens: int, finish_reason: str | None = None) -> Usage:
+    def finish(self, prompt_tokens: int | None = None, completion_tokens: int | None = None,
+               finish_reason: str | None = None) -> Usage:
+        """The call's usage; counts default to what was metered."""
+        prompt = self.prompt_tokens if prompt_tokens is None else prompt_tokens
+        completion = self.tokens if completion_tokens is None else completion_tokens
         end = time.perf_counter()
         ttft = None if self.first_at is None else self.first_at - self.started
         decode = None
-        if self.first_at is not None and completion_tokens > 1 and end > self.first_at:
-            decode = (completion_tokens - 1) / (end - self.first_at)
-        return Usage(prompt_tokens, completion_tokens, ttft, decode, end - self.started, self.wait_s, finish_reason)
+        if self.first_at is not None and completion > 1 and end > self.first_at:
+            decode = (completion - 1) / (end - self.first_at)
+        return Usage(prompt, completion, ttft, decode, end - self.started, self.wait_s, finish_reason)
 
 
 @dataclass(frozen=True)
@@ -185,6 +192,17 @@ class ConciergeChatModel(BaseChatModel):
         finally:
             abandoned.set()
             await worker
+
+    @contextmanager
+    def _metered(self) -> Iterator[UsageMeter]:
+        """Meter a ``_stream``; if the caller stops reading early, ``last_usage`` still gets what was metered,
+        with ``finish_reason="cancelled"`` (the usage chunk at the end of the stream is never reached)."""
+        meter = UsageMeter()
+        try:
+            yield meter
+        except GeneratorExit:
+            self.last_usage = meter.finish(finish_reason="cancelled")
+            raise
 
     def _usage_chunk(self, usage: Usage) -> ChatGenerationChunk:
         """The last chunk of a stream: no text, the token counts and the timings."""

@@ -29,7 +29,7 @@ from langchain_core.tools import BaseTool
 from langchain_core.utils.function_calling import convert_to_openai_tool
 from pydantic import Field, PrivateAttr
 
-from assistant.llm.base import ConciergeChatModel, UsageMeter, text_chunk
+from assistant.llm.base import ConciergeChatModel, text_chunk
 from assistant.llm.errors import ScriptExhausted
 
 DEFAULT_REPLY = "I can help with that."
@@ -103,20 +103,19 @@ class FakeChatModel(ConciergeChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
-        meter = UsageMeter()
         reply = self._next_reply(messages, kwargs)
-        text = reply.text
-        pieces = split_words(text)
+        pieces = split_words(reply.text)
         limit = self._options(stop, kwargs).max_new_tokens
-        for piece in pieces[:limit]:
-            meter.first_token()
-            yield text_chunk(piece)
-        if reply.tool_calls:
-            calls = [tool_call_chunk(name=tc["name"], args=json.dumps(tc["args"]), id=tc.get("id"), index=i)
-                     for i, tc in enumerate(reply.tool_calls)]
-            meter.first_token()
-            yield ChatGenerationChunk(message=AIMessageChunk(content="", tool_call_chunks=calls))
-        prompt_words = sum(len(split_words(m.text)) for m in messages)
-        completion = min(len(pieces), limit) + len(reply.tool_calls)
-        finish = "tool_calls" if reply.tool_calls else ("length" if len(pieces) > limit else "stop")
-        yield self._usage_chunk(meter.finish(prompt_words, completion, finish))
+        with self._metered() as meter:
+            meter.prompt_tokens = sum(len(split_words(m.text)) for m in messages)
+            for piece in pieces[:limit]:
+                meter.token()
+                yield text_chunk(piece)
+            if reply.tool_calls:
+                calls = [tool_call_chunk(name=tc["name"], args=json.dumps(tc["args"]), id=tc.get("id"), index=i)
+                         for i, tc in enumerate(reply.tool_calls)]
+                meter.token(len(calls))
+                yield ChatGenerationChunk(message=AIMessageChunk(content="", tool_call_chunks=calls))
+            finish = "tool_calls" if reply.tool_calls else ("length" if len(pieces) > limit else "stop")
+            usage = meter.finish(finish_reason=finish)
+        yield self._usage_chunk(usage)

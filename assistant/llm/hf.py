@@ -162,7 +162,7 @@ def _runtime_classes() -> tuple[type, type]:
 
         def put(self, value: Any) -> None:
             if not self.next_tokens_are_prompt:
-                self.meter.first_token()
+                self.meter.token(int(value.numel()))
             super().put(value)
 
     class EventStop(StoppingCriteria):
@@ -213,12 +213,11 @@ class TransformersChatModel(ConciergeChatModel):
         self.load()
         assert self._lock is not None
         streamer_class, stop_class = _runtime_classes()
-        meter = UsageMeter()
-        with self._lock.hold(meter):
+        with self._metered() as meter, self._lock.hold(meter):
             model, tokenizer = self._model, self._tokenizer
             inputs = tokenizer.apply_chat_template(to_chat_dicts(messages), add_generation_prompt=True,
                                                    return_tensors="pt", return_dict=True)
-            prompt_tokens = int(inputs["input_ids"].shape[1])
+            prompt_tokens = meter.prompt_tokens = int(inputs["input_ids"].shape[1])
             if prompt_tokens >= self.context_window:
                 raise PromptTooLong(f"prompt of {prompt_tokens} tokens does not fit the context window of "
                                     f"{self.context_window}")

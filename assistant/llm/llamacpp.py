@@ -21,7 +21,7 @@ from langchain_core.outputs import ChatGenerationChunk
 from pydantic import PrivateAttr
 
 from assistant.errors import ConfigError
-from assistant.llm.base import ConciergeChatModel, ModelLock, UsageMeter, text_chunk, to_chat_dicts
+from assistant.llm.base import ConciergeChatModel, ModelLock, text_chunk, to_chat_dicts
 from assistant.llm.errors import ModelUnavailable, PromptTooLong
 
 _LOADED: dict[tuple[str, int, int], tuple[Any, ModelLock]] = {}
@@ -92,10 +92,9 @@ class LlamaCppChatModel(ConciergeChatModel):
         chat = to_chat_dicts(messages)
         self.load()
         assert self._lock is not None
-        meter = UsageMeter()
-        with self._lock.hold(meter):
+        with self._metered() as meter, self._lock.hold(meter):
             llama = self._llama
-            prompt_tokens: int | None = None
+            prompted = False
             finish_reason: str | None = None
             try:
                 stream = llama.create_chat_completion(
@@ -103,14 +102,14 @@ class LlamaCppChatModel(ConciergeChatModel):
                     max_tokens=opts.max_new_tokens, seed=opts.seed, stop=opts.stop or None,
                 )
                 for part in stream:
-                    if prompt_tokens is None:
+                    if not prompted:
                         # the first chunk comes once the prompt is evaluated and one token sampled
-                        prompt_tokens = int(llama.n_tokens)
+                        meter.prompt_tokens, prompted = int(llama.n_tokens), True
                     choice = part["choices"][0]
                     finish_reason = choice.get("finish_reason") or finish_reason
                     content = choice.get("delta", {}).get("content")
                     if content:
-                        meter.first_token()
+                        meter.token()
                         yield text_chunk(content)
             except ValueError as e:
                 if "exceed context window" in str(e):
@@ -120,7 +119,8 @@ class LlamaCppChatModel(ConciergeChatModel):
                 raise ModelUnavailable(f"llama.cpp generation failed: {e}") from e
             except RuntimeError as e:
                 raise ModelUnavailable(f"llama.cpp generation failed: {e}") from e
-            prompt_tokens = prompt_tokens or 0
             # n_tokens counts evaluated tokens; a reply cut by max_tokens ends on one sampled, unevaluated
-            completion = max(0, int(llama.n_tokens) - prompt_tokens) + (1 if finish_reason == "length" else 0)
-        yield self._usage_chunk(meter.finish(prompt_tokens, completion, finish_reason))
+            evaluated = max(0, int(llama.n_tokens) - meter.prompt_tokens)
+            usage = meter.finish(completion_tokens=evaluated + (1 if finish_reason == "length" else 0),
+                                 finish_reason=finish_reason)
+        yield self._usage_chunk(usage)

@@ -136,21 +136,19 @@ class OpenAIChatModel(ConciergeChatModel):
             state["finish"] = choice.finish_reason or state.get("finish")
             delta = choice.delta
             if delta.content:
-                meter.first_token()
-                state["pieces"] = state.get("pieces", 0) + 1
+                meter.token()
                 yield text_chunk(delta.content)
             if delta.tool_calls:
-                meter.first_token()
-                state["pieces"] = state.get("pieces", 0) + 1
+                meter.token()
                 calls = [tool_call_chunk(name=tc.function.name if tc.function else None,
                                          args=tc.function.arguments if tc.function else None,
                                          id=tc.id, index=tc.index) for tc in delta.tool_calls]
                 yield ChatGenerationChunk(message=AIMessageChunk(content="", tool_call_chunks=calls))
 
     def _finish(self, meter: UsageMeter, state: dict[str, Any]) -> ChatGenerationChunk:
-        usage = state.get("usage")
+        usage = state.get("usage")  # servers that ignore stream_options: the streamed pieces are counted
         prompt = int(getattr(usage, "prompt_tokens", 0) or 0)
-        completion = int(getattr(usage, "completion_tokens", 0) or state.get("pieces", 0))
+        completion = int(getattr(usage, "completion_tokens", 0) or meter.tokens)
         return self._usage_chunk(meter.finish(prompt, completion, state.get("finish")))
 
     def _result(self, response: Any, meter: UsageMeter) -> ChatResult:
@@ -169,7 +167,7 @@ class OpenAIChatModel(ConciergeChatModel):
             except ValueError as e:
                 invalid.append(invalid_tool_call(name=fn.name, args=fn.arguments, id=tc.id, error=str(e)))
         usage_info = response.usage
-        meter.first_token()
+        meter.token(0)  # not streamed: the first token is seen with the whole reply
         usage = meter.finish(int(getattr(usage_info, "prompt_tokens", 0) or 0),
                              int(getattr(usage_info, "completion_tokens", 0) or 0), choice.finish_reason)
         self.last_usage = usage
@@ -220,14 +218,16 @@ class OpenAIChatModel(ConciergeChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
-        meter, state = UsageMeter(), dict[str, Any]()
-        try:
-            with self.client.chat.completions.create(**self._params(messages, stop, kwargs, stream=True)) as parts:
-                for part in parts:
-                    yield from self._chunks(part, meter, state)
-        except _openai().OpenAIError as e:
-            raise self._wrap(e) from e
-        yield self._finish(meter, state)
+        state: dict[str, Any] = {}
+        with self._metered() as meter:
+            try:
+                with self.client.chat.completions.create(**self._params(messages, stop, kwargs, stream=True)) as parts:
+                    for part in parts:
+                        yield from self._chunks(part, meter, state)
+            except _openai().OpenAIError as e:
+                raise self._wrap(e) from e
+            last = self._finish(meter, state)
+        yield last
 
     async def _astream(
         self,
@@ -246,4 +246,7 @@ class OpenAIChatModel(ConciergeChatModel):
                         yield chunk
         except _openai().OpenAIError as e:
             raise self._wrap(e) from e
+        except (GeneratorExit, asyncio.CancelledError):
+            self.last_usage = meter.finish(finish_reason="cancelled")
+            raise
         yield self._finish(meter, state)

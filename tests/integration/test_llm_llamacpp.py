@@ -84,11 +84,13 @@ def test_concurrent_calls_are_serialized_and_both_complete(model: LlamaCppChatMo
     assert replies == [expected, expected]
 
 
-def test_an_abandoned_stream_frees_the_model(model: LlamaCppChatModel) -> None:
+def test_an_abandoned_stream_records_its_usage_and_frees_the_model(model: LlamaCppChatModel) -> None:
     stream = model.stream(MESSAGES)
     next(stream)
     stream.close()
+    usage = model.last_usage
 
+    assert usage is not None and usage.finish_reason == "cancelled" and usage.completion_tokens >= 1
     assert model.invoke(MESSAGES, max_new_tokens=3).content
 
 

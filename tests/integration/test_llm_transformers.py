@@ -114,9 +114,11 @@ def test_int8_setting_quantizes_the_linear_layers(model: TransformersChatModel) 
     assert torch.nn.Linear not in kinds
 
 
-def test_an_abandoned_stream_stops_generation_and_frees_the_model(model: TransformersChatModel) -> None:
+def test_an_abandoned_stream_stops_generation_records_usage_and_frees_the_model(model: TransformersChatModel) -> None:
     stream = model.stream(MESSAGES, max_new_tokens=200)
     next(stream)
     stream.close()
+    usage = model.last_usage
 
+    assert usage is not None and usage.finish_reason == "cancelled" and usage.completion_tokens >= 1
     assert model.invoke(MESSAGES, max_new_tokens=2).content

@@ -131,3 +131,15 @@ def test_call_kwargs_record_per_call_options() -> None:
     model.invoke("hi", max_new_tokens=5)
 
     assert model.call_kwargs[-1]["max_new_tokens"] == 5
+
+
+def test_a_stream_closed_early_still_records_what_was_streamed() -> None:
+    model = FakeChatModel().enqueue(["one two three four"])
+    stream = model.stream("hi")
+    next(stream)
+    next(stream)
+
+    stream.close()
+
+    assert model.last_usage is not None
+    assert (model.last_usage.completion_tokens, model.last_usage.finish_reason) == (2, "cancelled")
