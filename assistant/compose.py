@@ -93,7 +93,8 @@ def compose_reply(llm: Any, facts: Facts, verifier: Verifier, shop: str, emit: C
                     break
             if not ok or len(sentences) >= max_sentences:
                 break
-        if ok and buffer.strip() and len(sentences) < max_sentences:
+        # the rest is a sentence only if it ends like one; otherwise the token budget cut it mid-way
+        if ok and re.search(r"[.!?][\"')]*$", buffer.strip()) and len(sentences) < max_sentences:
             ok = accept(buffer.strip())
     finally:
         close = getattr(stream, "close", None)

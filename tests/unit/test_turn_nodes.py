@@ -178,3 +178,16 @@ def test_verify_node_keeps_a_good_reply_and_cites_sources(make_service: Make, fa
     update = verify_node(s, service.deps, sink)
 
     assert update == {"verdict": "pass"} and sink.events[0].type == "sources"
+
+
+def test_compose_node_drops_a_sentence_cut_off_by_the_token_budget(make_service: Make,
+                                                                   fake_llm: FakeChatModel) -> None:
+    service = make_service(fake_llm.enqueue(["Express shipping costs $14.99. It takes 1-2 business days and"]))
+    s = prepared(service, "How much is express shipping?")
+    s.facts = tools_node(s, service.deps, Sink())["facts"]
+    sink = Sink()
+
+    update = compose_node(s, service.deps, sink)
+
+    assert update["reply"] == "Express shipping costs $14.99."
+    assert [e.to_dict()["text"] for e in sink.events] == ["Express shipping costs $14.99."]
