@@ -10,7 +10,8 @@ import sys
 import time
 import urllib.request
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -32,40 +33,50 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+@contextmanager
+def served(command: list[str], log_path: Path, ready: Callable[[], bool], what: str, timeout: float = 60.0,
+           env: dict[str, str] | None = None) -> Iterator[subprocess.Popen[bytes]]:
+    """Run a server process on loopback until ``ready()`` is true; fail with its log's tail if it does not come
+    up in ``timeout`` seconds or exits; terminate it afterwards."""
+    log = open(log_path, "wb")  # noqa: SIM115 - closed below
+    proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})})
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                if ready():
+                    break
+            except Exception:  # not up yet: connection refused, timeouts, 5xx while loading
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"{what} did not start: {log_path.read_text(errors='replace')[-3000:]}")
+            time.sleep(0.3)
+        yield proc
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.close()
+
+
 @pytest.fixture(scope="session")
 def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A real Chroma server on loopback (`chroma run`), the scale-out path."""
     path = tmp_path_factory.mktemp("chroma-server")
     port = free_port()
-    chroma = Path(sys.executable).with_name("chroma")
-    log = open(path / "server.log", "wb")  # noqa: SIM115 - closed below
-    env = {**os.environ, "ANONYMIZED_TELEMETRY": "False"}
-    proc = subprocess.Popen([str(chroma), "run", "--path", str(path / "db"), "--host", "127.0.0.1",
-                             "--port", str(port)], stdout=log, stderr=subprocess.STDOUT, env=env)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            build_chroma_client("http", server_url=url).heartbeat()
-            break
-        except Exception:
-            if proc.poll() is not None:
-                break
-            time.sleep(0.3)
-    else:
-        proc.kill()
-        pytest.fail(f"chroma server did not start: {(path / 'server.log').read_text(errors='replace')[-2000:]}")
-    if proc.poll() is not None:
-        pytest.fail(f"chroma server exited: {(path / 'server.log').read_text(errors='replace')[-2000:]}")
-    try:
+    chroma = Path(sys.executable).with_name("chroma")
+
+    def ready() -> bool:
+        build_chroma_client("http", server_url=url).heartbeat()
+        return True
+
+    with served([str(chroma), "run", "--path", str(path / "db"), "--host", "127.0.0.1", "--port", str(port)],
+                path / "server.log", ready, "chroma server", env={"ANONYMIZED_TELEMETRY": "False"}):
         yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
 
 
 @pytest.fixture(params=["persistent", "http"])
@@ -84,35 +95,17 @@ def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     from assistant.llm import bundled_gguf_path
 
     port = free_port()
-    log_path = tmp_path_factory.mktemp("llama-server") / "server.log"
-    log = open(log_path, "wb")  # noqa: SIM115 - closed below
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "llama_cpp.server", "--model", str(bundled_gguf_path()), "--host", "127.0.0.1",
-         "--port", str(port), "--n_ctx", "2048", "--model_alias", "local"],
-        stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "HF_HUB_OFFLINE": "1"},
-    )
     url = f"http://127.0.0.1:{port}/v1"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/models", timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"llama_cpp.server did not start: {Path(log_path).read_text(errors='replace')[-2000:]}")
-            time.sleep(0.2)
+
+    def ready() -> bool:
+        with urllib.request.urlopen(f"{url}/models", timeout=2) as response:
+            return bool(response.status == 200)
+
+    with served([sys.executable, "-m", "llama_cpp.server", "--model", str(bundled_gguf_path()), "--host",
+                 "127.0.0.1", "--port", str(port), "--n_ctx", "2048", "--model_alias", "local"],
+                tmp_path_factory.mktemp("llama-server") / "server.log", ready, "llama_cpp.server",
+                env={"HF_HUB_OFFLINE": "1"}):
         yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
 
 
 @pytest.fixture(scope="session")

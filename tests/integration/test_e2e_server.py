@@ -4,10 +4,7 @@ chatted with through the REST API and through gradio_client, as a shop's front e
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,7 +13,7 @@ import httpx
 import pytest
 
 from assistant.store.factory import open_stores
-from tests.integration.conftest import free_port
+from tests.integration.conftest import free_port, served
 
 pytestmark = [pytest.mark.integration, pytest.mark.model]
 
@@ -25,32 +22,13 @@ pytestmark = [pytest.mark.integration, pytest.mark.model]
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
     data = tmp_path_factory.mktemp("server")
     port = free_port()
-    env = {**os.environ, "CONCIERGE_APP__DATA_DIR": str(data), "HF_HUB_OFFLINE": "1",
-           "CONCIERGE_TOKEN_SECRET": "e2e-secret"}
-    env.pop("CONCIERGE_PROFILES", None)
-    log = open(data / "server.log", "wb")  # noqa: SIM115 - closed below
-    proc = subprocess.Popen([sys.executable, "-m", "assistant.cli", "serve", "--port", str(port)],
-                            stdout=log, stderr=subprocess.STDOUT, env=env)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 240
-    while time.monotonic() < deadline and proc.poll() is None:
-        try:
-            if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(1)
-    else:
-        proc.kill()
-        pytest.fail("server did not start: " + (data / "server.log").read_text(errors="replace")[-3000:])
-    try:
+    env = {"CONCIERGE_APP__DATA_DIR": str(data), "HF_HUB_OFFLINE": "1", "CONCIERGE_TOKEN_SECRET": "e2e-secret",
+           "CONCIERGE_PROFILES": ""}
+    with served([sys.executable, "-m", "assistant.cli", "serve", "--port", str(port)], data / "server.log",
+                lambda: httpx.get(f"{url}/healthz", timeout=2).status_code == 200, "concierge server",
+                timeout=240, env=env):
         yield url, data
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
 
 
 def token(url: str, customer: str = "C001") -> dict[str, str]:
