@@ -280,6 +280,15 @@ def _register_marketing() -> None:
 _register_marketing()  # light: typer only; the commands import what they need when run
 
 
+def _register_users() -> None:
+    from assistant.staff_cli import register
+
+    register(app, lambda: state.components)
+
+
+_register_users()
+
+
 def main() -> None:
     _register_eval()
     try:

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
 from assistant.errors import ConfigError
 
@@ -182,8 +182,44 @@ class SecuritySettings(_Section):
     demo_sign_in: bool = Field(True, description="Let the chat UI issue tokens for demo customers.")
     max_message_chars: int = Field(4000, description="Longest shopper message accepted.", ge=10)
     staff_api_key: SecretStr = Field(
-        SecretStr(""), description="Key for the staff API (/api/v1/handovers, /api/v1/copy), sent as X-API-Key. "
-        "Empty: the staff API refuses every request.")
+        SecretStr(""), description="Service key for scripts: sent as X-API-Key it acts as an admin named 'service' "
+        "on every staff route (/api/v1/handovers, /api/v1/copy, customer export and erasure). Empty: no key works; "
+        "staff sign in with their accounts (concierge users add).")
+    staff_session_ttl_s: int = Field(
+        8 * 3600, description="A staff sign-in ends after this many seconds without a request (sliding expiry).",
+        ge=60)
+    staff_cookie_secure: bool = Field(
+        False, description="Mark the staff session cookie Secure (sent over HTTPS only): turn on when the app is "
+        "served over HTTPS.")
+    rate_limit_storage: str = Field(
+        "memory://", description="Where rate-limit counters live: memory:// (one process) or a Redis URL such as "
+        "redis://127.0.0.1:6379 shared by replicas. If the storage fails, requests are let through and logged.")
+    rate_limit_prefix: str = Field(
+        "concierge", description="Prefix of the rate-limit counters' keys (several shops on one Redis).")
+    chat_rate_per_shopper: str = Field(
+        "20/minute", description="Chat turns one shopper may send (REST and web chat), e.g. '20/minute' or "
+        "'100/hour;20/minute'. Past it: 429 with Retry-After.")
+    chat_rate_per_ip: str = Field(
+        "60/minute", description="Chat turns from one client address (behind a proxy: uvicorn's forwarded_allow_ips "
+        "must trust it to see real addresses).")
+    login_rate_per_ip: str = Field(
+        "20/minute", description="Failed staff sign-ins from one client address before sign-in is refused (429).")
+    login_rate_per_username: str = Field(
+        "5/minute", description="Failed staff sign-ins for one username before sign-in is refused (429).")
+    max_request_bytes: int = Field(
+        65536, description="Largest request body accepted by /api/ and /staff/ routes, in bytes (413 past it).",
+        ge=1024)
+
+    @field_validator("chat_rate_per_shopper", "chat_rate_per_ip", "login_rate_per_ip", "login_rate_per_username")
+    @classmethod
+    def _a_rate(cls, value: str) -> str:
+        from limits import parse_many
+
+        try:
+            parse_many(value)
+        except ValueError as e:
+            raise ValueError(f"{value!r} is not a rate such as '20/minute' or '100/hour;20/minute'") from e
+        return value
 
 
 class ProfileSettings(_Section):

@@ -3,7 +3,7 @@
 - ``POST /offers/{offer_id}/feedback``: the signed-in shopper clicked, accepted or redeemed an offer they
   were shown; it updates the offer bandit. An offer never shown to them is a 404 and changes nothing.
 - ``GET /copy``, ``POST /copy/{id}/approve|edit|reject``: the review queue of generated marketing copy,
-  for staff (``X-API-Key``).
+  for staff with the ``agent`` role (or the ``X-API-Key`` service key).
 """
 
 from collections.abc import Callable
@@ -15,7 +15,8 @@ from pydantic import BaseModel, Field
 from assistant.components import Components
 from assistant.domain import ShopperIdentity
 from assistant.errors import NotFoundError, ValidationError
-from ui.staff import staff_guard
+from assistant.staff_roles import RoleDependency
+from ui.staff import role_check
 
 
 class OfferFeedbackRequest(BaseModel):
@@ -32,11 +33,13 @@ class EditRequest(ReviewRequest):
     text: str = Field(..., min_length=1, max_length=5000, description="The approved text.")
 
 
-def build_marketing_api(components: Components, shopper: Callable[..., ShopperIdentity]) -> APIRouter:
-    """``shopper`` is the dependency that verifies the shopper token (the chat's)."""
+def build_marketing_api(components: Components, shopper: Callable[..., ShopperIdentity],
+                        require: RoleDependency | None = None) -> APIRouter:
+    """``shopper`` is the dependency that verifies the shopper token (the chat's); ``require`` the staff role
+    check (default: ``ui.auth`` on the stores)."""
     router = APIRouter()
     Shopper = Annotated[ShopperIdentity, Depends(shopper)]
-    staff = [Depends(staff_guard(components.settings.security))]
+    staff = [Depends(role_check(components.settings.security, components.stores, require)("agent"))]
 
     @router.post("/offers/{offer_id}/feedback", tags=["offers"])
     def offer_feedback(offer_id: str, body: OfferFeedbackRequest, identity: Shopper) -> dict[str, Any]:

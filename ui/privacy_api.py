@@ -10,7 +10,8 @@ from assistant.components import Components
 from assistant.domain import ShopperIdentity
 from assistant.errors import NotFoundError
 from assistant.privacy import erase_customer, export_customer
-from ui.staff import staff_guard
+from assistant.staff_roles import RoleDependency
+from ui.staff import role_check
 
 
 class ConsentRequest(BaseModel):
@@ -18,9 +19,11 @@ class ConsentRequest(BaseModel):
     marketing: bool | None = Field(None, description="Marketing messages (personalized copy).")
 
 
-def build_privacy_api(components: Components, shopper: Callable[..., ShopperIdentity]) -> APIRouter:
+def build_privacy_api(components: Components, shopper: Callable[..., ShopperIdentity],
+                      require: RoleDependency | None = None) -> APIRouter:
+    """Shopper routes (token) as they are; export and erasure of any shopper need the ``admin`` role."""
     router = APIRouter(tags=["privacy"])
-    staff = staff_guard(components.settings.security)
+    staff = role_check(components.settings.security, components.stores, require)("admin")
 
     @router.post("/me/consent")
     def set_consent(body: ConsentRequest, identity: ShopperIdentity = Depends(shopper)) -> dict[str, bool]:
@@ -40,7 +43,7 @@ def build_privacy_api(components: Components, shopper: Callable[..., ShopperIden
 
     @router.get("/customers/{customer_id}/export", dependencies=[Depends(staff)])
     def export(customer_id: str) -> dict[str, Any]:
-        """Everything stored about one shopper (staff key)."""
+        """Everything stored about one shopper (admin)."""
         try:
             return export_customer(components.stores.engine, customer_id)
         except NotFoundError as e:
@@ -48,7 +51,7 @@ def build_privacy_api(components: Components, shopper: Callable[..., ShopperIden
 
     @router.delete("/customers/{customer_id}", dependencies=[Depends(staff)])
     def erase(customer_id: str) -> dict[str, Any]:
-        """Erase one shopper and everything of theirs (staff key); checks nothing remains."""
+        """Erase one shopper and everything of theirs (admin); checks nothing remains."""
         try:
             removed = erase_customer(components.stores.engine, components.stores.customers, customer_id)
         except NotFoundError as e:

@@ -1,23 +1,19 @@
-"""The staff API key: routes for the shop's staff (review queues) need ``X-API-Key: <security.staff_api_key>``."""
+"""Role checks for the staff routes: every router takes a ``require: RoleDependency`` (``ui.auth``'s in the app,
+a fake in unit tests). ``role_check`` supplies the real one when a router is built on its own."""
 
-import secrets
-from collections.abc import Callable
-from typing import Annotated
+from __future__ import annotations
 
-from fastapi import Header, HTTPException
+from typing import Any
 
 from assistant.settings import SecuritySettings
+from assistant.staff_roles import RoleDependency
 
 
-def staff_guard(security: SecuritySettings) -> Callable[..., None]:
-    """A FastAPI dependency: 401 without the right key; 403 while no key is configured."""
+def role_check(security: SecuritySettings, stores: Any, require: RoleDependency | None = None) -> RoleDependency:
+    """``require`` as given, else the staff sign-in of ``ui.auth`` on ``stores.staff`` (sessions and the
+    ``X-API-Key`` service key, which acts as an admin)."""
+    if require is not None:
+        return require
+    from ui.auth import build_auth
 
-    def require_staff(x_api_key: Annotated[str | None, Header()] = None) -> None:
-        key = security.staff_api_key.get_secret_value()
-        if not key:
-            raise HTTPException(403, "the staff API is off: set security.staff_api_key "
-                                     "(CONCIERGE_SECURITY__STAFF_API_KEY) to enable it")
-        if not x_api_key or not secrets.compare_digest(x_api_key.encode(), key.encode()):
-            raise HTTPException(401, "missing or wrong staff key: send 'X-API-Key: <staff key>'")
-
-    return require_staff
+    return build_auth(security, stores.staff).require

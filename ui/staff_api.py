@@ -1,8 +1,7 @@
 """The staff API (``/api/v1/handovers``): the queue of conversations handed over to a person.
 
-Protected by the staff key for now (``security.staff_api_key``, sent as ``X-API-Key``: 401 without it; 403
-while no key is configured), like the other staff routes (``ui/staff.py``). Staff roles and the agents'
-view come with the copilot.
+For staff with the ``agent`` role (``require("agent")``: a signed-in agent or admin, or the ``X-API-Key`` service
+key): 401 when not signed in, 403 without the role.
 """
 
 from __future__ import annotations
@@ -14,8 +13,9 @@ from pydantic import BaseModel, Field
 
 from assistant.errors import ConflictError
 from assistant.settings import SecuritySettings
+from assistant.staff_roles import RoleDependency
 from assistant.store.handovers import Handover
-from ui.staff import staff_guard
+from ui.staff import role_check
 
 
 class AgentRequest(BaseModel):
@@ -32,10 +32,11 @@ def handover_json(h: Handover) -> dict[str, Any]:
             "created_at": when(h.created_at), "claimed_at": when(h.claimed_at), "resolved_at": when(h.resolved_at)}
 
 
-def build_staff_api(security: SecuritySettings, stores: Any) -> APIRouter:
+def build_staff_api(security: SecuritySettings, stores: Any, require: RoleDependency | None = None) -> APIRouter:
+    """``require``: the role check (default: ``ui.auth`` on ``stores.staff``)."""
     router = APIRouter(prefix="/api/v1/handovers", tags=["staff"])
 
-    Staff = Depends(staff_guard(security))
+    Staff = Depends(role_check(security, stores, require)("agent"))
 
     def found(handover_id: str) -> Handover:
         handover: Handover | None = stores.handovers.get(handover_id)

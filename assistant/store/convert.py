@@ -167,6 +167,7 @@ def turn_from_row(row: m.Turn) -> TurnRecord:
         trace=dict(row.trace or {}),
         latency_ms=row.latency_ms,
         model=row.model,
+        author=row.author or "assistant",
     )
 
 

@@ -40,6 +40,8 @@ NAMING_CONVENTION = {
 CONSENT_KINDS = ("personalization", "marketing")
 PREFERENCE_ORIGINS = ("explicit", "inferred")
 TURN_STATUSES = ("ok", "error", "fallback")
+STAFF_ROLES = ("agent", "reviewer", "admin")
+TURN_LABELS = ("correct", "incorrect", "outdated_knowledge", "policy_violation")
 
 # Money: exact decimal in PostgreSQL, read back as float (the domain types use float).
 Money = Numeric(12, 2, asdecimal=False)
@@ -201,6 +203,8 @@ class Turn(Base):
     trace: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     latency_ms: Mapped[int | None] = mapped_column(Integer)
     model: Mapped[str | None] = mapped_column(String(200))
+    #: who wrote the reply: "assistant", or "agent:<username>" for a reply a support agent sent
+    author: Mapped[str] = mapped_column(String(160), default="assistant", server_default="assistant")
 
 
 class Event(Base):
@@ -220,3 +224,43 @@ class Event(Base):
     kind: Mapped[str] = mapped_column(String(64), index=True)
     payload: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class StaffUser(Base):
+    """A member of the shop's staff. ``roles`` is a comma-separated subset of ``STAFF_ROLES`` (admin is all
+    three). ``password_hash`` is an argon2 hash; the password itself is never stored."""
+
+    __tablename__ = "staff_users"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    username: Mapped[str] = mapped_column(String(128), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    roles: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class StaffSession(Base):
+    """A signed-in staff member. ``id`` is the SHA-256 of the session token (the token is only in the cookie)."""
+
+    __tablename__ = "staff_sessions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(64), ForeignKey("staff_users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class TurnLabel(Base):
+    """A reviewer's label on a turn; the newest label per turn is its current one."""
+
+    __tablename__ = "turn_labels"
+    __table_args__ = (CheckConstraint(_in("label", TURN_LABELS), name="label"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    turn_id: Mapped[str] = mapped_column(String(64), ForeignKey("turns.id", ondelete="CASCADE"), index=True)
+    label: Mapped[str] = mapped_column(String(32))
+    note: Mapped[str | None] = mapped_column(Text)
+    reviewer: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -141,6 +141,8 @@ class TurnRecord:
     model: str | None = None
     id: str | None = None
     created_at: datetime | None = None
+    #: "assistant", or "agent:<username>" when a support agent sent the reply (``trace`` then holds the draft)
+    author: str = "assistant"
 
 
 @dataclass(frozen=True)
