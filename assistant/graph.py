@@ -3,6 +3,8 @@
 guard -> load_profile -> session -> understand
   -> (tools -> compose -> verify | action | handover | waiting | direct) -> remember -> record
 
+``build_draft_graph`` runs the same steps up to verify for an agent's suggested reply, and records nothing.
+
 Nodes are plain functions of (state, deps) returning partial updates; events for the caller are written
 with LangGraph's stream writer and arrive through ``graph.stream(..., stream_mode="custom")``.
 """
@@ -28,6 +30,7 @@ from assistant.domain import (
 )
 from assistant.facts import Facts
 from assistant.guard import BLOCKED_REPLIES, GuardResult, guard_input
+from assistant.llm.errors import ModelUnavailable
 from assistant.prompts import GREETING
 from assistant.recommend import Recommender
 from assistant.settings import Settings
@@ -88,9 +91,13 @@ class TurnState:
     action: dict[str, Any] | None = None  # what an order action turn did (for the trace)
     events: list[dict[str, Any]] = field(default_factory=list)  # more events to record with the turn
     carry: dict[str, Any] = field(default_factory=dict)  # what the next turn needs (pending action, ...)
+    held_for: str | None = None  # an agent took the conversation over: the shopper's message waits for them
 
 
 Emit = Callable[[Event], None]
+
+#: said once to a shopper whose conversation an agent took over; later messages get no reply from the assistant
+HELD = "A person from our team is with you now and will reply here."
 
 
 def _writer() -> Emit:
@@ -215,7 +222,7 @@ def compose_node(state: TurnState, deps: TurnDeps, emit: Emit) -> dict[str, Any]
 def verify_node(state: TurnState, deps: TurnDeps, emit: Emit) -> dict[str, Any]:
     """Check the whole reply; on failure replace it by one built from the facts."""
     assert state.facts is not None
-    if state.verdict in ("no_facts", "refused"):
+    if state.verdict in ("no_facts", "refused", "handover"):  # handover: the model failed (see build_graph)
         return {}
     facts = state.facts
     verdict = deps.verifier.check(state.reply, facts.corpus(), facts.question, [c.id for c in facts.products],
@@ -235,13 +242,32 @@ def verify_node(state: TurnState, deps: TurnDeps, emit: Emit) -> dict[str, Any]:
     return {"reply": reply, "verdict": "fallback", "status": "fallback", "problems": problems}
 
 
+def taken_over_by(session_state: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """``{"agent", "at"}`` while an agent has taken the conversation over (``SessionStore.hold``), else None."""
+    holder = (session_state or {}).get("taken_over_by")
+    return dict(holder) if isinstance(holder, Mapping) and holder.get("agent") else None
+
+
+def held_node(state: TurnState, deps: TurnDeps, emit: Emit) -> dict[str, Any]:
+    """A person has the conversation. Taken over by an agent: the message is recorded for them with no reply
+    (``HELD`` once per take-over); a hand-over nobody took over yet: the waiting reply. Never the model."""
+    holder = taken_over_by(state.session_state)
+    if holder is None:
+        return waiting_node(state, deps, emit)
+    since = str(holder.get("at") or "")
+    reply = "" if (state.session_state or {}).get("held_notified") == since else HELD
+    if reply:
+        emit(TextDelta(reply))
+    return {"reply": reply, "verdict": "held", "held_for": str(holder["agent"]), "carry": {"held_notified": since}}
+
+
 def route_after_guard(state: TurnState) -> str:
     return "direct" if state.guard is not None and state.guard.blocked else "load_profile"
 
 
 def route_after_understand(state: TurnState, mode: str = "graph") -> str:
     intent = state.understanding.intent if state.understanding else "other"
-    if state.handed_over:
+    if state.handed_over or taken_over_by(state.session_state):
         return "waiting"
     if state.handover_reason or intent == "handover":
         return "handover"
@@ -264,8 +290,8 @@ def build_graph(deps: TurnDeps, record: Callable[[TurnState], dict[str, Any]]) -
     nodes: Sequence[tuple[str, Callable[[TurnState, TurnDeps, Emit], dict[str, Any]]]] = (
         ("guard", guard_node), ("load_profile", load_profile_node), ("understand", understand_node),
         ("direct", direct_node), ("handover", handover_node), ("tools", guarded(tools_node)),
-        ("compose", compose_node), ("verify", verify_node), ("session", session_node), ("action", action_node),
-        ("waiting", waiting_node), ("remember", remember_node),
+        ("compose", guarded(compose_node, ModelUnavailable, replace=True)), ("verify", verify_node),
+        ("session", session_node), ("action", action_node), ("waiting", held_node), ("remember", remember_node),
     )
     for name, node in nodes:
         graph.add_node(name, cast(Any, timed(name, node, deps)))
@@ -293,6 +319,38 @@ def build_graph(deps: TurnDeps, record: Callable[[TurnState], dict[str, Any]]) -
     return graph.compile()
 
 
+def route_draft(state: TurnState) -> str:
+    intent = state.understanding.intent if state.understanding else "other"
+    return "direct" if intent == "greeting" else "tools"
+
+
+def build_draft_graph(deps: TurnDeps) -> Any:
+    """The turn's steps for a reply an agent will review: guard, profile, session, understand, tools, compose,
+    verify. Whoever has the conversation, whatever the intent (order actions and hand-over requests get the
+    facts, never an action or a new hand-over), nothing is written: no session state, no turn, no counts;
+    a failing lookup raises instead of handing over."""
+    from langgraph.graph import END, START, StateGraph
+
+    graph = StateGraph(TurnState)
+    nodes: Sequence[tuple[str, Callable[[TurnState, TurnDeps, Emit], dict[str, Any]]]] = (
+        ("guard", guard_node), ("load_profile", load_profile_node), ("session", session_node),
+        ("understand", understand_node), ("direct", direct_node), ("tools", tools_node),
+        ("compose", compose_node), ("verify", verify_node),
+    )
+    for name, node in nodes:
+        graph.add_node(name, cast(Any, timed(name, node, deps)))
+    graph.add_edge(START, "guard")
+    graph.add_conditional_edges("guard", route_after_guard, {"direct": "direct", "load_profile": "load_profile"})
+    graph.add_edge("load_profile", "session")
+    graph.add_edge("session", "understand")
+    graph.add_conditional_edges("understand", route_draft, {"direct": "direct", "tools": "tools"})
+    graph.add_edge("tools", "compose")
+    graph.add_edge("compose", "verify")
+    graph.add_edge("verify", END)
+    graph.add_edge("direct", END)
+    return graph.compile()
+
+
 def state_summary(state: Mapping[str, Any] | TurnState) -> dict[str, Any]:
     """The parts of a final state that go into the stored trace."""
     s = state if isinstance(state, TurnState) else TurnState(**state)
@@ -316,4 +374,5 @@ def state_summary(state: Mapping[str, Any] | TurnState) -> dict[str, Any]:
         "llm": s.llm_usage,
         "handover": s.handover,
         "action": s.action,
+        **({"held_for": s.held_for} if s.held_for else {}),
     }

@@ -12,12 +12,25 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import replace
+from dataclasses import asdict, dataclass, replace
+from datetime import datetime
 from typing import Any
 
-from assistant.domain import DoneEvent, Event, ReplaceText, ShopperIdentity, TextDelta
-from assistant.errors import ConciergeError, NotFoundError
-from assistant.graph import TurnDeps, TurnState, build_graph, state_summary
+from assistant.domain import (
+    Citation,
+    DoneEvent,
+    Event,
+    OffersEvent,
+    OfferView,
+    ProductCard,
+    ProductsEvent,
+    ReplaceText,
+    ShopperIdentity,
+    SourcesEvent,
+    TextDelta,
+)
+from assistant.errors import ConciergeError, NotFoundError, ValidationError
+from assistant.graph import TurnDeps, TurnState, build_draft_graph, build_graph, state_summary
 from assistant.pii import redact
 from assistant.preferences import PreferenceLearner
 from assistant.prompts import UNAVAILABLE
@@ -32,6 +45,23 @@ def _redact(text: str) -> str:
     return redact(text).text
 
 
+@dataclass(frozen=True)
+class DraftReply:
+    """A reply the turn pipeline suggests for a support agent to review; nothing of it was recorded."""
+
+    message: str  # what it answers (as stored: redacted)
+    reply: str
+    intent: str
+    verdict: str  # pass | fallback | no_facts | refused | template | blocked:...
+    sources: tuple[Citation, ...] = ()
+    products: tuple[ProductCard, ...] = ()  # recommendations carry their reason
+    offers: tuple[OfferView, ...] = ()  # eligible offers the bandit picked (not counted as shown)
+    problems: tuple[str, ...] = ()  # why the verifier replaced the model's text, if it did
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
 class AssistantService:
     def __init__(self, deps: TurnDeps, stores: Stores,
                  new_id: Callable[[], str] = lambda: uuid.uuid4().hex) -> None:
@@ -41,6 +71,7 @@ class AssistantService:
         self.turns = stores.turns
         self.new_id = new_id
         self.graph = build_graph(deps, self._record_node)
+        self._draft_graph: Any = None
         self.learner = PreferenceLearner(deps.customers, deps.now, deps.settings.profile)
         self._started: dict[str, float] = {}
 
@@ -54,6 +85,27 @@ class AssistantService:
             raise NotFoundError(f"unknown session {session_id!r}",
                                 user_message="That conversation does not exist or is not yours.")
         return list(self.turns.turns_for_session(customer_id, session_id))
+
+    def updates(self, identity: ShopperIdentity | None, session_id: str, after: str | None = None
+                ) -> list[TurnRecord]:
+        """The session's turns after ``after`` (a turn id of this session, or an ISO time), oldest first: what a
+        polling chat widget has not shown yet, agents' replies included (``author``). Raises NotFoundError for
+        a session that is not the shopper's, ValidationError for an ``after`` that is neither."""
+        turns = self.history(identity, session_id)
+        if not after:
+            return turns
+        ids = [t.id for t in turns]
+        if after in ids:
+            return turns[ids.index(after) + 1:]
+        try:
+            since = datetime.fromisoformat(after.replace("Z", "+00:00"))
+        except ValueError as e:
+            raise ValidationError(f"bad 'after' {after!r}", user_message="'after' must be the id of a turn of "
+                                  "this conversation or an ISO 8601 time such as 2026-11-29T12:00:00Z.") from e
+        if since.tzinfo is None:
+            raise ValidationError(f"naive 'after' {after!r}",
+                                  user_message="'after' needs a time zone, e.g. 2026-11-29T12:00:00Z.")
+        return [t for t in turns if t.created_at is not None and t.created_at > since]
 
     # the turn ----------------------------------------------------------------------------------
     def respond(self, identity: ShopperIdentity | None, session_id: str | None, message: str,
@@ -117,6 +169,54 @@ class AssistantService:
         done = TurnState(**final) if final else state
         yield DoneEvent(state.turn_id, state.session_id, done.reply,
                         done.understanding.intent if done.understanding else "", done.verdict)
+
+    def draft(self, identity: ShopperIdentity | None, session_id: str, message: str) -> DraftReply:
+        """The reply the turn pipeline would give to ``message`` in this session (guard, profile, understand,
+        tools, compose, verify), for an agent to review. Records nothing: no turn, no events, no session state,
+        no offer counted as shown. A failure raises ``ConciergeError`` (the agent writes the reply instead)."""
+        customer_id = identity.customer_id if identity else None
+        if self.sessions.get_session(customer_id, session_id) is None:
+            raise NotFoundError(f"unknown session {session_id!r}", user_message="That conversation does not exist.")
+        if self._draft_graph is None:
+            self._draft_graph = build_draft_graph(self.deps)
+        state = TurnState(turn_id=f"draft-{self.new_id()}", session_id=session_id, customer_id=customer_id,
+                          message=message)
+        events: list[Event] = []
+        final: dict[str, Any] | None = None
+        try:
+            for mode, payload in self._draft_graph.stream(state, stream_mode=["custom", "values"]):
+                if mode == "custom":
+                    events.append(payload)
+                else:
+                    final = payload
+        except ConciergeError:
+            raise
+        except Exception as e:
+            log.exception("drafting a reply in session %s failed", session_id)
+            raise ConciergeError(f"drafting a reply failed: {type(e).__name__}: {e}",
+                                 user_message="The assistant could not draft a reply right now; write one "
+                                              "yourself.") from e
+        done = TurnState(**final) if final else state
+        reply = ""
+        sources: tuple[Citation, ...] = ()
+        products: tuple[ProductCard, ...] = ()
+        offers: tuple[OfferView, ...] = ()
+        for event in events:
+            if isinstance(event, TextDelta):
+                reply += event.text
+            elif isinstance(event, ReplaceText):
+                reply = event.text
+            elif isinstance(event, SourcesEvent):
+                sources = event.sources
+            elif isinstance(event, ProductsEvent):
+                products = event.products
+            elif isinstance(event, OffersEvent):
+                offers = event.offers
+        stored = done.guard.stored_text if done.guard else _redact(message)
+        return DraftReply(message=stored, reply=done.reply or reply,
+                          intent=done.understanding.intent if done.understanding else "",
+                          verdict=done.verdict, sources=sources, products=products, offers=offers,
+                          problems=tuple(done.problems))
 
     def _record_node(self, state: TurnState) -> dict[str, Any]:
         self._store(state)

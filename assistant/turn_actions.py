@@ -144,15 +144,18 @@ def remember_error(stores: Any, customer_id: str | None, session_id: str) -> Non
         log.exception("could not remember the failed turn in session %s", session_id)
 
 
-def guarded(node: Callable[[TurnState, TurnDeps, Emit], dict[str, Any]]
+def guarded(node: Callable[[TurnState, TurnDeps, Emit], dict[str, Any]],
+            errors: type[BaseException] | tuple[type[BaseException], ...] = Exception, replace: bool = False,
             ) -> Callable[[TurnState, TurnDeps, Emit], dict[str, Any]]:
-    """A node whose lookups may fail: the failure becomes a hand-over (tool_failure), not an error turn."""
+    """A node whose lookups may fail: the failure (one of ``errors``) becomes a hand-over (tool_failure), not an
+    error turn. ``replace``: the node may have streamed text already, the hand-over's reply replaces it."""
     def run(state: TurnState, deps: TurnDeps, emit: Emit) -> dict[str, Any]:
         try:
             return node(state, deps, emit)
-        except Exception as e:
+        except errors as e:
             log.exception("a lookup failed in turn %s", state.turn_id)
-            update = start_handover(state, deps, emit, "tool_failure", f"{type(e).__name__}: {e}"[:300])
+            update = start_handover(state, deps, emit, "tool_failure", f"{type(e).__name__}: {e}"[:300],
+                                    replace=replace)
             return {**update, "problems": [*state.problems, f"{type(e).__name__}: {e}"]}
     run.__name__ = getattr(node, "__name__", "node")
     return run

@@ -10,14 +10,18 @@ import json
 from collections.abc import Iterator
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Request
-from fastapi.responses import StreamingResponse
+from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request
+from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, Field
 
 from assistant.auth import AuthError, issue_token, verify_token
 from assistant.components import Components
 from assistant.domain import DoneEvent, Event, ShopperIdentity
 from assistant.errors import ConciergeError, NotFoundError
+from assistant.staff_roles import RoleDependency
+from assistant.store.types import TurnRecord
+from ui.limits import RateLimiter, client_ip, too_many
+from ui.staff import role_check
 
 
 class ChatRequest(BaseModel):
@@ -59,14 +63,34 @@ def collect(events: Iterator[Event]) -> dict[str, Any]:
     return out
 
 
+#: a turn that could not be stored gets no ``done`` event (no turn id): it was not acknowledged
+NOT_STORED = ("Your message could not be saved, so it was not answered: the conversation store is unavailable or "
+              "full. Please try again in a moment.")
+
+
+def shopper_turn(t: TurnRecord) -> dict[str, Any]:
+    """A turn as the shopper's conversation shows it; ``author`` is "assistant" or "agent:<name>"."""
+    return {"id": t.id, "created_at": t.created_at.isoformat() if t.created_at else None, "author": t.author,
+            "message": t.message, "reply": t.reply, "intent": t.intent, "verdict": t.verdict, "handover": t.handover}
+
+
 def sse(events: Iterator[Event]) -> Iterator[str]:
+    done = False
     for event in events:
+        done = done or event.type == "done"
         yield f"event: {event.type}\ndata: {json.dumps(event.to_dict(), ensure_ascii=False)}\n\n"
+    if not done:  # the stream has begun (200): the failure is its last event
+        yield f"event: error\ndata: {json.dumps({'detail': NOT_STORED, 'error': 'TurnNotStored'})}\n\n"
 
 
-def build_api(components: Components) -> APIRouter:
+def build_api(components: Components, require: RoleDependency | None = None,
+              limiter: RateLimiter | None = None) -> APIRouter:
+    """``require``: the staff role check (default: ``ui.auth`` on the stores); ``limiter``: the rate limiter
+    (default: one from ``security.*`` settings)."""
     router = APIRouter(prefix="/api/v1")
     security = components.settings.security
+    limiter = limiter or RateLimiter.from_settings(security)
+    require = role_check(security, components.stores, require)
 
     def shopper(authorization: Annotated[str | None, Header()] = None) -> ShopperIdentity:
         if not authorization or not authorization.lower().startswith("bearer "):
@@ -81,7 +105,13 @@ def build_api(components: Components) -> APIRouter:
     @router.post("/chat", tags=["chat"])
     def chat(body: ChatRequest, identity: Shopper, request: Request) -> Any:
         """One turn. JSON by default; server-sent events with ``stream: true`` or ``Accept: text/event-stream``
-        (events: text, replace, sources, products, offers, handover, done)."""
+        (events: text, replace, sources, products, offers, handover, done). Rate limited per shopper and per
+        address (``security.chat_rate_*``): 429 with Retry-After."""
+        for scope, key in (("chat_shopper", identity.customer_id), ("chat_ip", client_ip(request))):
+            wait = limiter.hit(scope, key)
+            if wait is not None:
+                detail, headers = too_many(wait, "messages")
+                raise HTTPException(429, detail, headers=headers)
         try:
             events = components.assistant.respond(identity, body.session_id, body.message, channel="api")
         except NotFoundError as e:
@@ -89,7 +119,11 @@ def build_api(components: Components) -> APIRouter:
         if body.stream or "text/event-stream" in request.headers.get("accept", ""):
             return StreamingResponse(sse(events), media_type="text/event-stream",
                                      headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
-        return collect(events)
+        out = collect(events)
+        if not out.get("turn_id"):  # the turn was not stored (the store failed): not acknowledged, a clear 503
+            return JSONResponse({"detail": NOT_STORED, "error": "TurnNotStored"}, status_code=503,
+                                headers={"Retry-After": "5"})
+        return out
 
     @router.get("/sessions/{session_id}", tags=["chat"])
     def session(session_id: str, identity: Shopper) -> dict[str, Any]:
@@ -98,10 +132,25 @@ def build_api(components: Components) -> APIRouter:
             turns = components.assistant.history(identity, session_id)
         except NotFoundError as e:
             raise HTTPException(404, e.user_message) from e
-        return {"session_id": session_id, "turns": [
-            {"id": t.id, "created_at": t.created_at.isoformat() if t.created_at else None, "message": t.message,
-             "reply": t.reply, "intent": t.intent, "verdict": t.verdict, "handover": t.handover}
-            for t in turns]}
+        return {"session_id": session_id, "turns": [shopper_turn(t) for t in turns]}
+
+    @router.get("/sessions/{session_id}/updates", tags=["chat"])
+    def session_updates(session_id: str, identity: Shopper,
+                        after: Annotated[str | None, Query(max_length=64, description=(
+                            "A turn id of this conversation, or an ISO 8601 time: only later turns."))] = None,
+                        ) -> dict[str, Any]:
+        """New turns of a conversation of the signed-in shopper, for polling chat widgets: a support agent's
+        reply is a turn with ``author: "agent:<name>"`` and an empty ``message``. Poll with the last turn's id."""
+        from assistant.errors import ValidationError
+
+        try:
+            turns = components.assistant.updates(identity, session_id, after)
+        except NotFoundError as e:
+            raise HTTPException(404, e.user_message) from e
+        except ValidationError as e:
+            raise HTTPException(422, e.user_message) from e
+        return {"session_id": session_id, "turns": [shopper_turn(t) for t in turns],
+                "last_turn_id": turns[-1].id if turns else after}
 
     @router.post("/feedback", tags=["chat"])
     def feedback(body: FeedbackRequest, identity: Shopper) -> dict[str, str]:
@@ -137,13 +186,13 @@ def build_api(components: Components) -> APIRouter:
 
     from ui.marketing_api import build_marketing_api
 
-    router.include_router(build_marketing_api(components, shopper))
+    router.include_router(build_marketing_api(components, shopper, require))
     from ui.preferences_api import build_preferences_api
 
     router.include_router(build_preferences_api(components, shopper))
     from ui.privacy_api import build_privacy_api
 
-    router.include_router(build_privacy_api(components, shopper))
+    router.include_router(build_privacy_api(components, shopper, require))
     return router
 
 

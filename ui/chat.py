@@ -13,7 +13,8 @@ import gradio as gr
 from assistant.auth import AuthError, issue_token, verify_token
 from assistant.components import Components
 from assistant.domain import Citation, ProductCard, ShopperIdentity
-from assistant.errors import NotFoundError
+from assistant.errors import ConciergeError, NotFoundError
+from ui.limits import RateLimiter, client_ip
 from ui.preferences_panel import build_preferences_panel
 
 EXAMPLES = [
@@ -50,13 +51,48 @@ def render_sources(sources: list[dict[str, Any]]) -> str:
     return ("\n\n<small>Sources: " + html.escape("; ".join(items)) + "</small>") if items else ""
 
 
+def chat_rate_limited(limiter: RateLimiter, customer_id: str, request: Any) -> int | None:
+    """Seconds to wait when this shopper or this address sent too many messages, else ``None`` (counted)."""
+    for scope, key in (("chat_shopper", customer_id), ("chat_ip", client_ip(request))):
+        wait = limiter.hit(scope, key)
+        if wait is not None:
+            return wait
+    return None
+
+
+#: how often an open chat looks for replies a support agent sent
+AGENT_POLL_S = 2.0
+
+
+def new_agent_replies(assistant: Any, who: ShopperIdentity | None, session_id: str | None,
+                      shown: list[str | None]) -> list[Any]:
+    """The support agents' replies (``TurnRecord``) in the shopper's conversation that the chat does not show
+    yet, i.e. whose ids are not in ``shown`` (the chat's turn ids). Nothing when signed out or on any error:
+    the next poll tries again."""
+    if who is None or not session_id:
+        return []
+    try:
+        turns = assistant.history(who, session_id)
+    except ConciergeError:
+        return []
+    known = set(shown)
+    return [t for t in turns if t.author.startswith("agent:") and t.id not in known]
+
+
+def render_agent_reply(author: str, reply: str) -> str:
+    name = author.split(":", 1)[-1] or "our team"
+    return f"*{html.escape(name)} · from our team*\n\n{html.escape(reply)}"
+
+
 CSS = (".concierge-card{border:1px solid #ddd;border-radius:8px;padding:6px 10px;margin:4px 0}"
        ".concierge-offer{background:#f4f9f4;border-radius:8px;padding:6px 10px;margin:4px 0}")
 
 
-def build_chat_ui(components: Components) -> Any:
+def build_chat_ui(components: Components, limiter: RateLimiter | None = None) -> Any:
+    """``limiter``: chat turns per shopper and per address (default: one from the ``security.*`` settings)."""
     security = components.settings.security
     secret = security.token_secret.get_secret_value()
+    limiter = limiter or RateLimiter.from_settings(security)
 
     def demo_choices() -> list[tuple[str, str]]:
         store = components.stores.customers
@@ -87,12 +123,18 @@ def build_chat_ui(components: Components) -> Any:
         return token, f"Signed in as {customer_id}", [], None, []
 
     def respond(message: str, history: list[dict[str, Any]], token: str | None, session_id: str | None,
-                turn_ids: list[str | None]) -> Iterator[tuple[Any, ...]]:
+                turn_ids: list[str | None], request: gr.Request) -> Iterator[tuple[Any, ...]]:
         history = [*history, {"role": "user", "content": message}, {"role": "assistant", "content": ""}]
         who = identity_of(token)
         if who is None:
             history[-1]["content"] = "Please sign in first (choose a demo customer above)."
             yield history, "", session_id, [*turn_ids, None, None]
+            return
+        wait = chat_rate_limited(limiter, who.customer_id, request)
+        if wait is not None:
+            history[-1]["content"] = (f"You're sending messages faster than I can answer. Please wait {wait} "
+                                      "seconds and try again.")
+            yield history, message, session_id, [*turn_ids, None, None]
             return
         try:
             events = components.assistant.respond(who, session_id, message, channel="web")
@@ -149,5 +191,16 @@ def build_chat_ui(components: Components) -> Any:
         box.submit(respond, [box, chatbot, token, session, turn_ids], [chatbot, box, session, turn_ids],
                    api_name="chat").then(preferences.refresh, [token], preferences.outputs)
         chatbot.like(on_feedback, [turn_ids, token], None)
+
+        def poll_agents(history: list[dict[str, Any]], token: str | None, session_id: str | None,
+                        shown: list[str | None]) -> tuple[Any, Any]:
+            fresh = new_agent_replies(components.assistant, identity_of(token), session_id, shown)
+            if not fresh:
+                return gr.skip(), gr.skip()
+            replies = [{"role": "assistant", "content": render_agent_reply(t.author, t.reply)} for t in fresh]
+            return [*history, *replies], [*shown, *(t.id for t in fresh)]
+
+        gr.Timer(AGENT_POLL_S).tick(poll_agents, [chatbot, token, session, turn_ids], [chatbot, turn_ids],
+                                    show_progress="hidden")
         blocks.load(on_load, None, [token, status]).then(preferences.refresh, [token], preferences.outputs)
     return blocks

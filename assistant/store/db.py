@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -173,6 +174,10 @@ def session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
 
 
+#: SQLite's SQLITE_FULL, PostgreSQL's disk_full (53100) and ENOSPC, as their messages say it
+_DISK_FULL = re.compile(r"database or disk is full|no space left on device|could not extend file|disk full", re.I)
+
+
 def _store_error(what: str, error: SQLAlchemyError) -> StoreError:
     orig = getattr(error, "orig", None)
     detail = str(orig) if orig is not None else str(error)
@@ -181,6 +186,12 @@ def _store_error(what: str, error: SQLAlchemyError) -> StoreError:
         return StoreError(
             f"{what} failed: the database refused the data: {first_line}",
             user_message=f"{what[:1].upper()}{what[1:]} was refused ({first_line}); fix the data and try again.",
+        )
+    if _DISK_FULL.search(detail):
+        return StoreError(
+            f"{what} failed: the database is full: {first_line}",
+            user_message="The database is full (no space left on its disk): nothing of this was saved. Free disk "
+                         "space, then retry.",
         )
     return StoreError(f"{what} failed: {type(error).__name__}: {first_line}")
 

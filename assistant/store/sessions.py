@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import InstrumentedAttribute, Session, sessionmaker
 
-from assistant.errors import NotFoundError, ValidationError
+from assistant.errors import ConflictError, NotFoundError, ValidationError
 from assistant.store import models as m
 from assistant.store.clock import Clock, IdFactory, SystemClock, UuidIds
 from assistant.store.columns import require_json, to_json_safe
@@ -28,6 +28,11 @@ from assistant.store.types import ChatSession, EventRecord, TurnRecord
 def owned_by(column: InstrumentedAttribute[str | None], customer_id: str | None) -> ColumnElement[bool]:
     """``column = customer_id``, or ``column IS NULL`` for anonymous shoppers."""
     return column.is_(None) if customer_id is None else column == customer_id
+
+
+#: keys of a session's state that belong to staff (an agent's take-over): ``set_state`` keeps them as stored;
+#: only ``hold`` and ``release`` change them
+STAFF_STATE_KEYS = ("taken_over_by",)
 
 
 def _session_not_found(session_id: str) -> NotFoundError:
@@ -77,24 +82,80 @@ class SessionStore:
             return [session_from_row(r) for r in rows]
 
     def set_state(self, customer_id: str | None, session_id: str, state: Mapping[str, Any]) -> ChatSession:
-        """Replace the session's state (pending actions awaiting the shopper's confirmation)."""
+        """Replace the session's state (pending actions awaiting the shopper's confirmation). The staff keys
+        (``STAFF_STATE_KEYS``: who took the conversation over) are kept as stored, whatever ``state`` says."""
         require_json(state, "a session's state")
         with write(self._sessions, f"saving state of chat session {session_id}") as session:
-            row = self._owned(session, customer_id, session_id)
+            _lock_sqlite(session)
+            row = self._owned(session, customer_id, session_id, lock=True)
             if row is None:
                 raise _session_not_found(session_id)
-            row.state = dict(state)
+            kept = {k: v for k, v in (row.state or {}).items() if k in STAFF_STATE_KEYS}
+            row.state = {**{k: v for k, v in state.items() if k not in STAFF_STATE_KEYS}, **kept}
             row.last_seen_at = self._clock.now()
             session.flush()
             return session_from_row(row)
 
+    # staff: the copilot -----------------------------------------------------------------------
+    def find(self, session_id: str) -> ChatSession | None:
+        """Any session by id, whoever it belongs to. Staff only (the copilot): shopper paths use ``get_session``."""
+        with read(self._sessions, f"reading chat session {session_id}") as session:
+            row = session.get(m.ChatSession, session_id)
+            return session_from_row(row) if row is not None else None
+
+    def hold(self, session_id: str, agent: str, at: datetime | None = None) -> ChatSession:
+        """Staff: ``agent`` takes the conversation over (``state["taken_over_by"]``); the assistant stops
+        answering. Taking one's own again changes nothing; one another agent holds raises ``ConflictError``."""
+        with write(self._sessions, f"taking over chat session {session_id}") as session:
+            row = self._locked(session, session_id)
+            holder = (row.state or {}).get("taken_over_by") or {}
+            if holder.get("agent") == agent:
+                return session_from_row(row)
+            if holder.get("agent"):
+                raise ConflictError(f"session {session_id} is held by {holder['agent']}",
+                                    user_message=f"{holder['agent']} has already taken over this conversation.")
+            when = at or self._clock.now()
+            row.state = {**(row.state or {}), "taken_over_by": {"agent": agent, "at": when.isoformat()}}
+            session.flush()
+            return session_from_row(row)
+
+    def release(self, session_id: str, agent: str) -> ChatSession:
+        """Staff: ``agent`` gives the conversation back to the assistant. Nobody holding it changes nothing;
+        another agent holding it raises ``ConflictError``."""
+        with write(self._sessions, f"giving back chat session {session_id}") as session:
+            row = self._locked(session, session_id)
+            holder = (row.state or {}).get("taken_over_by") or {}
+            if holder.get("agent") and holder.get("agent") != agent:
+                raise ConflictError(f"session {session_id} is held by {holder['agent']}",
+                                    user_message=f"{holder['agent']} has this conversation; only they can give "
+                                                 "it back.")
+            if holder:
+                row.state = {k: v for k, v in (row.state or {}).items() if k != "taken_over_by"}
+                session.flush()
+            return session_from_row(row)
+
     @staticmethod
-    def _owned(session: Session, customer_id: str | None, session_id: str) -> m.ChatSession | None:
-        return session.scalars(
-            select(m.ChatSession).where(
-                m.ChatSession.id == session_id, owned_by(m.ChatSession.customer_id, customer_id)
-            )
-        ).one_or_none()
+    def _locked(session: Session, session_id: str) -> m.ChatSession:
+        _lock_sqlite(session)
+        row = session.scalars(select(m.ChatSession).where(m.ChatSession.id == session_id).with_for_update()).first()
+        if row is None:
+            raise _session_not_found(session_id)
+        return row
+
+    @staticmethod
+    def _owned(session: Session, customer_id: str | None, session_id: str,
+               lock: bool = False) -> m.ChatSession | None:
+        query = select(m.ChatSession).where(
+            m.ChatSession.id == session_id, owned_by(m.ChatSession.customer_id, customer_id)
+        )
+        return session.scalars(query.with_for_update() if lock else query).one_or_none()
+
+
+def _lock_sqlite(session: Session) -> None:
+    """SQLite: take the write lock before reading a row that is then changed (PostgreSQL: ``FOR UPDATE``)."""
+    connection = session.connection()
+    if connection.dialect.name == "sqlite" and connection.engine.url.database not in (None, "", ":memory:"):
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 class TurnStore:
@@ -141,6 +202,7 @@ class TurnStore:
                 trace=to_json_safe(stored.trace),
                 latency_ms=stored.latency_ms,
                 model=stored.model,
+                author=stored.author,
             )
             session.add(row)
             session.flush()

@@ -1,0 +1,155 @@
+"""The copilot API (``/api/v1/copilot``) for support agents: a thin layer over ``assistant.copilot.Copilot``.
+
+Every route needs the ``agent`` role (``require("agent")``: 401 not signed in, 403 another role; admins pass).
+The signed-in agent is who takes over, sends and gives back; a body never names the agent.
+
+- ``GET /queue``: unresolved hand-overs, oldest first, with reason, summary and who has each
+- ``GET /live``: conversations with recent turns, to take one over
+- ``GET /handovers/{id}``, ``GET /sessions/{id}``: the shopper's profile, the whole conversation, the hand-over
+- ``POST /sessions/{id}/suggest``: a reply drafted by the turn pipeline with its sources, recommendations
+  and offers (nothing recorded)
+- ``POST /sessions/{id}/send`` ``{text, draft}``: the reply goes to the shopper, recorded as the agent's
+- ``POST /sessions/{id}/take-over``, ``POST /sessions/{id}/give-back`` ``{note}``
+
+A conversation another agent has is a 409 whose body carries ``held_by`` and, for ``send``, the ``text`` and
+``draft`` that were not sent, so nothing the agent wrote is lost.
+"""
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Depends, HTTPException, Query
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+
+from assistant.components import Components
+from assistant.copilot import MAX_REPLY_CHARS, Copilot, HeldByAnotherAgent
+from assistant.errors import ConciergeError, ConflictError, NotFoundError, ValidationError
+from assistant.staff_roles import RoleDependency, StaffPrincipal
+
+
+class SuggestRequest(BaseModel):
+    message: str | None = Field(None, max_length=10_000,
+                                description="Draft a reply to this text instead of the shopper's last message.")
+
+
+class SendRequest(BaseModel):
+    text: str = Field(..., min_length=1, max_length=MAX_REPLY_CHARS, description="The reply the shopper gets.")
+    draft: str | None = Field(None, max_length=20_000,
+                              description="The suggested reply it was edited from (kept with the diff); empty: "
+                                          "written from scratch.")
+
+
+class GiveBackRequest(BaseModel):
+    note: str | None = Field(None, max_length=4000, description="How it was resolved (kept with the hand-over).")
+
+
+def http_error(e: ConciergeError) -> HTTPException:
+    """Not found 404, bad input 422, someone else's conversation 409, a failing dependency 503."""
+    if isinstance(e, NotFoundError):
+        return HTTPException(404, e.user_message)
+    if isinstance(e, ValidationError):
+        return HTTPException(422, e.user_message)
+    if isinstance(e, ConflictError):
+        return HTTPException(409, e.user_message)
+    return HTTPException(503, e.user_message)
+
+
+def conflict(e: HeldByAnotherAgent, **unsent: Any) -> JSONResponse:
+    body: dict[str, Any] = {"detail": e.user_message, "held_by": e.agent}
+    if unsent:
+        body["unsent"] = unsent
+    return JSONResponse(body, status_code=409)
+
+
+def build_copilot_api(source: Copilot | Components, require: RoleDependency) -> APIRouter:
+    """``source``: the ``Copilot``, or the app's components to build one on first use (the turn service
+    loads the chat model). ``require``: the staff role dependency (``ui.auth`` in the app, a fake in tests)."""
+    router = APIRouter(prefix="/api/v1/copilot", tags=["copilot"])
+    Agent = Annotated[StaffPrincipal, Depends(require("agent"))]
+    built: list[Copilot] = [source] if isinstance(source, Copilot) else []
+
+    def copilot() -> Copilot:
+        if not built:
+            assert isinstance(source, Components)
+            built.append(Copilot(source.assistant, source.stores))
+        return built[0]
+
+    @router.get("/queue")
+    def queue(agent: Agent, limit: Annotated[int, Query(ge=1, le=500)] = 100) -> list[dict[str, Any]]:
+        """Unresolved hand-overs, oldest first, with reason, summary and the agent who has each (``held_by``)."""
+        try:
+            return [item.to_dict() for item in copilot().queue(limit)]
+        except ConciergeError as e:
+            raise http_error(e) from e
+
+    @router.get("/live")
+    def live(agent: Agent, limit: Annotated[int, Query(ge=1, le=200)] = 50) -> list[dict[str, Any]]:
+        """Conversations with recent turns, most recent first, with who has each."""
+        try:
+            return [c.to_dict() for c in copilot().live(limit)]
+        except ConciergeError as e:
+            raise http_error(e) from e
+
+    @router.get("/handovers/{handover_id}")
+    def handover(handover_id: str, agent: Agent) -> dict[str, Any]:
+        """A hand-over's conversation: the shopper's profile (preferences with confidence, tier, points, orders,
+        consent), every turn (``author`` says who replied) and the hand-over."""
+        try:
+            return copilot().handover_context(handover_id).to_dict()
+        except ConciergeError as e:
+            raise http_error(e) from e
+
+    @router.get("/sessions/{session_id}")
+    def session(session_id: str, agent: Agent) -> dict[str, Any]:
+        """Any conversation's context, like a hand-over's."""
+        try:
+            return copilot().context(session_id).to_dict()
+        except ConciergeError as e:
+            raise http_error(e) from e
+
+    @router.post("/sessions/{session_id}/suggest")
+    def suggest(session_id: str, agent: Agent,
+                body: Annotated[SuggestRequest | None, Body()] = None) -> dict[str, Any]:
+        """A reply to the shopper's last message drafted by the assistant, with its sources, recommended
+        products (each with its reason) and eligible offers. Nothing is recorded or sent."""
+        try:
+            return copilot().suggest(session_id, body.message if body else None).to_dict()
+        except ConciergeError as e:
+            raise http_error(e) from e
+
+    @router.post("/sessions/{session_id}/send")
+    def send(session_id: str, body: SendRequest, agent: Agent) -> Any:
+        """Send the reply to the shopper (the conversation becomes the agent's if nobody has it). The turn
+        records the agent, the draft, what was sent and the diff. Another agent's conversation: 409, nothing
+        sent, the text returned under ``unsent``."""
+        try:
+            return copilot().send(session_id, agent, body.text, body.draft).to_dict()
+        except HeldByAnotherAgent as e:
+            return conflict(e, text=body.text, draft=body.draft)
+        except ConciergeError as e:
+            raise http_error(e) from e
+
+    @router.post("/sessions/{session_id}/take-over")
+    def take_over(session_id: str, agent: Agent) -> Any:
+        """The agent takes the conversation (and claims its open hand-over); the assistant stops answering."""
+        try:
+            copilot().take_over(session_id, agent)
+        except HeldByAnotherAgent as e:
+            return conflict(e)
+        except ConciergeError as e:
+            raise http_error(e) from e
+        return {"session_id": session_id, "held_by": agent.username}
+
+    @router.post("/sessions/{session_id}/give-back")
+    def give_back(session_id: str, agent: Agent,
+                  body: Annotated[GiveBackRequest | None, Body()] = None) -> Any:
+        """The assistant answers again; the open hand-over is resolved (with the note)."""
+        try:
+            copilot().give_back(session_id, agent, body.note if body else None)
+        except HeldByAnotherAgent as e:
+            return conflict(e)
+        except ConciergeError as e:
+            raise http_error(e) from e
+        return {"session_id": session_id, "held_by": None}
+
+    return router
