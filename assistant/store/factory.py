@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine
 
+from assistant.store.analytics import AnalyticsStore
 from assistant.store.bandit import BanditStore
 from assistant.store.clock import Clock, IdFactory, SystemClock, UuidIds
 from assistant.store.copy_queue import CopyStore
@@ -15,7 +16,9 @@ from assistant.store.events import EventStore
 from assistant.store.handovers import HandoverStore
 from assistant.store.offers import OfferStore
 from assistant.store.orders import OrderStore
+from assistant.store.review import ReviewStore
 from assistant.store.sessions import SessionStore, TurnStore
+from assistant.store.staff import StaffStore
 
 
 @dataclass(frozen=True)
@@ -30,6 +33,9 @@ class Stores:
     handovers: HandoverStore
     bandit: BanditStore
     copy: CopyStore
+    review: ReviewStore
+    analytics: AnalyticsStore
+    staff: StaffStore
 
     def close(self) -> None:
         self.engine.dispose()
@@ -51,6 +57,9 @@ def build_stores(engine: Engine, *, clock: Clock | None = None, ids: IdFactory |
         handovers=HandoverStore(sessions, clock, ids),
         bandit=BanditStore(sessions, clock),
         copy=CopyStore(sessions, clock),
+        review=ReviewStore(sessions, clock),
+        analytics=AnalyticsStore(sessions, clock),
+        staff=StaffStore(sessions, clock, ids),
     )
 
 
