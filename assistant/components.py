@@ -89,6 +89,13 @@ class Components:
 
         return build_assistant(self)
 
+    def reload_shop_data(self) -> None:
+        """After an import or an offer edit: the catalogue index is read again, and the turn service (which holds
+        the catalogue, the purchase signals and the offer codes it verifies against) is rebuilt on its next use.
+        The chat model and the stores are kept."""
+        self.catalog.invalidate()
+        self.__dict__.pop("assistant", None)
+
 
 def build_components(settings: Settings) -> Components:
     configure_offline()

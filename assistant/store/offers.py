@@ -53,6 +53,19 @@ class OfferStore:
             row.source_hash, row.updated_at = digest, now
             return "updated"
 
+    def edit(self, offer_id: str, offer: Mapping[str, Any]) -> bool:
+        """Replace one (already validated) offer's fields by hand (the admin). Its import set, active flag and
+        source hash are kept: re-importing the unchanged file it came from leaves the edit alone, a changed file
+        replaces it. False when there is no such offer."""
+        data = dict(offer)
+        require_json(data, f"offer {offer_id!r}")
+        with write(self._sessions, f"editing offer {offer_id}") as session:
+            row = session.get(OfferRow, offer_id)
+            if row is None:
+                return False
+            row.code, row.data, row.updated_at = str(data["code"]), data, self._clock.now()
+            return True
+
     def deactivate_missing(self, origin: str, keep_ids: Iterable[str]) -> int:
         """Offers of ``origin`` not in ``keep_ids`` stop being shown (kept for the log's sake)."""
         keep = set(keep_ids)
