@@ -10,7 +10,7 @@ from typing import Any
 
 from fastapi import FastAPI, HTTPException, Query, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, RedirectResponse
 
 from assistant.components import Components
 from assistant.errors import ConciergeError
@@ -23,9 +23,15 @@ def create_app(components: Components) -> FastAPI:
     import gradio as gr
 
     from assistant.importers import load_demo_if_empty
+    from ui.admin_api import build_admin_api
     from ui.api import build_api, error_payload
+    from ui.auth import build_auth
     from ui.chat import CSS, build_chat_ui
+    from ui.copilot_api import build_copilot_api
+    from ui.limits import BodySizeLimit, RateLimiter
+    from ui.review_api import build_review_api
     from ui.staff_api import build_staff_api
+    from ui.staff_app import build_staff_ui
 
     settings = components.settings
     customers = components.stores.customers
@@ -40,6 +46,14 @@ def create_app(components: Components) -> FastAPI:
     components.assistant  # noqa: B018 - load the model and the catalogue now, not on the first turn
 
     api = FastAPI(title="Concierge", version="0.1.0", docs_url="/api/docs", openapi_url="/api/openapi.json")
+    # request bodies on /api/ and /staff/ are capped (413); uvicorn closes idle keep-alive connections after
+    # timeout_keep_alive (5 s), and a model call waits at most llm.openai.timeout_s for a served model
+    upload_bytes = int(settings.knowledge.max_file_mb * 1_000_000) + 1_000_000  # a file plus the form around it
+    api.add_middleware(BodySizeLimit, max_bytes=settings.security.max_request_bytes,
+                       larger={"/api/v1/admin/uploads": upload_bytes})
+    limiter = RateLimiter.from_settings(settings.security)
+    auth = build_auth(settings.security, components.stores.staff, limiter)
+    api.state.staff_auth = auth  # principal_from_request for views that are not FastAPI routes
 
     @api.exception_handler(ConciergeError)
     def concierge_error(_request: Request, e: ConciergeError) -> JSONResponse:
@@ -53,8 +67,12 @@ def create_app(components: Components) -> FastAPI:
 
     @api.get("/healthz", tags=["ops"])
     def healthz() -> dict[str, Any]:
-        """Liveness and readiness: the stores answer."""
-        return {"status": "ok", "knowledge": components.knowledge.stats(), "customers": len(customers.list_ids())}
+        """Liveness and readiness: the stores answer (503 naming the one that does not)."""
+        try:
+            knowledge = components.knowledge.stats()
+        except Exception as e:  # Chroma down: not ready, a clear 503, never a bare 500
+            raise HTTPException(503, f"the knowledge base is unavailable: {e}") from e
+        return {"status": "ok", "knowledge": knowledge, "customers": len(customers.list_ids())}
 
     @api.get("/api/v1/search", tags=["knowledge"])
     def search(
@@ -69,6 +87,28 @@ def create_app(components: Components) -> FastAPI:
             raise HTTPException(503, f"the knowledge base is unavailable: {e}") from e
         return [{"id": h.id, "score": h.score, "text": h.text, "citation": h.citation} for h in hits]
 
-    api.include_router(build_api(components))
-    api.include_router(build_staff_api(settings.security, components.stores))
-    return gr.mount_gradio_app(api, build_chat_ui(components), path="/", css=CSS)
+    api.include_router(auth.router)
+    api.include_router(build_api(components, auth.require, limiter))
+    api.include_router(build_staff_api(settings.security, components.stores, auth.require))
+    api.include_router(build_copilot_api(components, auth.require))
+    api.include_router(build_review_api(components.stores, auth.require))
+    api.include_router(build_admin_api(components, auth.require))
+
+    @api.middleware("http")
+    async def staff_sign_in_first(request: Request, call_next: Any) -> Any:
+        """Send a browser that opens the staff page without a valid session to the sign-in page."""
+        if request.method == "GET" and request.url.path in ("/staff", "/staff/") \
+                and auth.principal_from_request(request) is None:
+            return RedirectResponse(f"/staff/login?next={request.url.path}", status_code=303)
+        return await call_next(request)
+
+    # the staff page first: the shopper chat at "/" would otherwise take every path
+    gr.mount_gradio_app(api, build_staff_ui(components, auth.principal_from_request), path="/staff", css=CSS,
+                        auth_dependency=lambda request: _staff_name(auth, request),
+                        max_file_size=upload_bytes)
+    return gr.mount_gradio_app(api, build_chat_ui(components, limiter), path="/", css=CSS)
+
+
+def _staff_name(auth: Any, request: Request) -> str | None:
+    who = auth.principal_from_request(request)
+    return who.username if who is not None else None

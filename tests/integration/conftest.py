@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -129,3 +130,21 @@ def real_demo_shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]
         yield components
     finally:
         components.stores.close()
+
+
+def app_on_fakes(data_dir: Path, overrides: dict[str, Any] | None = None) -> tuple[Any, Any]:
+    """``(components, app)``: the whole web app in-process on the test profile's fakes (scripted model, hash
+    embeddings, in-memory Chroma under a fresh prefix, SQLite under ``data_dir``), the demo shop imported at
+    start and every rate limit lifted. ``overrides`` (nested sections) win. Close ``components.stores`` after."""
+    from assistant.components import build_components
+    from assistant.settings import _merge, load_settings
+    from bench.load import unlimited_rates
+    from ui.server import create_app
+
+    rates = {key.split("__", 1)[1].lower(): value for key, value in unlimited_rates().items()}
+    base: dict[str, Any] = {"app": {"data_dir": str(data_dir), "load_demo": True},
+                            "knowledge": {"collection_prefix": f"f{uuid.uuid4().hex[:8]}_"},
+                            "embeddings": {"dimensions": 4096}, "security": rates}
+    settings = load_settings(["test"], env={}, overrides=_merge(base, overrides or {}))
+    components = build_components(settings)
+    return components, create_app(components)

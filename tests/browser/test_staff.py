@@ -1,0 +1,108 @@
+"""Staff in a real browser: an agent takes a hand-over, edits and sends a reply that appears in the shopper's
+page; a reviewer filters the log, opens a trace and exports; the analytics and admin views render."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+import pytest
+
+from tests.browser.conftest import App, shot, sign_in
+from tests.browser.test_shopper import ask, open_chat
+
+pytestmark = [pytest.mark.integration, pytest.mark.model, pytest.mark.browser]
+
+
+def click(page: Any, elem_id: str) -> None:
+    page.locator(f"#{elem_id}").click()
+
+
+def test_agent_takes_a_handover_and_the_reply_reaches_the_shopper(browser: Any, app: App) -> None:
+    shopper = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+    agent = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+    for p in (shopper, agent):
+        p.set_default_timeout(60_000)
+    open_chat(shopper, app, "C002")
+    first, _ = ask(shopper, "I want to talk to a real person about my order please", require_sources=False)
+    assert "person" in first.lower()
+
+    sign_in(agent, app, "agent")
+    assert agent.get_by_role("tab", name="Log review").count() == 0  # an agent has no reviewer views
+    click(agent, "copilot-refresh")
+    agent.locator("#copilot-choose input").wait_for()
+    agent.wait_for_function("document.querySelector('#copilot-choose input').value.includes('C002')")
+    click(agent, "copilot-open")
+    agent.locator("#copilot-profile").get_by_text("C002").wait_for()
+    click(agent, "copilot-take")
+    agent.locator("#copilot-holder").get_by_text("Held by ada").wait_for()
+    click(agent, "copilot-suggest")
+    agent.wait_for_function("document.querySelector('#copilot-reply textarea').value.length > 0", timeout=120_000)
+    draft = agent.locator("#copilot-reply textarea").input_value()
+    edited = "Hi, this is Ada from Northwind. I have your order in front of me and will sort it out today."
+    agent.locator("#copilot-reply textarea").fill(edited)
+    click(agent, "copilot-send")
+    agent.locator("#copilot-sent").get_by_text("edited from the draft").wait_for()
+    shot(agent, "agent-copilot")
+
+    deadline = time.monotonic() + 30
+    while edited not in shopper.locator("[data-testid='bot']").last.inner_text():
+        assert time.monotonic() < deadline, "the agent's reply never reached the shopper's page"
+        time.sleep(0.5)
+    shot(shopper, "shopper-receives-agent-reply")
+
+    from assistant.store.factory import open_stores
+
+    stores = open_stores(f"sqlite:///{app.data / 'concierge.db'}", upgrade=False)
+    try:
+        sent = [t for t in stores.review.search(None, limit=50).items if t.author == "agent:ada"]
+        assert sent and sent[0].reply == edited
+        trace = stores.turns.get_turn(sent[0].id).trace
+        assert trace["edited"] is True and trace["draft"] == draft
+    finally:
+        stores.close()
+
+
+def test_reviewer_filters_opens_a_trace_and_exports(page: Any, app: App) -> None:
+    shopper = page.context.browser.new_context().new_page()
+    open_chat(shopper, app, "C003")
+    ask(shopper, "How much is express shipping?")
+
+    sign_in(page, app, "reviewer")
+    assert page.get_by_role("tab", name="Admin").count() == 0
+    page.get_by_role("tab", name="Log review").click()
+    page.locator("#review-text input, #review-text textarea").first.fill("express shipping")
+    click(page, "review-search")
+    page.locator("#review-found").get_by_text("turns match").wait_for()
+    click(page, "review-open")
+    page.locator("#review-replay").get_by_text("Retriev").first.wait_for()
+    page.get_by_label("incorrect").check()
+    click(page, "review-save")
+    page.locator("#review-saved").get_by_text("incorrect").wait_for()
+    shot(page, "reviewer-replay")
+
+    with page.expect_download() as download:
+        page.locator("#export-jsonl").click()
+    with open(download.value.path(), encoding="utf-8") as exported:
+        rows = [json.loads(line) for line in exported if line.strip()]
+    assert rows and all("express shipping" in (r["message"] + r["reply"]).lower() for r in rows)
+    assert rows[0]["label"] == "incorrect"
+
+    page.get_by_role("tab", name="Analytics").click()
+    click(page, "analytics-show")
+    page.locator("#analytics-summary").get_by_text("conversations").wait_for()
+    time.sleep(2)  # let the plots draw
+    shot(page, "reviewer-analytics")
+
+
+def test_admin_sees_collections_and_settings_with_secrets_masked(page: Any, app: App) -> None:
+    sign_in(page, app, "admin")
+    page.get_by_role("tab", name="Admin").click()
+    page.get_by_role("button", name="Collections and counts").click()
+    page.get_by_text("policy_documents").wait_for()
+    page.get_by_text("Settings (secrets masked)").click()
+    page.get_by_role("button", name="Show settings").click()
+    page.get_by_text("token_secret").wait_for()
+    assert "browser-secret" not in page.content()
+    shot(page, "admin")

@@ -1,0 +1,77 @@
+"""The staff page's handlers check the caller's role on the server side, whatever the page shows."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+from typing import Any
+
+import gradio as gr
+import pytest
+
+from assistant.components import Components
+from assistant.staff_roles import StaffPrincipal
+from ui.staff_app import StaffViews
+
+PEOPLE = {"ada": StaffPrincipal("ada", frozenset({"agent"})), "rita": StaffPrincipal("rita", frozenset({"reviewer"})),
+          "adam": StaffPrincipal("adam", frozenset({"admin"}))}
+
+
+@pytest.fixture
+def views(own_demo_components: Components) -> StaffViews:
+    return StaffViews(own_demo_components, lambda request: PEOPLE.get(getattr(request, "who", "")))
+
+
+def as_(who: str | None) -> Any:
+    return SimpleNamespace(request=SimpleNamespace(who=who))
+
+
+CALLS = {
+    "agent": [lambda v, r: v.queue(r), lambda v, r: v.copy_queue(r), lambda v, r: v.take_over("s1", r)],
+    "reviewer": [lambda v, r: v.search_turns("", "", "", "", "", "", "any", "any", "any", "any", "any", r),
+                 lambda v, r: v.replay("t1", r), lambda v, r: v.label_turn("t1", "correct", "", r),
+                 lambda v, r: v.analytics("", "", r)],
+    "admin": [lambda v, r: v.collections(r), lambda v, r: v.settings(r), lambda v, r: v.offers(r),
+              lambda v, r: v.save_offer("o1", "{}", r)],
+}
+
+
+@pytest.mark.parametrize("role", list(CALLS))
+def test_nobody_signed_in_gets_nothing(views: StaffViews, role: str) -> None:
+    for call in CALLS[role]:
+        with pytest.raises(gr.Error, match="not signed in"):
+            call(views, as_(None))
+
+
+@pytest.mark.parametrize(("who", "role"), [("ada", "reviewer"), ("ada", "admin"), ("rita", "agent"),
+                                           ("rita", "admin")])
+def test_a_wrong_role_gets_nothing(views: StaffViews, who: str, role: str) -> None:
+    for call in CALLS[role]:
+        with pytest.raises(gr.Error, match=f"needs the {role} role"):
+            call(views, as_(who))
+
+
+def test_the_right_role_gets_its_view(views: StaffViews) -> None:
+    rows, _ = views.queue(as_("ada"))
+    assert isinstance(rows, list)
+    rows, choices, found, links = views.search_turns("", "", "", "", "", "", "any", "any", "any", "any", "any",
+                                                     as_("rita"))
+    assert "turns match" in found and "/api/v1/review/export?format=jsonl" in links
+    overview = views.collections(as_("adam"))
+    assert overview["products"] == 133
+    assert views.settings(as_("adam"))["security"]["token_secret"] == "********"
+
+
+def test_an_admin_has_every_view(views: StaffViews) -> None:
+    header, *tabs = views.on_load(as_("adam"))  # type: ignore[arg-type]
+    assert "adam" in header and all(t["visible"] for t in tabs)
+    header, copilot, review, analytics, admin = views.on_load(as_("ada"))  # type: ignore[arg-type]
+    assert copilot["visible"] and not review["visible"] and not analytics["visible"] and not admin["visible"]
+
+
+def test_bad_input_is_a_clear_message(views: StaffViews) -> None:
+    with pytest.raises(gr.Error, match="date like"):
+        views.search_turns("", "", "yesterday", "", "", "", "any", "any", "any", "any", "any", as_("rita"))
+    with pytest.raises(gr.Error, match="no turn|There is no turn"):
+        views.replay("no-such-turn", as_("rita"))
+    with pytest.raises(gr.Error, match="not valid JSON"):
+        views.save_offer("WELCOME10", "{", as_("adam"))
