@@ -19,7 +19,12 @@ from assistant.offers import describe
 from assistant.prompts import NOTHING_FOUND, REFUSE_OTHER_ORDER, SYSTEM, USER
 from assistant.verify import Verifier
 
-_BOUNDARY = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(])|\n+")
+# a sentence ends at . ! ? before a capital, a digit, a quote or a list bullet ("... days. - Express ..."),
+# or at a line break
+_BOUNDARY = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(]|[-*\u2022]\s)|\n+")
+#: the model said an earlier sentence again this many times: it is looping, stop generating (repeats are
+#: never shown, so only the wait changes)
+MAX_REPEATS = 2
 
 
 @dataclass
@@ -61,11 +66,13 @@ def compose_reply(llm: Any, facts: Facts, verifier: Verifier, shop: str, emit: C
     problems: tuple[str, ...] = ()
 
     seen: set[str] = set()
+    repeats = 0
 
     def accept(sentence: str) -> bool:
-        nonlocal problems
+        nonlocal problems, repeats
         key = " ".join(re.findall(r"[a-z0-9]+", sentence.lower()))
         if key in seen or not key:
+            repeats += bool(key)
             return True  # the small model repeats itself: say it once
         seen.add(key)
         verdict = verifier.check(sentence, corpus, facts.question, allowed, facts.support, facts.evidence,
@@ -91,10 +98,11 @@ def compose_reply(llm: Any, facts: Facts, verifier: Verifier, shop: str, emit: C
                 if not accept(sentence):
                     ok = False
                     break
-            if not ok or len(sentences) >= max_sentences:
+            if not ok or len(sentences) >= max_sentences or repeats >= MAX_REPEATS:
                 break
         # the rest is a sentence only if it ends like one; otherwise the token budget cut it mid-way
-        if ok and re.search(r"[.!?][\"')]*$", buffer.strip()) and len(sentences) < max_sentences:
+        if ok and re.search(r"[.!?][\"')]*$", buffer.strip()) and len(sentences) < max_sentences \
+                and repeats < MAX_REPEATS:
             ok = accept(buffer.strip())
     finally:
         close = getattr(stream, "close", None)

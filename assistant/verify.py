@@ -49,7 +49,8 @@ class SupportIndex:
         sentences = [s.strip(" -") for s in _FACT_SENTENCE.split(corpus) if len(s.strip()) > 3]
         self._np = np
         self._embedder = embedder
-        self._matrix = np.asarray(embedder.embed_documents(sentences), dtype=np.float32) if sentences else None
+        # cached by text: the same policy and product lines come back turn after turn
+        self._matrix = np.asarray(embedder.embed_cached(sentences), dtype=np.float32) if sentences else None
 
     def support(self, sentence: str) -> float:
         if self._matrix is None:

