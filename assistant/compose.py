@@ -3,11 +3,21 @@ passes the verifier; the fallback reply is built from the facts alone.
 
 Streaming verified sentences (rather than raw tokens) means a shopper never sees an invented number
 that is then taken back, at the cost of one sentence of latency before the first words.
+
+Generation and verification are pipelined: a producer thread reads the model's token stream into a
+queue while the caller's thread splits sentences, verifies and emits them (llama.cpp's ctypes calls and
+torch release the GIL, so both run at once). The producer runs at most :data:`LOOKAHEAD` tokens ahead of
+the consumer, which bounds the tokens generated for nothing when the reply stops early (a failing
+sentence, a loop, enough sentences); on such a stop the consumer tells the producer, which stops pulling
+tokens and closes the stream (the backend then records usage with ``finish_reason="cancelled"``).
 """
 
 from __future__ import annotations
 
+import contextvars
+import queue
 import re
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -25,6 +35,9 @@ _BOUNDARY = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(]|[-*\u2022]\s)|\n+")
 #: the model said an earlier sentence again this many times: it is looping, stop generating (repeats are
 #: never shown, so only the wait changes)
 MAX_REPEATS = 2
+#: pieces (tokens) the producer may read ahead of the consumer: about 0.1 s of decoding on the bundled model,
+#: several times a sentence's verification, and few enough tokens wasted when the reply stops early
+LOOKAHEAD = 16
 
 
 @dataclass
@@ -55,14 +68,26 @@ def compose_reply(llm: Any, facts: Facts, verifier: Verifier, shop: str, emit: C
                   max_sentences: int = 4) -> Composed:
     corpus = facts.corpus()
     allowed = [c.id for c in facts.products]
+    # the model starts on the prompt first: the verifier's support index is embedded during the prefill
+    started = time.perf_counter()
+    producer = _Producer(llm, build_messages(facts, shop), LOOKAHEAD)
+    producer.start()
+    try:
+        return _consume(producer, facts, verifier, corpus, allowed, emit, max_sentences, started)
+    finally:
+        producer.stop()  # stop generating: the rest would not be shown
+
+
+def _consume(producer: _Producer, facts: Facts, verifier: Verifier, corpus: str, allowed: list[str],
+             emit: Callable[[Event], None], max_sentences: int, started: float) -> Composed:
+    """The consumer's side of :func:`compose_reply`: verify and emit sentences as the producer reads them."""
     if facts.support is None:
         facts.support = verifier.support_index(corpus)
     if facts.evidence is None and facts.intent == "policy" and facts.policies:
         facts.evidence = " ".join(best_sentences(facts.policies, facts.question, limit=4))
-    messages = build_messages(facts, shop)
+    first_token: float | None = None
     raw, buffer = "", ""
     sentences: list[str] = []
-    started, first_token = time.perf_counter(), None
     problems: tuple[str, ...] = ()
 
     seen: set[str] = set()
@@ -85,36 +110,123 @@ def compose_reply(llm: Any, facts: Facts, verifier: Verifier, shop: str, emit: C
         return True
 
     ok = True
-    stream = llm.stream(messages)
-    try:
-        for chunk in stream:
-            piece = chunk.content if isinstance(chunk.content, str) else ""
-            if first_token is None and piece.strip():
-                first_token = time.perf_counter() - started
-            raw += piece
-            buffer += piece
-            done, buffer = _split_sentences(buffer)
-            for sentence in done:
-                if not accept(sentence):
-                    ok = False
-                    break
+    finished = False
+    while not finished:
+        pieces, finished = producer.take()
+        piece = "".join(pieces)
+        if first_token is None and producer.first_token_at is not None:
+            first_token = producer.first_token_at - started
+        raw += piece
+        buffer += piece
+        done, buffer = _split_sentences(buffer)
+        for sentence in done:
+            if not accept(sentence):
+                ok = False
             if not ok or len(sentences) >= max_sentences or repeats >= MAX_REPEATS:
                 break
+        if not ok or len(sentences) >= max_sentences or repeats >= MAX_REPEATS:
+            break
+    else:
         # the rest is a sentence only if it ends like one; otherwise the token budget cut it mid-way
-        if ok and re.search(r"[.!?][\"')]*$", buffer.strip()) and len(sentences) < max_sentences \
-                and repeats < MAX_REPEATS:
+        if re.search(r"[.!?][\"')]*$", buffer.strip()) and len(sentences) < max_sentences:
             ok = accept(buffer.strip())
-    finally:
-        close = getattr(stream, "close", None)
-        if close:
-            close()  # stop generating: the rest would not be shown
+    producer.stop()  # stop generating (the rest would not be shown) and wait for the backend's usage
     if ok and not sentences:
         ok, problems = False, ("the model wrote nothing",)
-    last = getattr(llm, "last_usage", None)
-    usage: dict[str, Any] = dict(last.as_dict()) if last is not None and hasattr(last, "as_dict") else {}
+    usage: dict[str, Any] = dict(producer.usage or {})
     usage.setdefault("ttft_s", round(first_token, 3) if first_token is not None else None)
     usage["compose_s"] = round(time.perf_counter() - started, 3)
     return Composed(" ".join(sentences), raw, ok, problems, usage)
+
+
+class _Producer:
+    """Reads ``llm.stream(messages)`` in a thread into a bounded queue; :meth:`take` hands the pieces over.
+
+    An exception of the stream (``ModelUnavailable``, ...) is raised again by :meth:`take`, in the
+    consumer's thread. :meth:`stop` makes the producer stop pulling tokens and close the stream, and waits
+    for it, so the backend's usage (``finish_reason="cancelled"``) is recorded when it returns.
+    """
+
+    _PIECE, _DONE, _ERROR = 0, 1, 2
+
+    def __init__(self, llm: Any, messages: list[Any], lookahead: int) -> None:
+        self._llm = llm
+        self._messages = messages
+        self._queue: queue.Queue[tuple[int, Any]] = queue.Queue(maxsize=max(1, lookahead))
+        self._stopping = threading.Event()
+        #: perf_counter of the first non-blank piece, set by the producer
+        self.first_token_at: float | None = None
+        #: the call's usage from its last chunk (race-free when turns share a model), or after a stop the
+        #: model's ``last_usage``
+        self.usage: dict[str, Any] | None = None
+        # the caller's context (LangChain/LangGraph run config, tracing) goes with the stream
+        context = contextvars.copy_context()
+        self._thread = threading.Thread(target=context.run, args=(self._run,), name="compose-producer",
+                                        daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def _put(self, kind: int, value: Any) -> bool:
+        """Queue an item, waiting for room unless the consumer has stopped (then ``False``)."""
+        while not self._stopping.is_set():
+            try:
+                self._queue.put((kind, value), timeout=0.05)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def _run(self) -> None:
+        stream = None
+        try:
+            stream = iter(self._llm.stream(self._messages))
+            while not self._stopping.is_set():
+                try:
+                    chunk = next(stream)
+                except StopIteration:
+                    break
+                meta = getattr(chunk, "response_metadata", None) or {}
+                if isinstance(meta.get("usage"), dict):
+                    self.usage = dict(meta["usage"])
+                piece = chunk.content if isinstance(chunk.content, str) else ""
+                if not piece:
+                    continue
+                if self.first_token_at is None and piece.strip():
+                    self.first_token_at = time.perf_counter()
+                if not self._put(self._PIECE, piece):
+                    break
+        except BaseException as e:  # raised again in the consumer's thread
+            self._put(self._ERROR, e)
+        else:
+            self._put(self._DONE, None)
+        finally:
+            close = getattr(stream, "close", None)
+            if close is not None:
+                close()  # stop generating; the backend records a cancelled call
+
+    def take(self) -> tuple[list[str], bool]:
+        """The next pieces (waiting for one, then all that are queued) and whether the stream has ended."""
+        pieces: list[str] = []
+        kind, value = self._queue.get()
+        while True:
+            if kind == self._ERROR:
+                raise value
+            if kind == self._DONE:
+                return pieces, True
+            pieces.append(value)
+            try:
+                kind, value = self._queue.get_nowait()
+            except queue.Empty:
+                return pieces, False
+
+    def stop(self) -> None:
+        self._stopping.set()
+        if self._thread.is_alive() and self._thread is not threading.current_thread():
+            self._thread.join()
+        last = getattr(self._llm, "last_usage", None)
+        if self.usage is None and last is not None and hasattr(last, "as_dict"):
+            self.usage = dict(last.as_dict())
 
 
 def fallback_reply(facts: Facts, shop: str) -> str:

@@ -92,6 +92,14 @@ class TransformersSettings(_Section):
     )
 
 
+class LlamaCppSettings(_Section):
+    instances: int = Field(
+        2, description="llama.cpp model instances that generate at once (concurrent turns); the CPU threads are "
+        "shared among the generations running. Each instance holds its own copy of the model and context.",
+        ge=1, le=16,
+    )
+
+
 class OpenAISettings(_Section):
     base_url: str = Field("http://127.0.0.1:8080/v1", description="OpenAI-compatible endpoint.")
     api_key: SecretStr = Field(SecretStr("not-needed"), description="API key for the endpoint.")
@@ -113,6 +121,7 @@ class LLMSettings(_Section):
     top_k: int = Field(40, description="Top-k sampling.", ge=0)
     seed: int = Field(7, description="Sampling seed, for repeatable replies.")
     threads: int | None = Field(None, description="CPU threads for local backends. Empty: all cores.")
+    llamacpp: LlamaCppSettings = Field(default_factory=LlamaCppSettings)  # type: ignore[arg-type]
     transformers: TransformersSettings = Field(default_factory=TransformersSettings)  # type: ignore[arg-type]
     openai: OpenAISettings = Field(default_factory=OpenAISettings)  # type: ignore[arg-type]
 

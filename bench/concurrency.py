@@ -4,6 +4,7 @@
     python bench/concurrency.py --shoppers 8 --per-shopper 5
     python bench/concurrency.py --data-dir data          # on a prepared data dir (no demo import first)
     python bench/concurrency.py --port 7860              # against a server that is already running
+    python bench/concurrency.py --instances 2            # the server with llm.llamacpp.instances = 2
 
 The server is `concierge serve` with its defaults (the bundled model on llama.cpp), reached on loopback
 through ``POST /api/v1/chat`` as server-sent events. Each turn is timed by its client: first visible words
@@ -75,6 +76,8 @@ def main() -> None:
     parser.add_argument("--per-shopper", type=int, default=5, help="questions each concurrent shopper asks")
     parser.add_argument("--data-dir", type=Path, help="a prepared data dir (default: a new temp one)")
     parser.add_argument("--port", type=int, help="use a server already listening on 127.0.0.1:PORT")
+    parser.add_argument("--instances", type=int,
+                        help="llm.llamacpp.instances of the server (default: the server's setting)")
     args = parser.parse_args()
 
     print(f"machine: {machine()}")
@@ -86,7 +89,10 @@ def main() -> None:
             if data_dir is None:
                 data_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="concierge-conc-"))) / "data"
                 print(f"first run (demo shop imported): {prepare_data_dir(data_dir):.1f} s")
-            server = stack.enter_context(serve(data_dir))
+            extra = {"CONCIERGE_LLM__LLAMACPP__INSTANCES": str(args.instances)} if args.instances else None
+            if args.instances:
+                print(f"llm.llamacpp.instances = {args.instances}")
+            server = stack.enter_context(serve(data_dir, extra))
             print(f"server ready after {server.wait_healthy():.1f} s")
             client = server.client()
         for customer in dict.fromkeys(c for c, _ in QUESTIONS):

@@ -5,6 +5,7 @@
     python bench/llm.py --fp32             # also transformers without quantization
     python bench/llm.py --prefix-cache     # also: llama.cpp TTFT cold vs prefix reuse vs LlamaRAMCache
     python bench/llm.py --repeats 3        # three rounds over all backends, medians over all of them
+    python bench/llm.py --llamacpp-only    # only the llamacpp backend next to the reference
 
 Ten shop-assistant prompts (one system prompt, a few facts, a question; ~210-240 tokens) are run greedily
 through each backend in turn, after one warm-up call (not interleaved: torch's OpenMP threads keep
@@ -181,6 +182,7 @@ def main() -> None:
                         help="rounds over all backends; medians over every round (steadier on a busy machine)")
     parser.add_argument("--prefix-cache", action="store_true", help="also compare llama.cpp prompt caching")
     parser.add_argument("--cache-dir", type=Path, default=None, help="converted-model cache (default: settings)")
+    parser.add_argument("--llamacpp-only", action="store_true", help="skip the transformers backends")
     args = parser.parse_args()
 
     app = load_settings()
@@ -204,7 +206,9 @@ def main() -> None:
     if base.threads is None and threads != torch_threads:  # the evidence for DEFAULT_TORCH_THREADS
         variants.append((f"transformers int8, {threads} threads",
                          {"mode": "transformers", "threads": threads, "transformers": {"quantize": "int8"}}))
-    if args.fp32:
+    if args.llamacpp_only:
+        variants = variants[:1]
+    elif args.fp32:
         variants.append((f"transformers fp32, {torch_threads} thread(s)",
                          {"mode": "transformers", "transformers": {"quantize": "none"}}))
     for name, update in variants:

@@ -57,7 +57,8 @@ def build_chat_model(settings: LLMSettings, cache_dir: Path) -> ConciergeChatMod
             path = model_file(settings)
             return LlamaCppChatModel(
                 model_name=path.stem, model_path=str(path), context_window=settings.context_window,
-                threads=settings.threads, **_sampling(settings),  # type: ignore[arg-type]
+                threads=settings.threads, instances=settings.llamacpp.instances,
+                **_sampling(settings),  # type: ignore[arg-type]
             ).load()
         case "transformers":
             from assistant.llm.hf import TransformersChatModel, ensure_converted

