@@ -262,6 +262,9 @@ def serve(
     """Start the web app: shopper chat, REST API and health check."""
     import uvicorn
 
+    from assistant.components import limit_torch_threads
+
+    limit_torch_threads(state.settings)  # before torch and llama.cpp load
     from ui.server import create_app
 
     components = state.components

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -26,6 +27,16 @@ def configure_offline() -> None:
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+def limit_torch_threads(settings: Settings) -> None:
+    """Serving processes: torch's OpenMP threads to ``app.torch_threads`` (``OMP_NUM_THREADS``, read when the
+    OpenMP runtime starts, so set before torch or llama.cpp load; llama.cpp passes its own thread count)."""
+    threads = settings.app.torch_threads
+    if threads and "OMP_NUM_THREADS" not in os.environ:
+        os.environ["OMP_NUM_THREADS"] = str(threads)
+        if "torch" in sys.modules:  # too late for the default: this thread at least
+            sys.modules["torch"].set_num_threads(threads)
 
 
 def build_embedder_from(settings: Settings) -> Embedder:

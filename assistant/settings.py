@@ -43,6 +43,11 @@ class AppSettings(_Section):
         True, description="Load the bundled demo shop on start when the knowledge base and store are empty."
     )
     log_level: str = Field("INFO", description="Python logging level.")
+    torch_threads: int | None = Field(
+        1, description="OpenMP threads of torch in `concierge serve` and `concierge eval` (OMP_NUM_THREADS, set "
+        "before torch loads unless already set). The verifier embeds each sentence while llama.cpp generates "
+        "the next; with one torch thread the model keeps the other core (2 cores: decode inside the turn 0.51x "
+        "-> 0.9x of llama.cpp). Empty: torch's default (all cores). Imports by the CLI keep all cores.", ge=1)
 
 
 class DatabaseSettings(_Section):
@@ -80,7 +85,8 @@ class EmbeddingSettings(_Section):
     )
     batch_size: int = Field(64, description="Texts per encode call.", ge=1)
     dimensions: int = Field(384, description="Vector size of the hash embedding (mode hash only).", ge=8)
-    query_cache_size: int = Field(1024, description="Query embeddings kept in memory (0 disables).", ge=0)
+    query_cache_size: int = Field(
+        1024, description="Embeddings of queries and of the facts' sentences kept in memory (0 disables).", ge=0)
 
 
 class TransformersSettings(_Section):

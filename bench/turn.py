@@ -36,7 +36,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from common import QUESTIONS, machine, pct  # noqa: E402
 
-from assistant.components import build_components  # noqa: E402
+from assistant.components import build_components, limit_torch_threads  # noqa: E402
 from assistant.domain import ShopperIdentity  # noqa: E402
 from assistant.evaluation import DEMO_NOW  # noqa: E402
 from assistant.importers import demo_shop_path, ingest_shop  # noqa: E402
@@ -116,6 +116,7 @@ def main() -> None:
     print(f"machine: {machine()}")
     with tempfile.TemporaryDirectory(prefix="concierge-bench-") as tmp:
         settings = load_settings(overrides={"app": {"data_dir": tmp, "load_demo": False}})
+        limit_torch_threads(settings)  # as `concierge serve` does
         components = build_components(settings)
         ingest_shop(demo_shop_path(), components.knowledge, components.stores.customers, components.stores.offers)
         llm = TimedLLM(components.llm)

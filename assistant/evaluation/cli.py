@@ -61,7 +61,7 @@ def run_eval(
     from rich.table import Table
 
     from assistant.cli import state
-    from assistant.components import build_components
+    from assistant.components import build_components, limit_torch_threads
     from assistant.importers import demo_shop_path, ingest_shop
     from assistant.settings import load_settings
     from assistant.wiring import build_assistant
@@ -72,6 +72,7 @@ def run_eval(
         settings = load_settings(state.profiles, state.config,
                                  overrides={"app": {"data_dir": tmp, "load_demo": False},
                                             "database": {"url": None}, "knowledge": {"path": None}})
+        limit_torch_threads(settings)
         components = build_components(settings)
         reports = ingest_shop(demo_shop_path(), components.knowledge, components.stores.customers,
                               components.stores.offers)
