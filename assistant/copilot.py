@@ -214,14 +214,19 @@ class Copilot:
         identity = ShopperIdentity(chat.customer_id) if chat.customer_id else None
         return self.service.draft(identity, session_id, message)
 
-    # acting on it ------------------------------------------------------------------------------
-    def take_over(self, session_id: str, agent: StaffPrincipal) -> ChatSession:
-        """The agent takes the conversation (and claims its open hand-over): the assistant stops answering.
-        Again by the same agent: nothing changes. Another agent's: ``HeldByAnotherAgent``."""
+    def _open_handover(self, session_id: str, agent: StaffPrincipal) -> Handover | None:
+        """The session's unresolved hand-over; ``HeldByAnotherAgent`` if another agent claimed it."""
         self._session(session_id)
         handover = self.stores.handovers.open_for_session(session_id)
         if handover is not None and handover.status == "claimed" and handover.agent != agent.username:
             raise HeldByAnotherAgent(session_id, handover.agent)
+        return handover
+
+    # acting on it ------------------------------------------------------------------------------
+    def take_over(self, session_id: str, agent: StaffPrincipal) -> ChatSession:
+        """The agent takes the conversation (and claims its open hand-over): the assistant stops answering.
+        Again by the same agent: nothing changes. Another agent's: ``HeldByAnotherAgent``."""
+        handover = self._open_handover(session_id, agent)
         try:
             held: ChatSession = self.stores.sessions.hold(session_id, agent.username)
         except ConflictError as e:
@@ -237,10 +242,7 @@ class Copilot:
     def give_back(self, session_id: str, agent: StaffPrincipal, note: str | None = None) -> ChatSession:
         """The assistant answers again: the take-over ends and the open hand-over is resolved. Nobody had it:
         nothing changes. Another agent's: ``HeldByAnotherAgent``."""
-        self._session(session_id)
-        handover = self.stores.handovers.open_for_session(session_id)
-        if handover is not None and handover.status == "claimed" and handover.agent != agent.username:
-            raise HeldByAnotherAgent(session_id, handover.agent)
+        handover = self._open_handover(session_id, agent)
         try:
             released: ChatSession = self.stores.sessions.release(session_id, agent.username)
         except ConflictError as e:

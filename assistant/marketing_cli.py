@@ -33,8 +33,8 @@ def register(app: typer.Typer, components: Callable[[], Any]) -> None:
 
 
 @contextmanager
-def _errors() -> Iterator[None]:
-    """A ``ConciergeError`` becomes its message for a person on stderr and exit code 2."""
+def user_errors() -> Iterator[None]:
+    """A ``ConciergeError`` becomes its message for a person on stderr and exit code 2 (every sub-command)."""
     try:
         yield
     except ConciergeError as e:
@@ -100,7 +100,7 @@ def generate_copy_cmd(
                         top_p if top_p is not None else s.llm.top_p, top_k if top_k is not None else s.llm.top_k,
                         s.marketing.copy_max_new_tokens, s.llm.seed)
     n = candidates or s.marketing.copy_candidates
-    with _errors():
+    with user_errors():
         writer = CopyWriter(components.assistant.deps, components.stores.copy)
         if customer is not None:
             results: list[Any] = [writer.for_customer(customer, kind, n, sampling)]
@@ -133,7 +133,7 @@ def _review(draft_id: str, action: str, reviewer: str | None, text: str | None =
     from assistant.copywriter import review_copy, review_verifier
 
     components = _components()
-    with _errors():
+    with user_errors():
         draft = review_copy(components.stores.copy, review_verifier(components), draft_id, action,
                             _reviewer(reviewer), text, reason)
     typer.echo(f"copy {draft.id} {draft.status} by {draft.reviewer}: {draft.text}")
@@ -148,7 +148,7 @@ def copy_list_cmd(
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
 ) -> None:
     """List generated copy, oldest first."""
-    with _errors():
+    with user_errors():
         drafts = _components().stores.copy.list(status)
     for d in drafts:
         if as_json:

@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import getpass
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Annotated, Any
 
 import typer
 
-from assistant.errors import ConciergeError
+from assistant.marketing_cli import user_errors
 
 users_app = typer.Typer(help="Staff accounts: roles agent, reviewer, admin (admin is all three).",
                         no_args_is_help=True)
@@ -33,15 +32,6 @@ def register(app: typer.Typer, components: Callable[[], Any]) -> None:
     global _components
     _components = components
     app.add_typer(users_app, name="users")
-
-
-@contextmanager
-def _errors() -> Iterator[None]:
-    try:
-        yield
-    except ConciergeError as e:
-        typer.echo(f"error: {e.user_message}", err=True)
-        raise typer.Exit(2) from e
 
 
 def read_password(from_stdin: bool) -> str:
@@ -66,7 +56,7 @@ def _staff() -> Any:
 def add_cmd(username: Username, role: Roles, password_stdin: PasswordStdin = False) -> None:
     """Create a staff account with one or more roles."""
     password = read_password(password_stdin)
-    with _errors():
+    with user_errors():
         account = _staff().add_user(username, password, role)
     typer.echo(f"added {account.username} ({', '.join(sorted(account.roles))})")
 
@@ -85,7 +75,7 @@ def list_cmd() -> None:
 @users_app.command("remove")
 def remove_cmd(username: Username) -> None:
     """Delete a staff account; its sessions end at once."""
-    with _errors():
+    with user_errors():
         removed = _staff().remove_user(username)
     if not removed:
         typer.echo(f"error: there is no staff account {username!r}", err=True)
@@ -101,7 +91,7 @@ def passwd_cmd(username: Username, password_stdin: PasswordStdin = False) -> Non
         typer.echo(f"error: there is no staff account {username!r}", err=True)
         raise typer.Exit(1)
     password = read_password(password_stdin)
-    with _errors():
+    with user_errors():
         account = staff.set_password(username, password)
     typer.echo(f"changed the password of {account.username}; its sessions ended")
 
@@ -109,6 +99,6 @@ def passwd_cmd(username: Username, password_stdin: PasswordStdin = False) -> Non
 @users_app.command("roles")
 def roles_cmd(username: Username, role: Roles) -> None:
     """Replace the roles of a staff account (effective at its next request)."""
-    with _errors():
+    with user_errors():
         account = _staff().set_roles(username, role)
     typer.echo(f"{account.username} now has {', '.join(sorted(account.roles))}")

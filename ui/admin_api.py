@@ -13,16 +13,16 @@ from fastapi import APIRouter, Body, Depends, File, Form, HTTPException, UploadF
 
 from assistant.admin import Admin, UnsupportedFile, UploadKind, UploadTooLarge
 from assistant.components import Components
-from assistant.errors import ConciergeError, ConflictError, NotFoundError, ValidationError
+from assistant.errors import ConciergeError
 from assistant.staff_roles import RoleDependency
 from knowledge.store import KnowledgeUnavailable
+from ui.staff import http_error
 
 
 def _http(e: ConciergeError) -> HTTPException:
-    status = (415 if isinstance(e, UnsupportedFile) else 413 if isinstance(e, UploadTooLarge)
-              else 422 if isinstance(e, ValidationError) else 404 if isinstance(e, NotFoundError)
-              else 409 if isinstance(e, ConflictError) else 503)
-    return HTTPException(status, e.user_message)
+    if isinstance(e, UnsupportedFile | UploadTooLarge):
+        return HTTPException(415 if isinstance(e, UnsupportedFile) else 413, e.user_message)
+    return http_error(e)
 
 
 def build_admin_api(components: Components, require: RoleDependency) -> APIRouter:

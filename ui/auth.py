@@ -211,6 +211,24 @@ class StaffAuth:
         return router
 
 
+class StaffSignInFirst:
+    """ASGI middleware: a browser opening the staff page (``GET /staff/``) without a valid session is sent to the
+    sign-in page. Plain ASGI, so every other request (the chat's streams included) passes untouched."""
+
+    def __init__(self, app: Any, auth: StaffAuth) -> None:
+        self.app = app
+        self.auth = auth
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and scope.get("method") == "GET" and scope.get("path") in ("/staff", "/staff/"):
+            request = Request(scope)
+            if await run_in_threadpool(self.auth.principal_from_request, request) is None:
+                response = RedirectResponse(f"{LOGIN_PAGE}?next={request.url.path}", status_code=303)
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
 def build_auth(security: SecuritySettings, staff: StaffStore, limiter: RateLimiter | None = None) -> StaffAuth:
     """``router, require = build_auth(settings.security, stores.staff, limiter)``; the returned ``StaffAuth`` also
     has ``principal_from_request``."""

@@ -17,14 +17,15 @@ A conversation another agent has is a 409 whose body carries ``held_by`` and, fo
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, HTTPException, Query
+from fastapi import APIRouter, Body, Depends, Query
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from assistant.components import Components
 from assistant.copilot import MAX_REPLY_CHARS, Copilot, HeldByAnotherAgent
-from assistant.errors import ConciergeError, ConflictError, NotFoundError, ValidationError
+from assistant.errors import ConciergeError
 from assistant.staff_roles import RoleDependency, StaffPrincipal
+from ui.staff import http_error
 
 
 class SuggestRequest(BaseModel):
@@ -41,17 +42,6 @@ class SendRequest(BaseModel):
 
 class GiveBackRequest(BaseModel):
     note: str | None = Field(None, max_length=4000, description="How it was resolved (kept with the hand-over).")
-
-
-def http_error(e: ConciergeError) -> HTTPException:
-    """Not found 404, bad input 422, someone else's conversation 409, a failing dependency 503."""
-    if isinstance(e, NotFoundError):
-        return HTTPException(404, e.user_message)
-    if isinstance(e, ValidationError):
-        return HTTPException(422, e.user_message)
-    if isinstance(e, ConflictError):
-        return HTTPException(409, e.user_message)
-    return HTTPException(503, e.user_message)
 
 
 def conflict(e: HeldByAnotherAgent, **unsent: Any) -> JSONResponse:

@@ -10,7 +10,7 @@ from typing import Any
 
 from fastapi import FastAPI, HTTPException, Query, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.responses import JSONResponse
 
 from assistant.components import Components
 from assistant.errors import ConciergeError
@@ -25,7 +25,7 @@ def create_app(components: Components) -> FastAPI:
     from assistant.importers import load_demo_if_empty
     from ui.admin_api import build_admin_api
     from ui.api import build_api, error_payload
-    from ui.auth import build_auth
+    from ui.auth import StaffSignInFirst, build_auth
     from ui.chat import CSS, build_chat_ui
     from ui.copilot_api import build_copilot_api
     from ui.limits import BodySizeLimit, RateLimiter
@@ -94,13 +94,7 @@ def create_app(components: Components) -> FastAPI:
     api.include_router(build_review_api(components.stores, auth.require))
     api.include_router(build_admin_api(components, auth.require))
 
-    @api.middleware("http")
-    async def staff_sign_in_first(request: Request, call_next: Any) -> Any:
-        """Send a browser that opens the staff page without a valid session to the sign-in page."""
-        if request.method == "GET" and request.url.path in ("/staff", "/staff/") \
-                and auth.principal_from_request(request) is None:
-            return RedirectResponse(f"/staff/login?next={request.url.path}", status_code=303)
-        return await call_next(request)
+    api.add_middleware(StaffSignInFirst, auth=auth)
 
     # the staff page first: the shopper chat at "/" would otherwise take every path
     gr.mount_gradio_app(api, build_staff_ui(components, auth.principal_from_request), path="/staff", css=CSS,

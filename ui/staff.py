@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from fastapi import HTTPException
+
+from assistant.errors import ConciergeError, ConflictError, NotFoundError, ValidationError
 from assistant.settings import SecuritySettings
 from assistant.staff_roles import RoleDependency
 
@@ -17,3 +20,15 @@ def role_check(security: SecuritySettings, stores: Any, require: RoleDependency 
     from ui.auth import build_auth
 
     return build_auth(security, stores.staff).require
+
+
+def http_error(e: ConciergeError) -> HTTPException:
+    """A staff route's error: not found 404, bad input 422, a conflict (someone else's conversation, an existing
+    id) 409, a failing dependency 503."""
+    if isinstance(e, NotFoundError):
+        return HTTPException(404, e.user_message)
+    if isinstance(e, ValidationError):
+        return HTTPException(422, e.user_message)
+    if isinstance(e, ConflictError):
+        return HTTPException(409, e.user_message)
+    return HTTPException(503, e.user_message)

@@ -63,10 +63,9 @@ def served(command: list[str], log_path: Path, ready: Callable[[], bool], what: 
         log.close()
 
 
-@pytest.fixture(scope="session")
-def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A real Chroma server on loopback (`chroma run`), the scale-out path."""
-    path = tmp_path_factory.mktemp("chroma-server")
+@contextmanager
+def chroma_served(path: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """``chroma run`` on a free loopback port with its data under ``path``: ``(url, process)``."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     chroma = Path(sys.executable).with_name("chroma")
@@ -76,7 +75,14 @@ def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         return True
 
     with served([str(chroma), "run", "--path", str(path / "db"), "--host", "127.0.0.1", "--port", str(port)],
-                path / "server.log", ready, "chroma server", env={"ANONYMIZED_TELEMETRY": "False"}):
+                path / "server.log", ready, "chroma server", env={"ANONYMIZED_TELEMETRY": "False"}) as proc:
+        yield url, proc
+
+
+@pytest.fixture(scope="session")
+def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real Chroma server on loopback (`chroma run`), the scale-out path."""
+    with chroma_served(tmp_path_factory.mktemp("chroma-server")) as (url, _):
         yield url
 
 

@@ -8,7 +8,6 @@ import json
 import signal
 import socket
 import sqlite3
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -22,8 +21,7 @@ from sqlalchemy import event, make_url
 
 from assistant.store import build_engine
 from bench.load import LoadResult, run_load, running_server, served_turn_ids, server_env, stored_turn_ids
-from knowledge.store import build_chroma_client
-from tests.integration.conftest import app_on_fakes, free_port, served
+from tests.integration.conftest import app_on_fakes, chroma_served
 
 pytestmark = pytest.mark.integration
 
@@ -108,16 +106,7 @@ def test_sigkill_during_load_keeps_every_acknowledged_turn_and_a_consistent_data
 @pytest.fixture
 def chroma_process(tmp_path: Path) -> Iterator[tuple[str, Any]]:
     """A Chroma server of this test's own, so that the test may stop it."""
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    chroma = Path(sys.executable).with_name("chroma")
-
-    def ready() -> bool:
-        build_chroma_client("http", server_url=url).heartbeat()
-        return True
-
-    with served([str(chroma), "run", "--path", str(tmp_path / "chroma"), "--host", "127.0.0.1", "--port", str(port)],
-                tmp_path / "chroma.log", ready, "chroma server", env={"ANONYMIZED_TELEMETRY": "False"}) as proc:
+    with chroma_served(tmp_path) as (url, proc):
         yield url, proc
 
 
