@@ -9,14 +9,23 @@ from __future__ import annotations
 import logging
 import os
 import sys
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from assistant.errors import ConfigError
 from assistant.settings import Settings
 from knowledge.embeddings import Embedder, build_embedder
-from knowledge.store import KnowledgeStore, build_chroma_client
+from knowledge.knowledge_store import KnowledgeStore, build_chroma_client
+
+if TYPE_CHECKING:  # annotations only: the heavy pieces are imported when first built
+    from langchain_core.language_models import BaseChatModel
+
+    from assistant.shop.catalog_index import CatalogCache
+    from assistant.store.stores import Stores
+    from assistant.turn.turn_service import AssistantService
 
 log = logging.getLogger(__name__)
 
@@ -75,29 +84,27 @@ class Components:
         return build_knowledge_store(self.settings, self.embedder)
 
     @cached_property
-    def stores(self) -> Any:
+    def stores(self) -> Stores:
         """The relational stores (schema migrated on first use)."""
-        from assistant.store.factory import open_stores
+        from assistant.store.stores import open_stores
 
         return open_stores(self.settings.database_url)
 
     @cached_property
-    def catalog(self) -> Any:
-        from assistant.catalog import CatalogCache
+    def catalog(self) -> CatalogCache:
+        from assistant.shop.catalog_index import CatalogCache
 
         return CatalogCache(self.knowledge)
 
     @cached_property
-    def llm(self) -> Any:
-        from assistant.llm.factory import build_chat_model
+    def llm(self) -> BaseChatModel:
+        from assistant.llm.backends import build_chat_model
 
         return build_chat_model(self.settings.llm, self.settings.model_cache_dir)
 
     @cached_property
-    def assistant(self) -> Any:
+    def assistant(self) -> AssistantService:
         """The turn service, with every component it needs."""
-        from assistant.wiring import build_assistant
-
         return build_assistant(self)
 
     def reload_shop_data(self) -> None:
@@ -112,3 +119,46 @@ def build_components(settings: Settings) -> Components:
     configure_offline()
     settings.app.data_dir.mkdir(parents=True, exist_ok=True)
     return Components(settings)
+
+
+
+
+def build_assistant(
+    components: Components,
+    *,
+    llm: Any = None,
+    offers: Callable[[], Sequence[Mapping[str, Any]]] | None = None,
+    now: Callable[[], datetime] | None = None,
+    rng: Any = None,
+) -> AssistantService:
+    """The service over the components' stores; ``llm``/``offers``/``now`` and the offer policy's random
+    generator ``rng`` (a ``numpy.random.Generator``) may be replaced (tests)."""
+    from assistant.orders.order_actions import OrderActions
+    from assistant.personalization.offer_bandit import OfferChooser, build_policy
+    from assistant.personalization.recommender import build_recommender
+    from assistant.turn.shop_tools import ShopTools
+    from assistant.turn.state import TurnDeps
+    from assistant.turn.turn_service import AssistantService
+    from assistant.turn.verifier import Verifier
+
+    settings = components.settings
+    catalog = components.catalog.get()
+    clock = now or (lambda: datetime.now(UTC))
+    offer_source = offers or components.stores.offers.all
+    if rng is None:
+        import numpy as np
+
+        rng = np.random.default_rng(settings.offers.seed)
+    chooser = OfferChooser(components.stores.bandit,
+                           build_policy(settings.offers.policy, settings.offers.propensity_draws), rng)
+    shop_tools = ShopTools(components.knowledge, catalog, components.stores.orders, offer_source, clock,
+                           settings.agent.min_relevance, events=components.stores.events, chooser=chooser)
+    known_codes = {str(o["code"]) for o in offer_source()}
+    deps = TurnDeps(
+        settings=settings, shop_tools=shop_tools, catalog=catalog, customers=components.stores.customers,
+        llm=llm if llm is not None else components.llm,
+        verifier=Verifier(catalog, known_codes, settings.agent.support_threshold, components.embedder),
+        recommender=build_recommender(components.knowledge, catalog, components.stores, settings, clock), now=clock,
+        stores=components.stores, actions=OrderActions(components.stores.orders, catalog, settings.orders),
+    )
+    return AssistantService(deps, components.stores)

@@ -5,6 +5,7 @@ The UI and the REST API consume these and nothing else of the assistant's intern
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
@@ -108,3 +109,47 @@ class DoneEvent(Event):
     intent: str = ""
     verdict: str = ""
     type: str = field(init=False, default="done")
+
+
+@dataclass
+class ReplyFold:
+    """An event stream folded into the reply it amounts to: text deltas appended, a replacement wins over
+    what was streamed, the latest sources / products / offers, the hand-over and the closing ``done``.
+
+    One fold for every consumer (REST's JSON answer, the Gradio chat, the copilot's draft): feed it events
+    with :meth:`add` as they come (the chat renders in between), or fold a whole stream with :func:`fold`."""
+
+    reply: str = ""
+    sources: tuple[Citation, ...] = ()
+    products: tuple[ProductCard, ...] = ()
+    offers: tuple[OfferView, ...] = ()
+    handover: HandoverEvent | None = None
+    done: DoneEvent | None = None
+    replaced: bool = False
+
+    def add(self, event: Event) -> None:
+        if isinstance(event, TextDelta):
+            self.reply += event.text
+        elif isinstance(event, ReplaceText):
+            self.reply = event.text
+            self.replaced = True
+        elif isinstance(event, SourcesEvent):
+            self.sources = event.sources
+        elif isinstance(event, ProductsEvent):
+            self.products = event.products
+        elif isinstance(event, OffersEvent):
+            self.offers = event.offers
+        elif isinstance(event, HandoverEvent):
+            self.handover = event
+        elif isinstance(event, DoneEvent):
+            self.done = event
+            if event.reply:
+                self.reply = event.reply
+
+
+def fold(events: Iterable[Event]) -> ReplyFold:
+    """Fold a whole event stream (see :class:`ReplyFold`)."""
+    folded = ReplyFold()
+    for event in events:
+        folded.add(event)
+    return folded

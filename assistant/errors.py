@@ -53,3 +53,20 @@ class ConflictError(ConciergeError):
     """A change was refused because the thing changed meanwhile (an order moved on to another status)."""
 
     default_user_message = "That changed in the meantime; look at it again and retry."
+
+class ModelUnavailable(ConciergeError):
+    """The chat model failed, timed out or could not be reached; the turn should fall back or retry."""
+
+    default_user_message = (
+        "The language model is not available right now; check that it is running (CONCIERGE_LLM__MODE, "
+        "CONCIERGE_LLM__OPENAI__BASE_URL) and retry."
+    )
+
+
+class PromptTooLong(ModelUnavailable):
+    """The prompt does not fit the context window: send fewer facts or raise ``llm.context_window``."""
+
+    default_user_message = (
+        "The conversation is too long for the model's context window; shorten it or raise "
+        "CONCIERGE_LLM__CONTEXT_WINDOW."
+    )

@@ -34,8 +34,8 @@ from sqlalchemy import Engine, insert, text
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from assistant.store import models as m  # noqa: E402
-from assistant.store.factory import Stores, build_stores  # noqa: E402
 from assistant.store.handovers import HANDOVER_REASONS, HandoverRow  # noqa: E402
+from assistant.store.stores import Stores, build_stores  # noqa: E402
 
 INTENTS = ("policy", "product", "recommendation", "order_status", "order_action", "offers", "other", "greeting")
 OFFERS = ("runner15", "trail20", "camp25", "gold2x", "brew10", "sound15")
@@ -175,7 +175,7 @@ CANDIDATE_INDEXES = (
 
 
 def measure(stores: Stores, repeat: int) -> list[tuple[str, float]]:
-    from assistant.store.review import TurnFilter
+    from assistant.store.review_queries import TurnFilter
 
     last = END_DAY
     figures: list[tuple[str, Callable[[], Any]]] = []

@@ -40,7 +40,7 @@ from pathlib import Path
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 from llama_cpp import Llama
 from sentence_transformers import SentenceTransformer
-from assistant.llm.factory import bundled_gguf_path
+from assistant.llm.backends import bundled_gguf_path
 from knowledge.embeddings import bundled_model_path
 embedder = SentenceTransformer(bundled_model_path(), device="cpu", local_files_only=True)
 llama = Llama(model_path=str(bundled_gguf_path()), n_ctx=2048, n_threads=os.cpu_count(), verbose=False, seed=7)

@@ -165,7 +165,7 @@ class Client:
 
 def concierge_command() -> list[str]:
     script = Path(sys.executable).parent / "concierge"
-    return [str(script)] if script.exists() else [sys.executable, "-m", "assistant.cli"]
+    return [str(script)] if script.exists() else [sys.executable, "-m", "ui.cli.main"]
 
 
 @dataclass

@@ -34,9 +34,9 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from knowledge.catalog import import_catalog, normalize, product_text  # noqa: E402
+from knowledge.catalog_import import import_catalog, normalize, product_text  # noqa: E402
 from knowledge.embeddings import SentenceTransformerEmbedder  # noqa: E402
-from knowledge.store import KnowledgeStore, build_chroma_client  # noqa: E402
+from knowledge.knowledge_store import KnowledgeStore, build_chroma_client  # noqa: E402
 
 CATEGORIES = {
     "running-shoes": ["road running shoe", "trail running shoe", "racing flat", "stability trainer"],

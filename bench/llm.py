@@ -33,10 +33,11 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
+from assistant.config.loading import load_settings  # noqa: E402
 from assistant.llm import build_chat_model, bundled_gguf_path  # noqa: E402
 from assistant.llm.base import ConciergeChatModel  # noqa: E402
 from assistant.llm.hf import DEFAULT_TORCH_THREADS  # noqa: E402
-from assistant.settings import LLMSettings, load_settings  # noqa: E402
+from assistant.settings import LLMSettings  # noqa: E402
 
 SYSTEM = (
     "You are Concierge, the customer-service assistant of Northwind Outfitters, an online shop for running, "

@@ -119,7 +119,7 @@ def running_server(env: Mapping[str, str], log_path: Path, port: int | None = No
     port = port or free_port()
     url = f"http://127.0.0.1:{port}"
     log = open(log_path, "ab")  # noqa: SIM115 - closed below
-    proc = subprocess.Popen([sys.executable, "-m", "assistant.cli", "serve", "--host", "127.0.0.1", "--port",
+    proc = subprocess.Popen([sys.executable, "-m", "ui.cli.main", "serve", "--host", "127.0.0.1", "--port",
                              str(port)], stdout=log, stderr=subprocess.STDOUT, cwd=ROOT, env={**os.environ, **env})
     try:
         wait_healthy(url, proc, log_path, timeout)

@@ -36,13 +36,16 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from common import QUESTIONS, machine, pct  # noqa: E402
 
-from assistant.components import build_components, limit_torch_threads  # noqa: E402
+from assistant.components import (  # noqa: E402
+    build_assistant,  # noqa: E402
+    build_components,
+    limit_torch_threads,
+)
+from assistant.config.loading import load_settings  # noqa: E402
 from assistant.domain import ShopperIdentity  # noqa: E402
 from assistant.evaluation import DEMO_NOW  # noqa: E402
-from assistant.importers import demo_shop_path, ingest_shop  # noqa: E402
-from assistant.prompts import SYSTEM, USER  # noqa: E402
-from assistant.settings import load_settings  # noqa: E402
-from assistant.wiring import build_assistant  # noqa: E402
+from assistant.shop.shop_import import demo_shop_path, ingest_shop  # noqa: E402
+from assistant.turn.prompts import SYSTEM, USER  # noqa: E402
 
 STEPS = ("guard", "load_profile", "understand", "tools", "compose", "verify", "record")
 TARGETS = {"ttft": 0.8, "turn": 3.0, "decode_ratio": 0.8}
@@ -80,7 +83,7 @@ def reference_decode(prompts: list[list[dict[str, str]]], max_tokens: int, threa
     """llama-cpp-python directly on the bundled GGUF: median decode tokens/s over the same prompts."""
     from llama_cpp import Llama
 
-    from assistant.llm.factory import bundled_gguf_path
+    from assistant.llm.backends import bundled_gguf_path
 
     llama = Llama(model_path=str(bundled_gguf_path()), n_ctx=2048, n_threads=threads or os.cpu_count(),
                   verbose=False, seed=7)

@@ -6,7 +6,7 @@ import json
 from functools import cache
 from typing import Any
 
-from assistant.importers import demo_shop_path
+from assistant.shop.shop_import import demo_shop_path
 
 ORIGIN = "demo/customers"  # what ingest_shop names the demo shop's customer import
 

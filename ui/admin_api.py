@@ -1,6 +1,7 @@
 """The admin API (``/api/v1/admin``, role ``admin``): shop data in, collections and counts, offers, settings.
 
-A thin layer over :class:`assistant.admin.Admin`. Errors: 415 for a file type no importer reads, 413 for a file over
+A thin layer over :class:`assistant.staff.admin.Admin`. Errors: 415 for a file type no importer reads, 413
+for a file over
 ``knowledge.max_file_mb``, 422 for a bad offer or an upload in which nothing could be imported, 404 for an unknown
 offer, 409 for an offer id that exists already. Every route needs ``require("admin")`` (401 / 403 otherwise).
 """
@@ -11,12 +12,12 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, File, Form, HTTPException, UploadFile
 
-from assistant.admin import Admin, UnsupportedFile, UploadKind, UploadTooLarge
 from assistant.components import Components
 from assistant.errors import ConciergeError
-from assistant.staff_roles import RoleDependency
-from knowledge.store import KnowledgeUnavailable
-from ui.staff import http_error
+from assistant.staff.admin import Admin, UnsupportedFile, UploadKind, UploadTooLarge
+from assistant.staff.roles import RoleDependency
+from knowledge.knowledge_store import KnowledgeUnavailable
+from ui.staff_access import http_error
 
 
 def _http(e: ConciergeError) -> HTTPException:

@@ -1,4 +1,4 @@
-"""The copilot API (``/api/v1/copilot``) for support agents: a thin layer over ``assistant.copilot.Copilot``.
+"""The copilot API (``/api/v1/copilot``) for support agents: a thin layer over ``assistant.staff.copilot.Copilot``.
 
 Every route needs the ``agent`` role (``require("agent")``: 401 not signed in, 403 another role; admins pass).
 The signed-in agent is who takes over, sends and gives back; a body never names the agent.
@@ -22,10 +22,10 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from assistant.components import Components
-from assistant.copilot import MAX_REPLY_CHARS, Copilot, HeldByAnotherAgent
 from assistant.errors import ConciergeError
-from assistant.staff_roles import RoleDependency, StaffPrincipal
-from ui.staff import http_error
+from assistant.staff.copilot import MAX_REPLY_CHARS, Copilot, HeldByAnotherAgent
+from assistant.staff.roles import RoleDependency, StaffPrincipal
+from ui.staff_access import http_error
 
 
 class SuggestRequest(BaseModel):
@@ -53,7 +53,7 @@ def conflict(e: HeldByAnotherAgent, **unsent: Any) -> JSONResponse:
 
 def build_copilot_api(source: Copilot | Components, require: RoleDependency) -> APIRouter:
     """``source``: the ``Copilot``, or the app's components to build one on first use (the turn service
-    loads the chat model). ``require``: the staff role dependency (``ui.auth`` in the app, a fake in tests)."""
+    loads the chat model). ``require``: the staff role dependency (``ui.staff_auth`` in the app, a fake in tests)."""
     router = APIRouter(prefix="/api/v1/copilot", tags=["copilot"])
     Agent = Annotated[StaffPrincipal, Depends(require("agent"))]
     built: list[Copilot] = [source] if isinstance(source, Copilot) else []

@@ -1,4 +1,4 @@
-"""REST routes of the personalization loop, mounted under ``/api/v1`` by ``ui.api.build_api``.
+"""REST routes of the personalization loop, mounted under ``/api/v1`` by ``ui.shopper_api.build_api``.
 
 - ``POST /offers/{offer_id}/feedback``: the signed-in shopper clicked, accepted or redeemed an offer they
   were shown; it updates the offer bandit. An offer never shown to them is a 404 and changes nothing.
@@ -15,8 +15,8 @@ from pydantic import BaseModel, Field
 from assistant.components import Components
 from assistant.domain import ShopperIdentity
 from assistant.errors import NotFoundError, ValidationError
-from assistant.staff_roles import RoleDependency
-from ui.staff import role_check
+from assistant.staff.roles import RoleDependency
+from ui.staff_access import role_check
 
 
 class OfferFeedbackRequest(BaseModel):
@@ -36,7 +36,7 @@ class EditRequest(ReviewRequest):
 def build_marketing_api(components: Components, shopper: Callable[..., ShopperIdentity],
                         require: RoleDependency | None = None) -> APIRouter:
     """``shopper`` is the dependency that verifies the shopper token (the chat's); ``require`` the staff role
-    check (default: ``ui.auth`` on the stores)."""
+    check (default: ``ui.staff_auth`` on the stores)."""
     router = APIRouter()
     Shopper = Annotated[ShopperIdentity, Depends(shopper)]
     staff = [Depends(role_check(components.settings.security, components.stores, require)("agent"))]
@@ -45,7 +45,7 @@ def build_marketing_api(components: Components, shopper: Callable[..., ShopperId
     def offer_feedback(offer_id: str, body: OfferFeedbackRequest, identity: Shopper) -> dict[str, Any]:
         """The shopper clicked, accepted or redeemed (in an order) an offer shown to them. Repeats are
         accepted and change nothing (``recorded: false``)."""
-        from assistant.bandit import record_offer_feedback
+        from assistant.personalization.offer_bandit import record_offer_feedback
 
         try:
             outcome = record_offer_feedback(components.stores, identity.customer_id, offer_id, body.kind,
@@ -64,7 +64,7 @@ def build_marketing_api(components: Components, shopper: Callable[..., ShopperId
         return [d.to_dict() for d in components.stores.copy.list(status, limit)]
 
     def review(draft_id: str, action: str, body: ReviewRequest, text: str | None = None) -> dict[str, Any]:
-        from assistant.copywriter import review_copy, review_verifier
+        from assistant.personalization.copywriter import review_copy, review_verifier
 
         try:
             draft = review_copy(components.stores.copy, review_verifier(components), draft_id, action,

@@ -9,9 +9,9 @@ from pydantic import BaseModel, Field
 from assistant.components import Components
 from assistant.domain import ShopperIdentity
 from assistant.errors import NotFoundError
-from assistant.privacy import erase_customer, export_customer
-from assistant.staff_roles import RoleDependency
-from ui.staff import role_check
+from assistant.privacy.customer_data import erase_customer, export_customer
+from assistant.staff.roles import RoleDependency
+from ui.staff_access import role_check
 
 
 class ConsentRequest(BaseModel):

@@ -1,7 +1,7 @@
 """The reviewers' API: search, replay, label and export the interaction log, and its analytics.
 
 Every route needs the ``reviewer`` role (an ``admin`` has it too), checked on the server by the
-``require`` dependency that the app passes in (``ui.auth``; tests pass a fake).
+``require`` dependency that the app passes in (``ui.staff_auth``; tests pass a fake).
 
 - ``GET  /api/v1/review/turns``: matching turns, newest first, a page at a time (``limit``, ``cursor``:
   the ``next_cursor`` of the page before), with ``total``.
@@ -28,8 +28,8 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
 from assistant.errors import NotFoundError, ValidationError
-from assistant.staff_roles import RoleDependency, StaffPrincipal
-from assistant.store.review import TurnFilter
+from assistant.staff.roles import RoleDependency, StaffPrincipal
+from assistant.store.review_queries import TurnFilter
 
 Label = Literal["correct", "incorrect", "outdated_knowledge", "policy_violation"]
 MEDIA_TYPES = {"jsonl": "application/x-ndjson", "csv": "text/csv; charset=utf-8"}

@@ -22,16 +22,16 @@ def create_app(components: Components) -> FastAPI:
     """Build the app. On first start with ``app.load_demo`` the bundled demo shop is imported."""
     import gradio as gr
 
-    from assistant.importers import load_demo_if_empty
+    from assistant.shop.shop_import import load_demo_if_empty
     from ui.admin_api import build_admin_api
-    from ui.api import build_api, error_payload
-    from ui.auth import StaffSignInFirst, build_auth
-    from ui.chat import CSS, build_chat_ui
+    from ui.chat_page import CSS, build_chat_ui
     from ui.copilot_api import build_copilot_api
-    from ui.limits import BodySizeLimit, RateLimiter
+    from ui.handover_api import build_staff_api
+    from ui.rate_limits import BodySizeLimit, RateLimiter
     from ui.review_api import build_review_api
-    from ui.staff_api import build_staff_api
+    from ui.shopper_api import build_api, error_payload
     from ui.staff_app import build_staff_ui
+    from ui.staff_auth import StaffSignInFirst, build_auth
 
     settings = components.settings
     customers = components.stores.customers

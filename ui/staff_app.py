@@ -1,7 +1,7 @@
 """The staff views (Gradio, mounted at ``/staff``): the copilot for support agents, the marketing copy queue,
 log review and analytics for reviewers, and the admin page.
 
-Sign-in is the staff login (``/staff/login``, ``ui/auth.py``): Gradio's ``auth_dependency`` lets only signed-in
+Sign-in is the staff login (``/staff/login``, ``ui/staff_auth.py``): Gradio's ``auth_dependency`` lets only signed-in
 staff load the page, and every event handler checks the role again on the server side (``_need``): hiding a tab
 is only a convenience, never the check. The views hold no business logic; they call ``Copilot``, ``ReviewStore``,
 ``AnalyticsStore`` and ``Admin``.
@@ -18,11 +18,11 @@ from urllib.parse import urlencode
 
 import gradio as gr
 
-from assistant.admin import Admin
 from assistant.components import Components
-from assistant.copilot import Copilot
 from assistant.errors import ConciergeError
-from assistant.staff_roles import StaffPrincipal
+from assistant.staff.admin import Admin
+from assistant.staff.copilot import Copilot
+from assistant.staff.roles import StaffPrincipal
 
 LOGIN = "/staff/login"
 ANALYTICS = (
@@ -495,7 +495,7 @@ ANY = "any"
 
 def _review_filter(text: str, customer: str, start: str, end: str, intent: str, verdict: str, handover: str,
                    feedback: str, offer: str, label: str, author: str) -> Any:
-    from assistant.store.review import TurnFilter
+    from assistant.store.review_queries import TurnFilter
 
     def yes_no(value: str) -> bool | None:
         return None if value in (ANY, "", None) else value == "yes"

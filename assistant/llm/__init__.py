@@ -14,10 +14,10 @@ a missing model file or library raises ``assistant.errors.ConfigError``. Heavy l
 transformers, openai) are imported only by the backend that needs them.
 """
 
+from assistant.errors import ModelUnavailable, PromptTooLong
+from assistant.llm.backends import MODES, build_chat_model, bundled_gguf_path, model_file
 from assistant.llm.base import ConciergeChatModel, Usage
-from assistant.llm.errors import ModelUnavailable, PromptTooLong, ScriptExhausted
-from assistant.llm.factory import MODES, build_chat_model, bundled_gguf_path, model_file
-from assistant.llm.fake import DEFAULT_REPLY, FakeChatModel
+from assistant.llm.fake import DEFAULT_REPLY, FakeChatModel, ScriptExhausted
 
 __all__ = [
     "DEFAULT_REPLY",

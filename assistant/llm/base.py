@@ -31,7 +31,7 @@ from langchain_core.messages import (
 from langchain_core.outputs import ChatGenerationChunk, ChatResult
 from pydantic import Field
 
-from assistant.llm.errors import ModelUnavailable
+from assistant.errors import ModelUnavailable
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@
 
 Replies stream word by word (whitespace kept), tool calls arrive in a last chunk as tool-call chunks, so
 the merged stream equals the scripted message. With the queue empty it answers :data:`DEFAULT_REPLY`,
-or raises :class:`~assistant.llm.errors.ScriptExhausted` when ``strict``.
+or raises :class:`~assistant.llm.fake.ScriptExhausted` when ``strict``.
 """
 
 from __future__ import annotations
@@ -30,7 +30,6 @@ from langchain_core.utils.function_calling import convert_to_openai_tool
 from pydantic import Field, PrivateAttr
 
 from assistant.llm.base import ConciergeChatModel, text_chunk
-from assistant.llm.errors import ScriptExhausted
 
 DEFAULT_REPLY = "I can help with that."
 _WORDS = re.compile(r"\s*\S+\s*|\s+")
@@ -39,6 +38,15 @@ _WORDS = re.compile(r"\s*\S+\s*|\s+")
 def split_words(text: str) -> list[str]:
     """``"a b  c"`` -> ``["a ", "b  ", "c"]``: pieces that join back to the text."""
     return _WORDS.findall(text)
+
+
+
+class ScriptExhausted(AssertionError):
+    """A strict :class:`~assistant.llm.fake.FakeChatModel` was called with no reply queued.
+
+    An ``AssertionError`` on purpose: it is a test failure, and code that catches ``ConciergeError``
+    to fall back must not swallow it.
+    """
 
 
 class FakeChatModel(ConciergeChatModel):

@@ -30,9 +30,8 @@ from langchain_core.messages import BaseMessage
 from langchain_core.outputs import ChatGenerationChunk
 from pydantic import PrivateAttr
 
-from assistant.errors import ConfigError
+from assistant.errors import ConfigError, ModelUnavailable, PromptTooLong
 from assistant.llm.base import ConciergeChatModel, ModelLock, UsageMeter, text_chunk, to_chat_dicts
-from assistant.llm.errors import ModelUnavailable, PromptTooLong
 
 MARKER = "concierge-source.json"
 #: torch threads when ``llm.threads`` is empty. One, not all cores: measured on 2 cores (bench/llm.py), a

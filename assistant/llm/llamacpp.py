@@ -23,9 +23,8 @@ from langchain_core.messages import BaseMessage
 from langchain_core.outputs import ChatGenerationChunk
 from pydantic import PrivateAttr
 
-from assistant.errors import ConfigError
+from assistant.errors import ConfigError, ModelUnavailable, PromptTooLong
 from assistant.llm.base import ConciergeChatModel, UsageMeter, text_chunk, to_chat_dicts
-from assistant.llm.errors import ModelUnavailable, PromptTooLong
 
 
 class LlamaPool:

@@ -24,9 +24,8 @@ from langchain_core.tools import BaseTool
 from langchain_core.utils.function_calling import convert_to_openai_tool
 from pydantic import PrivateAttr, SecretStr
 
-from assistant.errors import ConciergeError, ConfigError
+from assistant.errors import ConciergeError, ConfigError, ModelUnavailable, PromptTooLong
 from assistant.llm.base import ConciergeChatModel, UsageMeter, text_chunk
-from assistant.llm.errors import ModelUnavailable, PromptTooLong
 
 
 def _openai() -> Any:

@@ -1,27 +1,10 @@
 """The profile, order and interaction-log store (SQLAlchemy 2, Alembic; SQLite by default, PostgreSQL by URL).
 
 Use ``open_stores(url)`` (or ``build_engine`` + ``migrate`` + the store classes). Store methods return
-the frozen domain types of ``assistant.store.types``; ORM rows stay inside this package.
+the frozen domain types of ``assistant.records``; ORM rows stay inside this package.
 """
 
-from assistant.store.clock import Clock, CounterIds, FixedClock, IdFactory, SystemClock, UuidIds
-from assistant.store.customers import CustomerStore
-from assistant.store.db import (
-    build_engine,
-    current_revision,
-    head_revision,
-    migrate,
-    normalize_url,
-    session_factory,
-    store_metadata,
-)
-from assistant.store.events import EventStore
-from assistant.store.factory import Stores, build_stores, open_stores
-from assistant.store.handovers import HANDOVER_REASONS, Handover, HandoverStore
-from assistant.store.orders import AppliedChange, OrderChange, OrderStore
-from assistant.store.records import record_hash
-from assistant.store.sessions import SessionStore, TurnStore
-from assistant.store.types import (
+from assistant.records import (
     ORDER_STATUSES,
     ChatSession,
     ConsentKind,
@@ -37,6 +20,23 @@ from assistant.store.types import (
     TurnRecord,
     TurnStatus,
 )
+from assistant.store.clock import Clock, CounterIds, FixedClock, IdFactory, SystemClock, UuidIds
+from assistant.store.customer_records import record_hash
+from assistant.store.customers import CustomerStore
+from assistant.store.db import (
+    build_engine,
+    current_revision,
+    head_revision,
+    migrate,
+    normalize_url,
+    session_factory,
+    store_metadata,
+)
+from assistant.store.events import EventStore
+from assistant.store.handovers import HANDOVER_REASONS, Handover, HandoverStore
+from assistant.store.order_store import AppliedChange, OrderChange, OrderStore
+from assistant.store.sessions import SessionStore, TurnStore
+from assistant.store.stores import Stores, build_stores, open_stores
 
 __all__ = [
     "HANDOVER_REASONS",

@@ -5,8 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import cast
 
-from assistant.store import models as m
-from assistant.store.types import (
+from assistant.records import (
     ChatSession,
     ConsentState,
     CustomerProfile,
@@ -19,6 +18,7 @@ from assistant.store.types import (
     TurnRecord,
     TurnStatus,
 )
+from assistant.store import models as m
 
 
 def preference_from_row(row: m.Preference) -> Preference:

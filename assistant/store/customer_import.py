@@ -21,9 +21,9 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from assistant.errors import ValidationError
+from assistant.records import ImportOutcome
 from assistant.store import models as m
-from assistant.store.records import ParsedCustomer, ParsedOrder
-from assistant.store.types import ImportOutcome
+from assistant.store.customer_records import ParsedCustomer, ParsedOrder
 
 IMPORT_SOURCE = "import"
 

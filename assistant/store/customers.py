@@ -9,13 +9,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from assistant.errors import NotFoundError, ValidationError
-from assistant.store import models as m
-from assistant.store.clock import Clock, SystemClock
-from assistant.store.convert import consent_from_rows, preference_from_row, profile_from_rows
-from assistant.store.customer_import import apply_customer_record
-from assistant.store.db import read, write
-from assistant.store.records import parse_customer_record
-from assistant.store.types import (
+from assistant.records import (
     ConsentKind,
     ConsentState,
     CustomerProfile,
@@ -23,6 +17,12 @@ from assistant.store.types import (
     Preference,
     PreferenceOrigin,
 )
+from assistant.store import models as m
+from assistant.store.clock import Clock, SystemClock
+from assistant.store.convert import consent_from_rows, preference_from_row, profile_from_rows
+from assistant.store.customer_import import apply_customer_record
+from assistant.store.customer_records import parse_customer_record
+from assistant.store.db import read, write
 
 
 def _customer_not_found(customer_id: str) -> NotFoundError:

@@ -8,12 +8,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from assistant.errors import ValidationError
+from assistant.records import EventRecord
 from assistant.store import models as m
 from assistant.store.clock import Clock, SystemClock
 from assistant.store.columns import require_json
 from assistant.store.convert import event_from_row
 from assistant.store.db import read, write
-from assistant.store.types import EventRecord
 
 
 def event_row(event: EventRecord, clock: Clock) -> m.Event:

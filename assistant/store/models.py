@@ -1,7 +1,7 @@
 """SQLAlchemy models of the profile, order and interaction-log store.
 
 These rows never leave ``assistant.store``: the store classes convert them to the frozen domain types
-in ``assistant.store.types``. Every table that holds a customer's data references ``customers.id``
+in ``assistant.records``. Every table that holds a customer's data references ``customers.id``
 with ``ON DELETE CASCADE``, so deleting a customer erases everything of theirs. Schema changes go
 through Alembic revisions in ``assistant/migrations/versions``; a contract test checks that the
 migrations and these models agree.

@@ -16,13 +16,13 @@ from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import InstrumentedAttribute, Session, sessionmaker
 
 from assistant.errors import ConflictError, NotFoundError, ValidationError
+from assistant.records import ChatSession, EventRecord, TurnRecord
 from assistant.store import models as m
 from assistant.store.clock import Clock, IdFactory, SystemClock, UuidIds
 from assistant.store.columns import require_json, to_json_safe
 from assistant.store.convert import session_from_row, turn_from_row
 from assistant.store.db import read, write
 from assistant.store.events import check_event_owner, event_row
-from assistant.store.types import ChatSession, EventRecord, TurnRecord
 
 
 def owned_by(column: InstrumentedAttribute[str | None], customer_id: str | None) -> ColumnElement[bool]:

@@ -47,11 +47,11 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[App]:
            "CONCIERGE_TOKEN_SECRET": "browser-secret"}
     for username, password, roles in STAFF.values():
         role_args = [a for r in roles for a in ("--role", r)]
-        done = subprocess.run([sys.executable, "-m", "assistant.cli", "users", "add", username, *role_args,
+        done = subprocess.run([sys.executable, "-m", "ui.cli.main", "users", "add", username, *role_args,
                                "--password-stdin"], input=password, text=True, capture_output=True, env=env,
                               timeout=120)
         assert done.returncode == 0, done.stderr
-    with served([sys.executable, "-m", "assistant.cli", "serve", "--port", str(port)], data / "server.log",
+    with served([sys.executable, "-m", "ui.cli.main", "serve", "--port", str(port)], data / "server.log",
                 lambda: httpx.get(f"{url}/healthz", timeout=2).status_code == 200, "concierge server",
                 timeout=300, env=env):
         yield App(url, data)

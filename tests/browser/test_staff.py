@@ -52,7 +52,7 @@ def test_agent_takes_a_handover_and_the_reply_reaches_the_shopper(browser: Any, 
         time.sleep(0.5)
     shot(shopper, "shopper-receives-agent-reply")
 
-    from assistant.store.factory import open_stores
+    from assistant.store.stores import open_stores
 
     stores = open_stores(f"sqlite:///{app.data / 'concierge.db'}", upgrade=False)
     try:

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from knowledge.embeddings import Embedder, SentenceTransformerEmbedder
-from knowledge.store import KnowledgeStore, build_chroma_client
+from knowledge.knowledge_store import KnowledgeStore, build_chroma_client
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
@@ -121,8 +121,8 @@ def real_demo_shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]
     chat model), in a temp data dir, as ``concierge eval`` builds it. Shared by the modules that need it:
     tests that change orders restore their customers (tests/demo_reset.py)."""
     from assistant.components import build_components
-    from assistant.importers import demo_shop_path, ingest_shop
-    from assistant.settings import load_settings
+    from assistant.config.loading import load_settings
+    from assistant.shop.shop_import import demo_shop_path, ingest_shop
 
     data = tmp_path_factory.mktemp("real-shop")
     env = {k: v for k, v in os.environ.items() if k != "CONCIERGE_PROFILES"}
@@ -143,7 +143,7 @@ def app_on_fakes(data_dir: Path, overrides: dict[str, Any] | None = None) -> tup
     embeddings, in-memory Chroma under a fresh prefix, SQLite under ``data_dir``), the demo shop imported at
     start and every rate limit lifted. ``overrides`` (nested sections) win. Close ``components.stores`` after."""
     from assistant.components import build_components
-    from assistant.settings import _merge, load_settings
+    from assistant.config.loading import _merge, load_settings
     from bench.load import unlimited_rates
     from ui.server import create_app
 

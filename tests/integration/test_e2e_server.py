@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from assistant.store.factory import open_stores
+from assistant.store.stores import open_stores
 from tests.integration.conftest import free_port, served
 
 pytestmark = [pytest.mark.integration, pytest.mark.model]
@@ -25,7 +25,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path
     url = f"http://127.0.0.1:{port}"
     env = {"CONCIERGE_APP__DATA_DIR": str(data), "HF_HUB_OFFLINE": "1", "CONCIERGE_TOKEN_SECRET": "e2e-secret",
            "CONCIERGE_PROFILES": ""}
-    with served([sys.executable, "-m", "assistant.cli", "serve", "--port", str(port)], data / "server.log",
+    with served([sys.executable, "-m", "ui.cli.main", "serve", "--port", str(port)], data / "server.log",
                 lambda: httpx.get(f"{url}/healthz", timeout=2).status_code == 200, "concierge server",
                 timeout=240, env=env):
         yield url, data

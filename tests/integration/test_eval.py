@@ -15,7 +15,7 @@ def test_golden_set_meets_its_thresholds(tmp_path: Path) -> None:
     env.pop("CONCIERGE_PROFILES", None)
     report = tmp_path / "eval.jsonl"
 
-    result = subprocess.run([sys.executable, "-m", "assistant.cli", "eval", "--report", str(report)],
+    result = subprocess.run([sys.executable, "-m", "ui.cli.main", "eval", "--report", str(report)],
                             capture_output=True, text=True, env=env, timeout=1800)
 
     print(result.stdout[-6000:])

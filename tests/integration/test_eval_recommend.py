@@ -17,7 +17,7 @@ def test_hybrid_beats_popularity_on_the_demo_shop(tmp_path: Path) -> None:
     env.pop("CONCIERGE_PROFILES", None)
     report = tmp_path / "recommend.json"
 
-    result = subprocess.run([sys.executable, "-m", "assistant.cli", "eval", "recommend", "--report", str(report)],
+    result = subprocess.run([sys.executable, "-m", "ui.cli.main", "eval", "recommend", "--report", str(report)],
                             capture_output=True, text=True, env=env, timeout=900)
 
     print(result.stdout[-4000:])

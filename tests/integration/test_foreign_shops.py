@@ -82,7 +82,7 @@ def concierge_env(data_dir: Path, *, embeddings: str | None = "hash") -> dict[st
 
 
 def concierge(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return run([sys.executable, "-m", "assistant.cli", *args], env=env)
+    return run([sys.executable, "-m", "ui.cli.main", *args], env=env)
 
 
 def summaries(output: str) -> dict[str, dict[str, int]]:

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from knowledge.catalog import import_catalog
-from knowledge.policies import import_policies
-from knowledge.store import KnowledgeStore, build_chroma_client
+from knowledge.catalog_import import import_catalog
+from knowledge.knowledge_store import KnowledgeStore, build_chroma_client
+from knowledge.policy_import import import_policies
 
 pytestmark = pytest.mark.integration
 

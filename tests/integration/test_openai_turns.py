@@ -8,13 +8,13 @@ from typing import Any
 
 import pytest
 
+from assistant.components import build_assistant
 from assistant.domain import DoneEvent, Event, ShopperIdentity
 from assistant.evaluation import DEMO_NOW
 from assistant.llm import build_chat_model
 from assistant.llm.openai_compat import OpenAIChatModel
-from assistant.service import AssistantService
 from assistant.settings import LLMSettings, OpenAISettings
-from assistant.wiring import build_assistant
+from assistant.turn.turn_service import AssistantService
 
 pytestmark = [pytest.mark.integration, pytest.mark.model]
 

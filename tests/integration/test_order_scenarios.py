@@ -15,11 +15,11 @@ from typing import Any
 
 import pytest
 
+from assistant.components import build_assistant
 from assistant.domain import DoneEvent, ShopperIdentity
 from assistant.evaluation import DEMO_NOW
-from assistant.service import AssistantService
 from assistant.store.clock import FixedClock
-from assistant.wiring import build_assistant
+from assistant.turn.turn_service import AssistantService
 from tests.demo_reset import reset_customers
 
 pytestmark = [pytest.mark.integration, pytest.mark.model]

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
+from assistant.components import build_assistant
 from assistant.domain import Event, ShopperIdentity
-from assistant.service import AssistantService
-from assistant.wiring import build_assistant
+from assistant.turn.turn_service import AssistantService
 
 pytestmark = [pytest.mark.integration, pytest.mark.model]
 

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from ui.limits import RateLimiter
+from ui.rate_limits import RateLimiter
 
 pytestmark = pytest.mark.integration
 

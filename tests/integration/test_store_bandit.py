@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine
 
-from assistant.bandit import ArmStats
 from assistant.errors import NotFoundError, StoreError, ValidationError
+from assistant.personalization.offer_bandit import ArmStats
 from assistant.store import EventRecord, Stores, build_stores
 
 pytestmark = pytest.mark.integration

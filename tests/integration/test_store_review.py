@@ -18,7 +18,7 @@ import pytest
 from sqlalchemy import make_url
 
 from assistant.store import EventRecord, FixedClock, Stores, TurnRecord, build_engine, build_stores
-from assistant.store.review import TurnFilter
+from assistant.store.review_queries import TurnFilter
 
 pytestmark = pytest.mark.integration
 

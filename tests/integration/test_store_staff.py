@@ -13,7 +13,7 @@ from sqlalchemy import Engine, select
 from assistant.errors import ConflictError, StoreError
 from assistant.store import FixedClock, Stores, session_factory
 from assistant.store import models as m
-from assistant.store.staff import StaffStore
+from assistant.store.staff_accounts import StaffStore
 
 pytestmark = pytest.mark.integration
 

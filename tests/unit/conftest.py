@@ -5,7 +5,7 @@ import uuid
 import pytest
 
 from knowledge.embeddings import HashEmbedder
-from knowledge.store import KnowledgeStore, build_chroma_client
+from knowledge.knowledge_store import KnowledgeStore, build_chroma_client
 
 
 @pytest.fixture
@@ -20,12 +20,15 @@ from datetime import UTC, datetime  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
-from assistant.components import Components, build_components  # noqa: E402
-from assistant.importers import demo_shop_path, ingest_shop, load_offers  # noqa: E402
+from assistant.components import (  # noqa: E402
+    Components,
+    build_assistant,  # noqa: E402
+    build_components,
+)
+from assistant.config.loading import load_settings  # noqa: E402
 from assistant.llm import FakeChatModel  # noqa: E402
-from assistant.service import AssistantService  # noqa: E402
-from assistant.settings import load_settings  # noqa: E402
-from assistant.wiring import build_assistant  # noqa: E402
+from assistant.shop.shop_import import demo_shop_path, ingest_shop, load_offers  # noqa: E402
+from assistant.turn.turn_service import AssistantService  # noqa: E402
 
 DEMO_NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
 

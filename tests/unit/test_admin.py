@@ -9,12 +9,12 @@ from typing import Any
 
 import pytest
 
-from assistant.admin import Admin, UnsupportedFile, UploadTooLarge, detect_kind
 from assistant.components import Components, build_components
+from assistant.config.loading import load_settings
 from assistant.errors import ConflictError, NotFoundError, ValidationError
-from assistant.masking import MASK, mask_secrets
-from assistant.offers import OfferContext, eligible_offers
-from assistant.settings import load_settings
+from assistant.personalization.offer_rules import OfferContext, eligible_offers
+from assistant.staff.admin import Admin, UnsupportedFile, UploadTooLarge, detect_kind
+from assistant.staff.masking import MASK, mask_secrets
 
 NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
 

@@ -12,8 +12,8 @@ from fastapi import FastAPI, Header, HTTPException
 from fastapi.testclient import TestClient
 
 from assistant.components import Components, build_components
-from assistant.settings import load_settings
-from assistant.staff_roles import StaffPrincipal
+from assistant.config.loading import load_settings
+from assistant.staff.roles import StaffPrincipal
 from ui.admin_api import build_admin_api
 
 ADMIN = {"X-Test-Role": "admin"}

@@ -4,10 +4,10 @@ from datetime import UTC, datetime
 
 import pytest
 
-from assistant.auth import AuthError, issue_token, verify_token
-from assistant.guard import guard_input
-from assistant.offers import OfferContext, discount, ineligible_reason, offer_problems
-from assistant.pii import redact
+from assistant.identity import AuthError, issue_token, verify_token
+from assistant.personalization.offer_rules import OfferContext, discount, ineligible_reason, offer_problems
+from assistant.privacy.redaction import redact
+from assistant.turn.input_guard import guard_input
 
 NOW = datetime(2026, 11, 29, tzinfo=UTC)
 

@@ -9,10 +9,10 @@ from typing import Any
 import numpy as np
 import pytest
 
-from assistant.bandit import ArmStats, OfferChooser, ThompsonPolicy, UniformPolicy, segment_of
 from assistant.errors import NotFoundError
+from assistant.personalization.offer_bandit import ArmStats, OfferChooser, ThompsonPolicy, UniformPolicy, segment_of
+from assistant.records import ConsentState, CustomerProfile, Preference
 from assistant.store import EventRecord, FixedClock, Stores, open_stores
-from assistant.store.types import ConsentState, CustomerProfile, Preference
 
 
 def test_the_posterior_counts_conversions_against_showings() -> None:

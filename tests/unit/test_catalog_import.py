@@ -3,8 +3,8 @@
 import json
 from pathlib import Path
 
-from knowledge.catalog import from_csv_row, import_catalog
-from knowledge.store import KnowledgeStore
+from knowledge.catalog_import import from_csv_row, import_catalog
+from knowledge.knowledge_store import KnowledgeStore
 
 
 def product(pid: str, **over: object) -> dict[str, object]:

@@ -9,11 +9,11 @@ from typing import Any
 import pytest
 from langchain_core.messages import AIMessageChunk
 
-from assistant.compose import LOOKAHEAD, compose_reply
 from assistant.domain import Event
-from assistant.facts import Facts
 from assistant.llm import FakeChatModel, ModelUnavailable
-from assistant.verify import Verdict
+from assistant.turn.compose import LOOKAHEAD, compose_reply
+from assistant.turn.facts import Facts
+from assistant.turn.verifier import Verdict
 
 FIRST = "Express shipping costs $14.99."
 SECOND = "It arrives in two days."

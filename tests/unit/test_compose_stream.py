@@ -2,13 +2,13 @@
 
 from collections.abc import Callable
 
-from assistant.compose import _split_sentences
 from assistant.domain import Event
-from assistant.graph import TurnState, compose_node, tools_node
-from assistant.guard import guard_input
 from assistant.llm import FakeChatModel
-from assistant.service import AssistantService
-from assistant.understand import understand
+from assistant.turn.compose import _split_sentences
+from assistant.turn.graph import TurnState, compose_node, tools_node
+from assistant.turn.input_guard import guard_input
+from assistant.turn.turn_service import AssistantService
+from assistant.turn.understanding import understand
 
 Make = Callable[[FakeChatModel], AssistantService]
 EXPRESS = "Express shipping costs $14.99."

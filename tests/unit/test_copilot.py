@@ -8,15 +8,14 @@ from typing import Any
 import numpy as np
 import pytest
 
-from assistant.components import Components
-from assistant.copilot import Copilot, HeldByAnotherAgent
+from assistant.components import Components, build_assistant
 from assistant.domain import DoneEvent, ShopperIdentity
-from assistant.graph import HELD
 from assistant.llm import FakeChatModel
-from assistant.service import AssistantService
-from assistant.staff_roles import StaffPrincipal
+from assistant.staff.copilot import Copilot, HeldByAnotherAgent
+from assistant.staff.roles import StaffPrincipal
 from assistant.store.handovers import Handover
-from assistant.wiring import build_assistant
+from assistant.turn.graph import HELD
+from assistant.turn.turn_service import AssistantService
 from tests.unit.conftest import DEMO_NOW
 
 MAYA = ShopperIdentity("C001")  # gold, runner
@@ -411,7 +410,7 @@ def test_copy_review_delegates_to_the_queue(service: AssistantService, copilot: 
 
 # the shopper's Gradio chat polls for agents' replies -------------------------------------------
 def test_the_chat_finds_agents_replies_it_does_not_show_yet(service: AssistantService, copilot: Copilot) -> None:
-    from ui.chat import new_agent_replies
+    from ui.chat_page import new_agent_replies
 
     session = handed_over(service)
     first = copilot.send(session, ANA, "Hi Maya, Ana here.").turn
@@ -426,8 +425,8 @@ def test_the_chat_finds_agents_replies_it_does_not_show_yet(service: AssistantSe
 
 def test_the_chat_timer_appends_an_agents_reply_once(own_demo_components: Components, service: AssistantService,
                                                      copilot: Copilot) -> None:
-    from assistant.auth import issue_token
-    from ui.chat import build_chat_ui
+    from assistant.identity import issue_token
+    from ui.chat_page import build_chat_ui
 
     session = handed_over(service)
     copilot.send(session, ANA, "Hi Maya, <b>Ana</b> here.")

@@ -9,14 +9,13 @@ import pytest
 from fastapi import FastAPI, Header, HTTPException
 from fastapi.testclient import TestClient
 
-from assistant.auth import issue_token
-from assistant.components import Components
-from assistant.copilot import Copilot
+from assistant.components import Components, build_assistant
 from assistant.domain import ShopperIdentity
+from assistant.identity import issue_token
 from assistant.llm import FakeChatModel
-from assistant.service import AssistantService
-from assistant.staff_roles import StaffPrincipal
-from assistant.wiring import build_assistant
+from assistant.staff.copilot import Copilot
+from assistant.staff.roles import StaffPrincipal
+from assistant.turn.turn_service import AssistantService
 from tests.unit.conftest import DEMO_NOW
 from ui.copilot_api import build_copilot_api
 
@@ -134,7 +133,7 @@ def test_suggest_answers_the_last_message_without_a_body(client: TestClient, ser
 
 def test_a_sent_reply_reaches_the_shoppers_session(client: TestClient, service: AssistantService,
                                                   own_demo_components: Components) -> None:
-    from ui.api import build_api
+    from ui.shopper_api import build_api
 
     session = handed_over(service)
     last = service.history(MAYA, session)[-1].id

@@ -7,13 +7,12 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from assistant.catalog import CatalogIndex
-from assistant.components import Components
-from assistant.copywriter import CopyWriter, MarketingOptOut, Sampling, review_copy, review_verifier
+from assistant.components import Components, build_assistant
 from assistant.errors import NotFoundError, ValidationError
-from assistant.facts import money
 from assistant.llm import FakeChatModel
-from assistant.wiring import build_assistant
+from assistant.personalization.copywriter import CopyWriter, MarketingOptOut, Sampling, review_copy, review_verifier
+from assistant.shop.catalog_index import CatalogIndex
+from assistant.turn.facts import money
 from tests.unit.conftest import DEMO_NOW
 
 SAMPLING = Sampling(temperature=0.8, top_p=0.9, top_k=30, max_new_tokens=90, seed=5)
@@ -138,8 +137,8 @@ def test_nothing_is_approved_until_a_reviewer_approves_or_edits(writer: CopyWrit
 
 def test_the_copy_commands_generate_list_and_review(own_demo_components: Components,
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
-    from assistant import marketing_cli
-    from assistant.cli import app
+    from ui.cli import marketing_commands as marketing_cli
+    from ui.cli.main import app
 
     llm = FakeChatModel()
     monkeypatch.setitem(own_demo_components.__dict__, "assistant",

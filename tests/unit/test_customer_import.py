@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from assistant.importers import import_customers, import_offers
-from assistant.store.factory import Stores, open_stores
+from assistant.shop.shop_import import import_customers, import_offers
+from assistant.store.stores import Stores, open_stores
 
 
 @pytest.fixture

@@ -8,12 +8,12 @@ from langchain_core.outputs import ChatGenerationChunk
 from sqlalchemy.exc import OperationalError
 
 from assistant.domain import DoneEvent, ShopperIdentity
+from assistant.errors import ModelUnavailable
 from assistant.llm import FakeChatModel
 from assistant.llm.base import text_chunk
-from assistant.llm.errors import ModelUnavailable
 from assistant.llm.fake import split_words
-from assistant.service import AssistantService
 from assistant.store.db import _store_error
+from assistant.turn.turn_service import AssistantService
 
 MAYA = ShopperIdentity("C001")
 QUESTION = "How long do I have to return something?"

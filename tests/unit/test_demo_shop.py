@@ -4,7 +4,7 @@ import json
 import re
 from collections import Counter
 
-from assistant.importers import demo_shop_path, load_offers
+from assistant.shop.shop_import import demo_shop_path, load_offers
 from knowledge.importing import schema_errors
 
 DEMO = demo_shop_path()

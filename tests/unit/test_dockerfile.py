@@ -17,7 +17,7 @@ def instruction(name: str) -> list[str]:
 def test_entry_point_is_the_concierge_console_command_serving_the_app() -> None:
     scripts = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["scripts"]
 
-    assert scripts["concierge"] == "assistant.cli:main"
+    assert scripts["concierge"] == "ui.cli.main:main"
     assert instruction("ENTRYPOINT") == ['["concierge"]']
     assert instruction("CMD")[0].startswith('["serve"')
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from knowledge.embeddings import HashEmbedder
-from knowledge.store import KnowledgeStore, build_chroma_client, passes_filters
+from knowledge.knowledge_store import KnowledgeStore, build_chroma_client, passes_filters
 
 CATEGORIES = ["running-shoes", "hiking-boots", "outerwear", "camping"]
 

@@ -2,9 +2,9 @@
 
 import pytest
 
-from assistant.handover import is_angry, summarize, triage
-from assistant.store.types import TurnRecord
-from assistant.understand import understand
+from assistant.records import TurnRecord
+from assistant.turn.handover_rules import is_angry, summarize, triage
+from assistant.turn.understanding import understand
 
 REFUSED = {"last_refusal": {"kind": "cancel", "order_id": "NW-100073", "reason": "status", "message": "shipped"}}
 

@@ -18,14 +18,13 @@ from typing import Any
 
 import pytest
 
-from assistant.components import Components, build_components
+from assistant.components import Components, build_assistant, build_components
+from assistant.config.loading import load_settings
 from assistant.domain import DoneEvent, Event, ShopperIdentity
-from assistant.importers import demo_shop_path, ingest_shop, load_offers
 from assistant.llm import FakeChatModel
-from assistant.prompts import SYSTEM
-from assistant.service import AssistantService
-from assistant.settings import load_settings
-from assistant.wiring import build_assistant
+from assistant.shop.shop_import import demo_shop_path, ingest_shop, load_offers
+from assistant.turn.prompts import SYSTEM
+from assistant.turn.turn_service import AssistantService
 
 from .conftest import DEMO_NOW
 
@@ -259,7 +258,7 @@ def test_injection_suite(injected_components: Components) -> None:
 
 
 def test_ordinary_questions_are_not_flagged_as_injection() -> None:
-    from assistant.guard import injection_signals
+    from assistant.turn.input_guard import injection_signals
 
     from .test_pii_recall import ORDINARY
 

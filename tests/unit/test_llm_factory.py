@@ -12,7 +12,7 @@ from pydantic import SecretStr
 
 from assistant.errors import ConfigError
 from assistant.llm import FakeChatModel, build_chat_model, bundled_gguf_path
-from assistant.llm import factory as factory_module
+from assistant.llm import backends as factory_module
 from assistant.llm.base import UsageMeter
 from assistant.llm.hf import MARKER, converted_dir_name, ensure_converted, is_converted, source_stamp
 from assistant.llm.openai_compat import OpenAIChatModel

@@ -9,13 +9,12 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
-from assistant.auth import issue_token
-from assistant.components import Components
+from assistant.components import Components, build_assistant
 from assistant.domain import ShopperIdentity
+from assistant.identity import issue_token
 from assistant.llm import FakeChatModel
-from assistant.wiring import build_assistant
 from tests.unit.conftest import DEMO_NOW
-from ui.api import build_api
+from ui.shopper_api import build_api
 
 STAFF = {"X-API-Key": "staff-test-key"}
 

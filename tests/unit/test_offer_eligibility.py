@@ -5,9 +5,15 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from assistant.importers import load_offers
-from assistant.offers import OfferContext, discount, ineligible_reason, offer_problems, redemption_counts
-from assistant.store.types import EventRecord
+from assistant.personalization.offer_rules import (
+    OfferContext,
+    discount,
+    ineligible_reason,
+    offer_problems,
+    redemption_counts,
+)
+from assistant.records import EventRecord
+from assistant.shop.shop_import import load_offers
 
 EXPIRES = datetime(2026, 12, 31, 23, 59, 59, tzinfo=UTC)
 

@@ -7,14 +7,13 @@ from typing import Any
 import numpy as np
 import pytest
 
-from assistant.bandit import record_offer_feedback
-from assistant.components import Components
+from assistant.components import Components, build_assistant
 from assistant.domain import DoneEvent, Event, ShopperIdentity
 from assistant.errors import NotFoundError, ValidationError
 from assistant.llm import FakeChatModel
-from assistant.service import AssistantService
-from assistant.verify import Verifier
-from assistant.wiring import build_assistant
+from assistant.personalization.offer_bandit import record_offer_feedback
+from assistant.turn.turn_service import AssistantService
+from assistant.turn.verifier import Verifier
 from tests.unit.conftest import DEMO_NOW
 
 LUCAS = ShopperIdentity("C004")  # platinum, hiking boots

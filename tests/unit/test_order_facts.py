@@ -3,7 +3,7 @@
 from dataclasses import replace
 
 from assistant.components import Components
-from assistant.facts import order_details, order_line
+from assistant.turn.facts import order_details, order_line
 
 
 def test_an_order_line_has_items_options_tracking_and_payment(demo_components: Components) -> None:

@@ -6,10 +6,10 @@ from datetime import timedelta
 import pytest
 
 from assistant.components import Components
-from assistant.order_actions import parse_address
-from assistant.order_policy import OrderPolicy, PendingAction, Refusal, recheck
+from assistant.orders.order_actions import parse_address
+from assistant.orders.order_policy import OrderPolicy, PendingAction, Refusal, recheck
+from assistant.records import Order
 from assistant.settings import OrderPolicySettings
-from assistant.store.types import Order
 from tests.unit.conftest import DEMO_NOW
 
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from assistant.pii import redact
+from assistant.privacy.redaction import redact
 
 USERS = Path(__file__).resolve().parents[2].parent / "shared" / "datasets" / "dummyjson" / "users.json"
 TARGET = 0.99

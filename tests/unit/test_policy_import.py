@@ -2,8 +2,8 @@
 
 from pathlib import Path
 
-from knowledge.policies import import_policies
-from knowledge.store import KnowledgeStore
+from knowledge.knowledge_store import KnowledgeStore
+from knowledge.policy_import import import_policies
 
 
 def write(folder: Path, name: str, text: str) -> Path:

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from assistant.preferences import PreferenceLearner, extract_preferences
+from assistant.personalization.preference_learning import PreferenceLearner, extract_preferences
+from assistant.personalization.tastes import Tastes, effective_confidence, tastes_from
 from assistant.settings import ProfileSettings
 from assistant.store import FixedClock, Stores, open_stores
-from assistant.tastes import Tastes, effective_confidence, tastes_from
 
 CATEGORIES = ["audio", "backpacks", "bottoms", "camping", "hiking-boots", "kitchen", "outerwear", "running-shoes",
               "skincare", "tops"]
@@ -197,7 +197,7 @@ def test_explicit_preferences_win_over_inferred_ones_of_the_same_kind(learner: P
 
 
 def test_an_explicit_like_beats_an_inferred_dislike() -> None:
-    from assistant.store.types import Preference
+    from assistant.records import Preference
 
     def pref(i: int, kind: str, value: str, origin: str) -> Preference:
         return Preference(i, "c", kind, value, origin, "test", 1.0 if origin == "explicit" else 0.9, 1, START,  # type: ignore[arg-type]

@@ -4,12 +4,11 @@ from datetime import UTC, datetime
 
 import gradio as gr
 
-from assistant.auth import issue_token, verify_token
-from assistant.components import Components
+from assistant.components import Components, build_assistant
 from assistant.domain import ShopperIdentity
+from assistant.identity import issue_token, verify_token
 from assistant.llm import FakeChatModel
-from assistant.wiring import build_assistant
-from ui.chat import build_chat_ui
+from ui.chat_page import build_chat_ui
 from ui.preferences_panel import build_preferences_panel, render_preferences
 
 

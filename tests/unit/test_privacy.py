@@ -7,11 +7,11 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from assistant.auth import issue_token
 from assistant.components import Components
 from assistant.domain import ShopperIdentity
-from assistant.privacy import customer_rows, export_customer
-from ui.api import build_api
+from assistant.identity import issue_token
+from assistant.privacy.customer_data import customer_rows, export_customer
+from ui.shopper_api import build_api
 
 STAFF = {"X-API-Key": "staff-test-key"}
 

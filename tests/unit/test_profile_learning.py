@@ -10,13 +10,12 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from assistant.auth import issue_token
-from assistant.components import Components
+from assistant.components import Components, build_assistant
 from assistant.domain import Event, ShopperIdentity
+from assistant.identity import issue_token
 from assistant.llm import FakeChatModel
-from assistant.service import AssistantService
-from assistant.wiring import build_assistant
-from ui.api import build_api
+from assistant.turn.turn_service import AssistantService
+from ui.shopper_api import build_api
 
 
 @pytest.fixture

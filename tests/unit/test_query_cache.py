@@ -4,7 +4,7 @@ from collections.abc import Sequence
 
 import pytest
 
-from assistant.verify import SupportIndex
+from assistant.turn.verifier import SupportIndex
 from knowledge.embeddings import Embedder, HashEmbedder
 
 

@@ -12,12 +12,12 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from assistant.auth import issue_token
 from assistant.components import Components
+from assistant.config.loading import load_settings
 from assistant.errors import ConfigError
-from assistant.settings import load_settings
-from ui.api import build_api
-from ui.limits import BodySizeLimit, RateLimiter
+from assistant.identity import issue_token
+from ui.rate_limits import BodySizeLimit, RateLimiter
+from ui.shopper_api import build_api
 
 _prefixes = itertools.count()
 LOOSE = {"chat_shopper": "1000/minute", "chat_ip": "1000/minute", "login_ip": "1000/minute",
@@ -146,7 +146,7 @@ class FakeRequest:
 
 
 def web_chat(components: Components, limits: RateLimiter) -> Any:
-    from ui.chat import build_chat_ui
+    from ui.chat_page import build_chat_ui
 
     blocks = build_chat_ui(components, limits)
     return next(f.fn for f in blocks.fns.values() if f.api_name == "chat")

@@ -5,12 +5,12 @@ from typing import Any
 
 import pytest
 
-from assistant.catalog import CatalogIndex
-from assistant.recommend import POPULAR, Recommender
+from assistant.personalization.recommender import POPULAR, Recommender
+from assistant.records import ConsentState, CustomerProfile, Preference
 from assistant.settings import RecommendSettings
-from assistant.signals import PurchaseSignals, SignalsCache
-from assistant.store.types import ConsentState, CustomerProfile, Preference
-from assistant.understand import Understanding
+from assistant.shop.catalog_index import CatalogIndex
+from assistant.shop.purchase_signals import PurchaseSignals, SignalsCache
+from assistant.turn.understanding import Understanding
 from knowledge.embeddings import HashEmbedder
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)

@@ -15,13 +15,13 @@ import pytest
 from fastapi import FastAPI, Header, HTTPException
 from fastapi.testclient import TestClient
 
-from assistant.staff_roles import StaffPrincipal
+from assistant.staff.roles import StaffPrincipal
 from assistant.store import CounterIds, EventRecord, FixedClock, Stores, TurnRecord, open_stores
 from ui.review_api import build_review_api
 
 
 def fake_require(role: str) -> Callable[..., StaffPrincipal]:
-    """Like ``ui.auth``'s: 401 without a principal, 403 without the role. ``X-Test-Role: reviewer`` (or several,
+    """Like ``ui.staff_auth``'s: 401 without a principal, 403 without the role. ``X-Test-Role: reviewer`` (or several,
     comma-separated) signs in as ``X-Test-User`` (default ``rita``)."""
     def dependency(x_test_role: str | None = Header(None), x_test_user: str = Header("rita")) -> StaffPrincipal:
         if not x_test_role:

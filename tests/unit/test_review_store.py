@@ -15,15 +15,14 @@ from typing import Any
 
 import pytest
 
-from assistant.components import Components
+from assistant.components import Components, build_assistant
 from assistant.domain import DoneEvent, ShopperIdentity
 from assistant.errors import NotFoundError, ValidationError
 from assistant.llm import FakeChatModel
-from assistant.review_replay import replay_steps
-from assistant.service import AssistantService
+from assistant.staff.review_replay import replay_steps
 from assistant.store import CounterIds, EventRecord, FixedClock, Stores, TurnRecord, open_stores
-from assistant.store.review import TurnFilter
-from assistant.wiring import build_assistant
+from assistant.store.review_queries import TurnFilter
+from assistant.turn.turn_service import AssistantService
 from tests.unit.conftest import DEMO_NOW
 
 START = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)

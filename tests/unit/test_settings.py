@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
+from assistant.config.loading import available_profiles, load_settings, settings_reference
 from assistant.errors import ConfigError
-from assistant.settings import available_profiles, load_settings, settings_reference
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -6,8 +6,8 @@ from pathlib import Path
 import numpy as np
 from typer.testing import CliRunner
 
-from assistant.cli import app
-from assistant.simulate import format_report, make_world, plot_regret, simulate_offers
+from assistant.personalization.offer_simulation import format_report, make_world, plot_regret, simulate_offers
+from ui.cli.main import app
 
 
 def test_the_world_has_a_different_best_offer_for_different_segments() -> None:

@@ -8,14 +8,13 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
-from assistant.components import Components
+from assistant.components import Components, build_assistant
 from assistant.domain import ShopperIdentity
 from assistant.llm import FakeChatModel
 from assistant.settings import SecuritySettings
-from assistant.wiring import build_assistant
 from tests.demo_reset import reset_customers
 from tests.unit.conftest import DEMO_NOW
-from ui.staff_api import build_staff_api
+from ui.handover_api import build_staff_api
 
 KEY = {"X-API-Key": "staff-secret"}
 

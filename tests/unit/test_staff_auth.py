@@ -12,14 +12,14 @@ from argon2 import PasswordHasher
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from assistant.auth import issue_token
 from assistant.components import Components
+from assistant.identity import issue_token
 from assistant.store import FixedClock, session_factory
-from assistant.store.staff import StaffStore
-from ui.api import build_api
-from ui.auth import COOKIE, EXPIRED, WRONG, StaffAuth, build_auth
-from ui.limits import RateLimiter
-from ui.staff_api import build_staff_api
+from assistant.store.staff_accounts import StaffStore
+from ui.handover_api import build_staff_api
+from ui.rate_limits import RateLimiter
+from ui.shopper_api import build_api
+from ui.staff_auth import COOKIE, EXPIRED, WRONG, StaffAuth, build_auth
 
 CHEAP = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
 PASSWORD = "correct horse"

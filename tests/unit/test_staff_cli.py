@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from assistant.cli import app
 from assistant.store import open_stores
+from ui.cli.main import app
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from sqlalchemy import select, update
 from assistant.errors import ConflictError, NotFoundError, ValidationError
 from assistant.store import FixedClock, build_engine, migrate, session_factory
 from assistant.store import models as m
-from assistant.store.staff import StaffStore
+from assistant.store.staff_accounts import StaffStore
 
 CHEAP = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
 

@@ -9,7 +9,7 @@ import gradio as gr
 import pytest
 
 from assistant.components import Components
-from assistant.staff_roles import StaffPrincipal
+from assistant.staff.roles import StaffPrincipal
 from ui.staff_app import StaffViews
 
 PEOPLE = {"ada": StaffPrincipal("ada", frozenset({"agent"})), "rita": StaffPrincipal("rita", frozenset({"reviewer"})),

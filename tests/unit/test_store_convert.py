@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from assistant.records import ConsentState, Preference
 from assistant.store import models as m
 from assistant.store.convert import (
     active_preferences,
@@ -12,7 +13,6 @@ from assistant.store.convert import (
     order_from_row,
     profile_from_rows,
 )
-from assistant.store.types import ConsentState, Preference
 
 T0 = datetime(2025, 1, 1, tzinfo=UTC)
 

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from assistant.errors import ValidationError
-from assistant.store.records import parse_customer_record, parse_timestamp, record_hash
-from assistant.store.types import ConsentState
+from assistant.records import ConsentState
+from assistant.store.customer_records import parse_customer_record, parse_timestamp, record_hash
 
 
 def _record(**fields: Any) -> dict[str, Any]:

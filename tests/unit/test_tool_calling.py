@@ -8,11 +8,10 @@ from typing import Any
 import pytest
 from langchain_core.messages import AIMessage
 
-from assistant.components import Components
+from assistant.components import Components, build_assistant
 from assistant.domain import DoneEvent, ShopperIdentity
 from assistant.llm import FakeChatModel
-from assistant.service import AssistantService
-from assistant.wiring import build_assistant
+from assistant.turn.turn_service import AssistantService
 from tests.demo_reset import reset_customers
 from tests.unit.conftest import DEMO_NOW
 

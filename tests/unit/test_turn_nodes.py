@@ -4,7 +4,8 @@ from collections.abc import Callable
 from typing import Any
 
 from assistant.domain import Event
-from assistant.graph import (
+from assistant.llm import FakeChatModel
+from assistant.turn.graph import (
     TurnState,
     compose_node,
     direct_node,
@@ -17,10 +18,9 @@ from assistant.graph import (
     understand_node,
     verify_node,
 )
-from assistant.guard import guard_input
-from assistant.llm import FakeChatModel
-from assistant.service import AssistantService
-from assistant.understand import understand
+from assistant.turn.input_guard import guard_input
+from assistant.turn.turn_service import AssistantService
+from assistant.turn.understanding import understand
 
 Make = Callable[[FakeChatModel], AssistantService]
 

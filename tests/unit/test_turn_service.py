@@ -8,7 +8,7 @@ import pytest
 from assistant.domain import DoneEvent, Event, ShopperIdentity
 from assistant.errors import NotFoundError
 from assistant.llm import FakeChatModel
-from assistant.service import AssistantService
+from assistant.turn.turn_service import AssistantService
 
 MAYA = ShopperIdentity("C001")
 DANIEL = ShopperIdentity("C002")  # opted out of personalization

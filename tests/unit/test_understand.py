@@ -2,7 +2,7 @@
 
 import pytest
 
-from assistant.understand import understand
+from assistant.turn.understanding import understand
 
 CATEGORIES = ["running-shoes", "hiking-boots", "tops", "bottoms", "outerwear", "backpacks", "camping", "kitchen",
               "audio", "skincare"]

@@ -2,7 +2,7 @@
 
 import pytest
 
-from assistant.understand import understand
+from assistant.turn.understanding import understand
 
 
 @pytest.mark.parametrize("message", ["yes", "Yes please", "yes, cancel it", "confirm", "Go ahead!", "Sure."])

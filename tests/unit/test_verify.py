@@ -1,7 +1,7 @@
 """The verifier: what it must reject and what it must let through."""
 
-from assistant.catalog import CatalogIndex
-from assistant.verify import Verifier
+from assistant.shop.catalog_index import CatalogIndex
+from assistant.turn.verifier import Verifier
 
 CATALOG = CatalogIndex({
     "P1": {"name": "Stridewell Tempo 3 Road Running Shoe", "brand": "Stridewell", "category": "running-shoes"},

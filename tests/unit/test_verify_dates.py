@@ -1,7 +1,7 @@
 """The verifier never fails on an impossible date the model wrote: it reports it."""
 
-from assistant.catalog import CatalogIndex
-from assistant.verify import Verifier
+from assistant.shop.catalog_index import CatalogIndex
+from assistant.turn.verifier import Verifier
 
 
 def test_an_impossible_date_is_a_problem_not_a_crash() -> None:

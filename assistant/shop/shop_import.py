@@ -1,0 +1,202 @@
+"""Importers that the CLI, the admin API and first start share.
+
+Catalogue and policies go to the knowledge store (``knowledge.catalog_import`` / ``knowledge.policy_import``);
+customers with their orders go to the relational store, each customer in its own transaction. A *shop
+folder* holds all of them in a fixed layout (see docs/formats.md), and the bundled demo shop is one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from assistant.errors import ConciergeError
+from knowledge.catalog_import import import_catalog
+from knowledge.importing import (
+    RECORD_SUFFIXES,
+    DuplicateTracker,
+    ImportReport,
+    RecordError,
+    find_files,
+    read_records,
+    schema_errors,
+)
+from knowledge.knowledge_store import KnowledgeStore
+from knowledge.policy_import import import_policies
+
+Progress = Callable[[int, int], Any]
+
+
+def import_customers(
+    customers: Any,  # assistant.store.customers.CustomerStore
+    path: Path,
+    *,
+    origin: str | None = None,
+    max_bytes: int = 20_000_000,
+    progress: Progress | None = None,
+) -> ImportReport:
+    """Import customers with orders (JSONL or JSON). Each customer commits whole or not at all."""
+    report = ImportReport("customers")
+    try:
+        files = find_files(path, tuple(s for s in RECORD_SUFFIXES if s != ".csv"))
+    except FileNotFoundError as e:
+        report.fail(RecordError(str(path), None, str(e)), whole_file=True)
+        return report
+    origin = origin or path.name
+    tracker = DuplicateTracker()
+    loaded = [list(read_records(f, list_key="customers", max_bytes=max_bytes, label=str(f))) for f in files]
+    total, done = sum(len(records) for records in loaded), 0
+    for records in loaded:
+        for entry in records:
+            done += 1
+            if progress:
+                progress(done, total)
+            if isinstance(entry, RecordError):
+                report.fail(entry, whole_file=entry.line is None or "rest of file" in entry.message)
+                continue
+            raw_id = entry.data.get("id")
+            if raw_id not in (None, ""):
+                duplicate = tracker.check(str(raw_id), f"{entry.file}:{entry.line}")
+                if duplicate:
+                    report.fail(RecordError(entry.file, entry.line, duplicate))
+                    continue
+            problems = schema_errors(entry.data, "customer")
+            if problems:
+                report.fail(RecordError(entry.file, entry.line, "; ".join(problems[:5])))
+                continue
+            try:
+                report.count(customers.upsert_from_record(entry.data, origin))
+            except ConciergeError as e:
+                report.fail(RecordError(entry.file, entry.line, f"customer {raw_id!r} not stored: {e}"))
+    if not report.incomplete:
+        removed = sorted(customers.ids_for_origin(origin) - tracker.ids)
+        for customer_id in removed:
+            customers.delete(customer_id)
+        report.deleted = len(removed)
+    return report
+
+
+def load_offers(path: Path) -> tuple[list[dict[str, Any]], list[RecordError]]:
+    """Read and validate an offers catalogue; returns the valid offers and the errors.
+
+    Besides the schema, an offer whose rules contradict each other (e.g. it starts after it expires)
+    is refused: it could never be shown correctly.
+    """
+    from assistant.personalization.offer_rules import offer_problems
+
+    offers: list[dict[str, Any]] = []
+    errors: list[RecordError] = []
+    tracker = DuplicateTracker()
+    for entry in read_records(path, list_key="offers", max_bytes=5_000_000):
+        if isinstance(entry, RecordError):
+            errors.append(entry)
+            continue
+        problems = schema_errors(entry.data, "offer")
+        if not problems:
+            problems = offer_problems(entry.data)
+        duplicate = tracker.check(str(entry.data.get("id")), f"{entry.file}:{entry.line}")
+        if problems or duplicate:
+            errors.append(RecordError(entry.file, entry.line, "; ".join(problems) or str(duplicate)))
+            continue
+        offers.append(entry.data)
+    return offers, errors
+
+
+def import_offers(store: Any, path: Path, *, origin: str | None = None) -> ImportReport:
+    """Validate an offers catalogue and store it (``OfferStore``); offers no longer listed are retired."""
+    report = ImportReport("offers")
+    if not path.is_file():
+        report.fail(RecordError(str(path), None, "no such file"), whole_file=True)
+        return report
+    offers, errors = load_offers(path)
+    for error in errors:
+        report.fail(error, whole_file=error.line is None)
+    origin = origin or path.name
+    for offer in offers:
+        report.count(store.upsert(offer, origin))
+    if report.ok:  # a bad offer keeps its previous version: retire nothing when anything failed
+        report.deleted = store.deactivate_missing(origin, {str(o["id"]) for o in offers})
+    return report
+
+
+@dataclass(frozen=True)
+class ShopLayout:
+    """Where each part of a shop folder is. Missing parts are skipped."""
+
+    root: Path
+
+    def _first(self, *names: str) -> Path | None:
+        for name in names:
+            candidate = self.root / name
+            if candidate.exists():
+                return candidate
+        return None
+
+    @property
+    def catalog(self) -> Path | None:
+        return self._first("products.jsonl", "products.json", "products.csv", "catalog")
+
+    @property
+    def policies(self) -> Path | None:
+        return self._first("policies")
+
+    @property
+    def customers(self) -> Path | None:
+        return self._first("customers.jsonl", "customers.json", "customers")
+
+    @property
+    def offers(self) -> Path | None:
+        return self._first("offers.json")
+
+
+def demo_shop_path() -> Path:
+    """The bundled demo shop (``knowledge/demo``)."""
+    import knowledge
+
+    return Path(knowledge.__file__).resolve().parent / "demo"
+
+
+def ingest_shop(
+    root: Path,
+    knowledge: KnowledgeStore,
+    customers: Any,
+    offers: Any = None,
+    *,
+    chunk_size: int = 900,
+    overlap: int = 120,
+    max_bytes: int = 20_000_000,
+    progress_for: Callable[[str], Progress | None] = lambda _kind: None,
+) -> list[ImportReport]:
+    """Import every part of a shop folder, each under an origin named after the shop folder."""
+    layout = ShopLayout(root)
+    label = root.name
+    reports: list[ImportReport] = []
+    if layout.catalog:
+        reports.append(import_catalog(knowledge, layout.catalog, origin=f"{label}/catalog", max_bytes=max_bytes,
+                                      progress=progress_for("catalog")))
+    if layout.policies:
+        reports.append(import_policies(knowledge, layout.policies, origin=f"{label}/policies",
+                                       chunk_size=chunk_size, overlap=overlap, max_bytes=max_bytes,
+                                       progress=progress_for("policies")))
+    if layout.customers:
+        reports.append(import_customers(customers, layout.customers, origin=f"{label}/customers",
+                                        max_bytes=max_bytes, progress=progress_for("customers")))
+    if layout.offers and offers is not None:
+        reports.append(import_offers(offers, layout.offers, origin=f"{label}/offers"))
+    if not reports:
+        report = ImportReport("shop")
+        report.fail(RecordError(str(root), None, "no products.*, policies/, customers.* or offers.json here"),
+                    whole_file=True)
+        reports.append(report)
+    return reports
+
+
+
+def load_demo_if_empty(knowledge: KnowledgeStore, customers: Any, offers: Any = None,
+                       **kwargs: Any) -> list[ImportReport] | None:
+    """First start: import the bundled demo shop when both stores are empty. None if nothing was done."""
+    if any(knowledge.stats().values()) or customers.list_ids():
+        return None
+    return ingest_shop(demo_shop_path(), knowledge, customers, offers, **kwargs)

@@ -1,0 +1,258 @@
+"""Composing the reply: the model writes from the facts, streamed sentence by sentence once each sentence
+passes the verifier; the fallback reply is built from the facts alone.
+
+Streaming verified sentences (rather than raw tokens) means a shopper never sees an invented number
+that is then taken back, at the cost of one sentence of latency before the first words.
+
+Generation and verification are pipelined: a producer thread reads the model's token stream into a
+queue while the caller's thread splits sentences, verifies and emits them (llama.cpp's ctypes calls and
+torch release the GIL, so both run at once). The producer runs at most :data:`LOOKAHEAD` tokens ahead of
+the consumer, which bounds the tokens generated for nothing when the reply stops early (a failing
+sentence, a loop, enough sentences); on such a stop the consumer tells the producer, which stops pulling
+tokens and closes the stream (the backend then records usage with ``finish_reason="cancelled"``).
+"""
+
+from __future__ import annotations
+
+import contextvars
+import queue
+import re
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from assistant.domain import Event, TextDelta
+from assistant.personalization.offer_rules import describe
+from assistant.turn.facts import Facts, best_sentences, money, order_line
+from assistant.turn.prompts import NOTHING_FOUND, REFUSE_OTHER_ORDER, SYSTEM, USER
+from assistant.turn.verifier import Verifier
+
+# a sentence ends at . ! ? before a capital, a digit, a quote or a list bullet ("... days. - Express ..."),
+# or at a line break
+_BOUNDARY = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(]|[-*\u2022]\s)|\n+")
+#: the model said an earlier sentence again this many times: it is looping, stop generating (repeats are
+#: never shown, so only the wait changes)
+MAX_REPEATS = 2
+#: pieces (tokens) the producer may read ahead of the consumer: about 0.1 s of decoding on the bundled model,
+#: several times a sentence's verification, and few enough tokens wasted when the reply stops early
+LOOKAHEAD = 16
+
+
+@dataclass
+class Composed:
+    text: str
+    raw: str
+    ok: bool
+    problems: tuple[str, ...] = ()
+    usage: dict[str, Any] = field(default_factory=dict)
+
+
+def build_messages(facts: Facts, shop: str) -> list[Any]:
+    from langchain_core.messages import HumanMessage, SystemMessage
+
+    lines = "\n".join(f"- {line}" for line in facts.lines())
+    return [SystemMessage(SYSTEM.format(shop=shop)), HumanMessage(USER.format(facts=lines, question=facts.question))]
+
+
+def _split_sentences(buffer: str) -> tuple[list[str], str]:
+    """Complete sentences in ``buffer`` and the unfinished rest."""
+    parts = _BOUNDARY.split(buffer)
+    if len(parts) == 1:
+        return [], buffer
+    return [p.strip() for p in parts[:-1] if p.strip()], parts[-1]
+
+
+def compose_reply(llm: Any, facts: Facts, verifier: Verifier, shop: str, emit: Callable[[Event], None],
+                  max_sentences: int = 4) -> Composed:
+    corpus = facts.corpus()
+    allowed = [c.id for c in facts.products]
+    # the model starts on the prompt first: the verifier's support index is embedded during the prefill
+    started = time.perf_counter()
+    producer = _Producer(llm, build_messages(facts, shop), LOOKAHEAD)
+    producer.start()
+    try:
+        return _consume(producer, facts, verifier, corpus, allowed, emit, max_sentences, started)
+    finally:
+        producer.stop()  # stop generating: the rest would not be shown
+
+
+def _consume(producer: _Producer, facts: Facts, verifier: Verifier, corpus: str, allowed: list[str],
+             emit: Callable[[Event], None], max_sentences: int, started: float) -> Composed:
+    """The consumer's side of :func:`compose_reply`: verify and emit sentences as the producer reads them."""
+    if facts.support is None:
+        facts.support = verifier.support_index(corpus)
+    if facts.evidence is None and facts.intent == "policy" and facts.policies:
+        facts.evidence = " ".join(best_sentences(facts.policies, facts.question, limit=4))
+    first_token: float | None = None
+    raw, buffer = "", ""
+    sentences: list[str] = []
+    problems: tuple[str, ...] = ()
+
+    seen: set[str] = set()
+    repeats = 0
+
+    def accept(sentence: str) -> bool:
+        nonlocal problems, repeats
+        key = " ".join(re.findall(r"[a-z0-9]+", sentence.lower()))
+        if key in seen or not key:
+            repeats += bool(key)
+            return True  # the small model repeats itself: say it once
+        seen.add(key)
+        verdict = verifier.check(sentence, corpus, facts.question, allowed, facts.support, facts.evidence,
+                                 [str(o["code"]) for o in facts.offers])
+        if not verdict.ok:
+            problems = verdict.problems
+            return False
+        emit(TextDelta(sentence if not sentences else " " + sentence))
+        sentences.append(sentence)
+        return True
+
+    ok = True
+    finished = False
+    while not finished:
+        pieces, finished = producer.take()
+        piece = "".join(pieces)
+        if first_token is None and producer.first_token_at is not None:
+            first_token = producer.first_token_at - started
+        raw += piece
+        buffer += piece
+        done, buffer = _split_sentences(buffer)
+        for sentence in done:
+            if not accept(sentence):
+                ok = False
+            if not ok or len(sentences) >= max_sentences or repeats >= MAX_REPEATS:
+                break
+        if not ok or len(sentences) >= max_sentences or repeats >= MAX_REPEATS:
+            break
+    else:
+        # the rest is a sentence only if it ends like one; otherwise the token budget cut it mid-way
+        if re.search(r"[.!?][\"')]*$", buffer.strip()) and len(sentences) < max_sentences:
+            ok = accept(buffer.strip())
+    producer.stop()  # stop generating (the rest would not be shown) and wait for the backend's usage
+    if ok and not sentences:
+        ok, problems = False, ("the model wrote nothing",)
+    usage: dict[str, Any] = dict(producer.usage or {})
+    usage.setdefault("ttft_s", round(first_token, 3) if first_token is not None else None)
+    usage["compose_s"] = round(time.perf_counter() - started, 3)
+    return Composed(" ".join(sentences), raw, ok, problems, usage)
+
+
+class _Producer:
+    """Reads ``llm.stream(messages)`` in a thread into a bounded queue; :meth:`take` hands the pieces over.
+
+    An exception of the stream (``ModelUnavailable``, ...) is raised again by :meth:`take`, in the
+    consumer's thread. :meth:`stop` makes the producer stop pulling tokens and close the stream, and waits
+    for it, so the backend's usage (``finish_reason="cancelled"``) is recorded when it returns.
+    """
+
+    _PIECE, _DONE, _ERROR = 0, 1, 2
+
+    def __init__(self, llm: Any, messages: list[Any], lookahead: int) -> None:
+        self._llm = llm
+        self._messages = messages
+        self._queue: queue.Queue[tuple[int, Any]] = queue.Queue(maxsize=max(1, lookahead))
+        self._stopping = threading.Event()
+        #: perf_counter of the first non-blank piece, set by the producer
+        self.first_token_at: float | None = None
+        #: the call's usage from its last chunk (race-free when turns share a model), or after a stop the
+        #: model's ``last_usage``
+        self.usage: dict[str, Any] | None = None
+        # the caller's context (LangChain/LangGraph run config, tracing) goes with the stream
+        context = contextvars.copy_context()
+        self._thread = threading.Thread(target=context.run, args=(self._run,), name="compose-producer",
+                                        daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def _put(self, kind: int, value: Any) -> bool:
+        """Queue an item, waiting for room unless the consumer has stopped (then ``False``)."""
+        while not self._stopping.is_set():
+            try:
+                self._queue.put((kind, value), timeout=0.05)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def _run(self) -> None:
+        stream = None
+        try:
+            stream = iter(self._llm.stream(self._messages))
+            while not self._stopping.is_set():
+                try:
+                    chunk = next(stream)
+                except StopIteration:
+                    break
+                meta = getattr(chunk, "response_metadata", None) or {}
+                if isinstance(meta.get("usage"), dict):
+                    self.usage = dict(meta["usage"])
+                piece = chunk.content if isinstance(chunk.content, str) else ""
+                if not piece:
+                    continue
+                if self.first_token_at is None and piece.strip():
+                    self.first_token_at = time.perf_counter()
+                if not self._put(self._PIECE, piece):
+                    break
+        except BaseException as e:  # raised again in the consumer's thread
+            self._put(self._ERROR, e)
+        else:
+            self._put(self._DONE, None)
+        finally:
+            close = getattr(stream, "close", None)
+            if close is not None:
+                close()  # stop generating; the backend records a cancelled call
+
+    def take(self) -> tuple[list[str], bool]:
+        """The next pieces (waiting for one, then all that are queued) and whether the stream has ended."""
+        pieces: list[str] = []
+        kind, value = self._queue.get()
+        while True:
+            if kind == self._ERROR:
+                raise value
+            if kind == self._DONE:
+                return pieces, True
+            pieces.append(value)
+            try:
+                kind, value = self._queue.get_nowait()
+            except queue.Empty:
+                return pieces, False
+
+    def stop(self) -> None:
+        self._stopping.set()
+        if self._thread.is_alive() and self._thread is not threading.current_thread():
+            self._thread.join()
+        last = getattr(self._llm, "last_usage", None)
+        if self.usage is None and last is not None and hasattr(last, "as_dict"):
+            self.usage = dict(last.as_dict())
+
+
+def fallback_reply(facts: Facts, shop: str) -> str:
+    """A reply built from the facts alone (no model), for when the model's reply fails verification."""
+    parts: list[str] = []
+    for order_id in facts.refused_order_ids:
+        parts.append(REFUSE_OTHER_ORDER.format(order_id=order_id))
+    if facts.orders:
+        if len(facts.orders) == 1:
+            parts.append(order_line(facts.orders[0]).replace("Order ", "Your order ", 1))
+        else:
+            parts.append("Your latest orders: " + " ".join(order_line(o) for o in facts.orders))
+    profile = facts.profile if facts.personalized else None
+    first = profile.name.split()[0] if profile else None
+    if facts.offers:
+        lead = f"{first}, as a {profile.tier} member you can use" if profile and first else "An offer for you"
+        parts.append(f"{lead}: " + " ".join(describe(o) for o in facts.offers))
+    if facts.products:
+        listed = "; ".join(f"{c.name} ({money(c.price, c.currency)}" + (f", {c.reason})" if c.reason else ")")
+                           for c in facts.products)
+        lead = f"Here {'is an option' if len(facts.products) == 1 else 'are some options'}"
+        parts.append(f"{first + ', h' + lead[1:] if first else lead}: {listed}.")
+    if facts.policies and not facts.offers:
+        sentences = best_sentences(facts.policies, facts.question)
+        if sentences:
+            parts.append(" ".join(sentences))
+    if not parts:
+        return NOTHING_FOUND.format(shop=shop)
+    return " ".join(parts)

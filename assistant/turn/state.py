@@ -1,0 +1,92 @@
+"""What one turn carries: its state as it moves through the graph, and the dependencies its nodes use.
+
+Kept apart from the graph so that nodes in other modules (session nodes, the tool-calling agent) can name
+these types without importing the graph that imports them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from assistant.domain import Event, ProductCard
+from assistant.records import CustomerProfile
+from assistant.settings import Settings
+from assistant.shop.catalog_index import CatalogIndex
+from assistant.turn.facts import Facts
+from assistant.turn.input_guard import GuardResult
+from assistant.turn.understanding import Understanding
+
+if TYPE_CHECKING:
+    from langchain_core.language_models import BaseChatModel
+
+    from assistant.orders.order_actions import OrderActions
+    from assistant.personalization.recommender import Recommender
+    from assistant.store.customers import CustomerStore
+    from assistant.store.stores import Stores
+    from assistant.turn.shop_tools import ShopTools
+    from assistant.turn.verifier import Verifier
+
+
+@dataclass
+class TurnDeps:
+    settings: Settings
+    shop_tools: ShopTools
+    catalog: CatalogIndex
+    customers: CustomerStore
+    llm: BaseChatModel
+    verifier: Verifier
+    recommender: Recommender
+    now: Callable[[], datetime]
+    stores: Stores  # sessions, turns, hand-overs
+    actions: OrderActions
+
+
+@dataclass
+class TurnState:
+    turn_id: str
+    session_id: str
+    customer_id: str | None
+    message: str
+    guard: GuardResult | None = None
+    profile: CustomerProfile | None = None
+    personalized: bool = False
+    understanding: Understanding | None = None
+    facts: Facts | None = None
+    reply: str = ""
+    raw: str = ""
+    verdict: str = ""
+    problems: list[str] = field(default_factory=list)
+    status: str = "ok"
+    handover: dict[str, str] | None = None
+    products: list[ProductCard] = field(default_factory=list)
+    offers: list[dict[str, Any]] = field(default_factory=list)
+    tool_calls: list[dict[str, Any]] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+    llm_usage: dict[str, Any] = field(default_factory=dict)
+    session_state: dict[str, Any] | None = None  # the chat session's state as the turn found it
+    handed_over: bool = False  # a person has this conversation: the assistant does not answer
+    handover_reason: str | None = None
+    action: dict[str, Any] | None = None  # what an order action turn did (for the trace)
+    events: list[dict[str, Any]] = field(default_factory=list)  # more events to record with the turn
+    carry: dict[str, Any] = field(default_factory=dict)  # what the next turn needs (pending action, ...)
+    held_for: str | None = None  # an agent took the conversation over: the shopper's message waits for them
+
+
+Emit = Callable[[Event], None]
+
+#: said once to a shopper whose conversation an agent took over; later messages get no reply from the assistant
+HELD = "A person from our team is with you now and will reply here."
+
+
+def stream_writer() -> Emit:
+    from langgraph.config import get_stream_writer
+
+    try:
+        return get_stream_writer()
+    except RuntimeError:  # called outside a graph run (unit tests call nodes directly)
+        return lambda _event: None
+
+

@@ -1,0 +1,206 @@
+"""The shopper chat (Gradio): streamed answers with product cards and sources, example questions,
+thumbs up/down per answer, and a demo sign-in. Embeddable in a shop's pages (see docs/embedding.md).
+
+It only talks to the assistant service and its domain types; no business logic lives here.
+"""
+
+import html
+from collections.abc import Iterator
+from typing import Any
+
+import gradio as gr
+
+from assistant.components import Components
+from assistant.domain import Citation, ProductCard, ShopperIdentity
+from assistant.errors import ConciergeError, NotFoundError
+from assistant.identity import AuthError, issue_token, verify_token
+from ui.preferences_panel import build_preferences_panel
+from ui.rate_limits import RateLimiter, client_ip
+
+EXAMPLES = [
+    "How long do I have to return something?",
+    "Where is my latest order?",
+    "I need running shoes under $100",
+    "Can you recommend something for me?",
+    "Do I have any offers?",
+    "How much is express shipping?",
+]
+
+
+def render_cards(cards: list[dict[str, Any]]) -> str:
+    if not cards:
+        return ""
+    rows = []
+    for c in cards:
+        card = ProductCard(**c)
+        reason = f"<br><small>{html.escape(card.reason)}</small>" if card.reason else ""
+        stock = "in stock" if card.in_stock else "out of stock"
+        rows.append(f"<div class='concierge-card'><b>{html.escape(card.name)}</b><br>${card.price:,.2f} · {stock}"
+                    f"{reason}</div>")
+    return "\n\n" + "".join(rows)
+
+
+def render_sources(sources: list[dict[str, Any]]) -> str:
+    items = []
+    for s in sources:
+        cite = Citation(**s)
+        if cite.kind == "policy":
+            items.append(f"{cite.heading or cite.title} ({cite.source})")
+        elif cite.kind == "product":
+            items.append(cite.title)
+    return ("\n\n<small>Sources: " + html.escape("; ".join(items)) + "</small>") if items else ""
+
+
+def chat_rate_limited(limiter: RateLimiter, customer_id: str, request: Any) -> int | None:
+    """Seconds to wait when this shopper or this address sent too many messages, else ``None`` (counted)."""
+    for scope, key in (("chat_shopper", customer_id), ("chat_ip", client_ip(request))):
+        wait = limiter.hit(scope, key)
+        if wait is not None:
+            return wait
+    return None
+
+
+#: how often an open chat looks for replies a support agent sent
+AGENT_POLL_S = 2.0
+
+
+def new_agent_replies(assistant: Any, who: ShopperIdentity | None, session_id: str | None,
+                      shown: list[str | None]) -> list[Any]:
+    """The support agents' replies (``TurnRecord``) in the shopper's conversation that the chat does not show
+    yet, i.e. whose ids are not in ``shown`` (the chat's turn ids). Nothing when signed out or on any error:
+    the next poll tries again."""
+    if who is None or not session_id:
+        return []
+    try:
+        turns = assistant.history(who, session_id)
+    except ConciergeError:
+        return []
+    known = set(shown)
+    return [t for t in turns if t.author.startswith("agent:") and t.id not in known]
+
+
+def render_agent_reply(author: str, reply: str) -> str:
+    name = author.split(":", 1)[-1] or "our team"
+    return f"*{html.escape(name)} · from our team*\n\n{html.escape(reply)}"
+
+
+CSS = (".concierge-card{border:1px solid #ddd;border-radius:8px;padding:6px 10px;margin:4px 0}"
+       ".concierge-offer{background:#f4f9f4;border-radius:8px;padding:6px 10px;margin:4px 0}")
+
+
+def build_chat_ui(components: Components, limiter: RateLimiter | None = None) -> Any:
+    """``limiter``: chat turns per shopper and per address (default: one from the ``security.*`` settings)."""
+    security = components.settings.security
+    secret = security.token_secret.get_secret_value()
+    limiter = limiter or RateLimiter.from_settings(security)
+
+    def demo_choices() -> list[tuple[str, str]]:
+        store = components.stores.customers
+        choices = []
+        for customer_id in store.list_ids()[:100]:
+            profile = store.get(customer_id)
+            if profile:
+                choices.append((f"{profile.name} ({profile.tier})", profile.id))
+        return choices
+
+    def identity_of(token: str | None) -> ShopperIdentity | None:
+        if not token:
+            return None
+        try:
+            return verify_token(token, secret)
+        except AuthError:
+            return None
+
+    def on_load(request: gr.Request) -> tuple[str | None, str]:
+        token = request.query_params.get("token") if request else None
+        who = identity_of(token)
+        return (token if who else None), (f"Signed in as {who.customer_id}" if who else "Not signed in")
+
+    def sign_in(customer_id: str | None) -> tuple[str | None, str, list[Any], None, list[Any]]:
+        if not customer_id:
+            return None, "Not signed in", [], None, []
+        token = issue_token(customer_id, secret, security.token_ttl_s)
+        return token, f"Signed in as {customer_id}", [], None, []
+
+    def respond(message: str, history: list[dict[str, Any]], token: str | None, session_id: str | None,
+                turn_ids: list[str | None], request: gr.Request) -> Iterator[tuple[Any, ...]]:
+        history = [*history, {"role": "user", "content": message}, {"role": "assistant", "content": ""}]
+        who = identity_of(token)
+        if who is None:
+            history[-1]["content"] = "Please sign in first (choose a demo customer above)."
+            yield history, "", session_id, [*turn_ids, None, None]
+            return
+        wait = chat_rate_limited(limiter, who.customer_id, request)
+        if wait is not None:
+            history[-1]["content"] = (f"You're sending messages faster than I can answer. Please wait {wait} "
+                                      "seconds and try again.")
+            yield history, message, session_id, [*turn_ids, None, None]
+            return
+        try:
+            events = components.assistant.respond(who, session_id, message, channel="web")
+        except NotFoundError:
+            session_id = None
+            events = components.assistant.respond(who, None, message, channel="web")
+        text, extras, sources, turn_id = "", "", "", None
+        for event in events:
+            data = event.to_dict()
+            if event.type == "text":
+                text += data["text"]
+            elif event.type == "replace":
+                text = data["text"]
+            elif event.type == "products":
+                extras = render_cards(data["products"])
+            elif event.type == "offers":
+                extras += "\n\n" + "".join(f"<div class='concierge-offer'>🎁 <b>{html.escape(o['title'])}</b> · "
+                                           f"code <code>{html.escape(o['code'])}</code></div>"
+                                           for o in data["offers"])
+            elif event.type == "sources":
+                sources = render_sources(data["sources"])
+            elif event.type == "done":
+                session_id, turn_id = data["session_id"], data["turn_id"]
+            history[-1]["content"] = text + extras + sources
+            yield history, "", session_id, turn_ids
+        yield history, "", session_id, [*turn_ids, None, turn_id]
+
+    def on_feedback(turn_ids: list[str | None], token: str | None, data: gr.LikeData) -> None:
+        index = data.index[0] if isinstance(data.index, list | tuple) else data.index
+        who = identity_of(token)
+        if who is None or not isinstance(index, int) or index >= len(turn_ids) or turn_ids[index] is None:
+            return
+        try:
+            components.assistant.feedback(who, str(turn_ids[index]), "up" if data.liked is True else "down")
+        except NotFoundError:
+            return
+
+    with gr.Blocks(title=f"{components.settings.app.shop_name} · Concierge") as blocks:
+        token = gr.State(None)
+        session = gr.State(None)
+        turn_ids = gr.State([])
+        gr.Markdown(f"### {components.settings.app.shop_name} · Concierge")
+        with gr.Row(visible=security.demo_sign_in):
+            who = gr.Dropdown(choices=demo_choices() if security.demo_sign_in else [], label="Demo sign-in",
+                              scale=3)
+            sign = gr.Button("Sign in", scale=1)
+            status = gr.Markdown("Not signed in")
+        chatbot = gr.Chatbot(label="Chat", height=480, feedback_options=("Like", "Dislike"))
+        box = gr.Textbox(placeholder="Ask about products, your orders, or our policies", show_label=False)
+        gr.Examples(EXAMPLES, inputs=box)
+        preferences = build_preferences_panel(components, token, identity_of)
+        sign.click(sign_in, [who], [token, status, chatbot, session, turn_ids], api_name="sign_in").then(
+            preferences.refresh, [token], preferences.outputs)
+        box.submit(respond, [box, chatbot, token, session, turn_ids], [chatbot, box, session, turn_ids],
+                   api_name="chat").then(preferences.refresh, [token], preferences.outputs)
+        chatbot.like(on_feedback, [turn_ids, token], None)
+
+        def poll_agents(history: list[dict[str, Any]], token: str | None, session_id: str | None,
+                        shown: list[str | None]) -> tuple[Any, Any]:
+            fresh = new_agent_replies(components.assistant, identity_of(token), session_id, shown)
+            if not fresh:
+                return gr.skip(), gr.skip()
+            replies = [{"role": "assistant", "content": render_agent_reply(t.author, t.reply)} for t in fresh]
+            return [*history, *replies], [*shown, *(t.id for t in fresh)]
+
+        gr.Timer(AGENT_POLL_S).tick(poll_agents, [chatbot, token, session, turn_ids], [chatbot, turn_ids],
+                                    show_progress="hidden")
+        blocks.load(on_load, None, [token, status]).then(preferences.refresh, [token], preferences.outputs)
+    return blocks

@@ -1,0 +1,157 @@
+"""The ``concierge eval`` command: builds a fresh demo shop and runs the golden set through the service."""
+
+from __future__ import annotations
+
+import json
+import sys
+import tempfile
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from assistant.evaluation import DEMO_NOW
+from assistant.evaluation.runner import (
+    GOLDEN,
+    THRESHOLDS,
+    CaseResult,
+    ShopFacts,
+    load_cases,
+    load_thresholds,
+    run_cases,
+    summarize,
+)
+
+eval_app = typer.Typer(help="Evaluate the assistant on the demo shop.", invoke_without_command=True)
+
+
+def shop_facts(stores: Any) -> ShopFacts:
+    tastes: dict[str, dict[str, list[str]]] = {}
+    personalized: dict[str, bool] = {}
+    owned: dict[str, set[str]] = {}
+    for customer_id in stores.customers.list_ids():
+        profile = stores.customers.get(customer_id)
+        if profile is None:
+            continue
+        personalized[customer_id] = profile.consent.personalization
+        for pref in profile.preferences:
+            if pref.origin == "explicit":
+                tastes.setdefault(customer_id, {}).setdefault(pref.kind, []).append(pref.value)
+        owned[customer_id] = {i.product_id for o in stores.orders.list_for(customer_id) for i in o.items}
+    codes = {str(o["code"]) for o in stores.offers.all(include_inactive=True)}
+    return ShopFacts(tastes, personalized, owned, codes)
+
+
+@eval_app.callback()
+def run_eval(
+    ctx: typer.Context,
+    cases: Annotated[Path, typer.Option(help="Golden cases (JSONL).")] = GOLDEN,
+    category: Annotated[list[str] | None, typer.Option(help="Only these categories.")] = None,
+    limit: Annotated[int | None, typer.Option(help="At most this many cases.")] = None,
+    thresholds: Annotated[Path, typer.Option(help="Per-category minimum accuracy (JSON).")] = THRESHOLDS,
+    report: Annotated[Path | None, typer.Option(help="Write every case's result here (JSONL).")] = None,
+    show_failures: Annotated[bool, typer.Option(help="Print each failed case.")] = True,
+) -> None:
+    """Run the golden set (policy facts, products, own orders, recommendations, unknowns, other shoppers'
+    data, offers) against the configured model on a fresh copy of the demo shop, and print accuracy
+    per category. Exits 1 when a category is below its threshold."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    from assistant.components import build_assistant, build_components, limit_torch_threads
+    from assistant.config.loading import load_settings
+    from assistant.shop.shop_import import demo_shop_path, ingest_shop
+    from ui.cli.main import state
+
+    console = Console(stderr=False)
+    selected = [c for c in load_cases(cases) if not category or c["category"] in category][:limit]
+    with tempfile.TemporaryDirectory(prefix="concierge-eval-") as tmp:
+        settings = load_settings(state.profiles, state.config,
+                                 overrides={"app": {"data_dir": tmp, "load_demo": False},
+                                            "database": {"url": None}, "knowledge": {"path": None}})
+        limit_torch_threads(settings)
+        components = build_components(settings)
+        reports = ingest_shop(demo_shop_path(), components.knowledge, components.stores.customers,
+                              components.stores.offers)
+        if not all(r.ok for r in reports):
+            print(f"demo shop import failed: {[r.summary() for r in reports]}", file=sys.stderr)
+            raise typer.Exit(2)
+        service = build_assistant(components, now=lambda: DEMO_NOW)
+        facts = shop_facts(components.stores)
+        done = [0]
+
+        def progress(result: CaseResult) -> None:
+            done[0] += 1
+            mark = "ok  " if result.passed else "FAIL"
+            print(f"[{done[0]:>3}/{len(selected)}] {mark} {result.id:<18} {result.seconds:5.2f}s {result.verdict}",
+                  file=sys.stderr)
+
+        results = run_cases(service, selected, facts, progress)
+        components.stores.close()
+    rows, ok = summarize(results, load_thresholds(thresholds))
+    table = Table(title=f"concierge eval: {len(results)} cases, model {settings.llm.mode}")
+    for column in ("category", "cases", "passed", "accuracy", "threshold", "", "fallbacks", "median time"):
+        table.add_column(column)
+    for row in rows:
+        table.add_row(*row)
+    console.print(table)
+    if show_failures:
+        for r in results:
+            if not r.passed:
+                console.print(f"[red]FAIL[/red] {r.id}: {r.message!r} -> {r.reply[:160]!r}: {'; '.join(r.failures)}",
+                              highlight=False, markup=True)
+    if report:
+        with report.open("w", encoding="utf-8") as f:
+            for r in results:
+                f.write(json.dumps({"id": r.id, "category": r.category, "message": r.message, "reply": r.reply,
+                                    "verdict": r.verdict, "passed": r.passed, "failures": r.failures,
+                                    "seconds": round(r.seconds, 3), "first_text_s": r.first_text_s}) + "\n")
+    overall = next(r for r in rows if r[0] == "overall")
+    print(f"summary: {overall[2]}/{overall[1]} passed ({overall[3]}); thresholds {'met' if ok else 'NOT met'}")
+    if not ok:
+        raise typer.Exit(1)
+
+
+@eval_app.command("recommend")
+def eval_recommend(
+    shop: Annotated[list[Path] | None, typer.Option(
+        help="A shop folder (products.*, customers.*); repeat for several. Default: the bundled demo shop.")] = None,
+    k: Annotated[int, typer.Option("-k", help="Cut-off of hit rate@k and NDCG@k.", min=1)] = 10,
+    report: Annotated[Path | None, typer.Option(help="Write the figures here (JSON).")] = None,
+) -> None:
+    """Leave-one-out on purchase histories: hold out each shopper's last purchased product, rank the catalogue
+    from the rest, and print hit rate@k and NDCG@k of the hybrid recommender against a popularity baseline
+    (and each signal alone). Each shop is imported into fresh temporary stores."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from assistant.config.loading import load_settings
+    from assistant.evaluation.recommender_eval import evaluate_folder, table_rows, to_json
+    from assistant.shop.shop_import import demo_shop_path
+    from ui.cli.main import _progress, state
+
+    settings = load_settings(state.profiles, state.config)
+    folders = list(shop or [Path(demo_shop_path())])
+    results = []
+    for i, folder in enumerate(folders):
+        if not folder.is_dir():
+            raise typer.BadParameter(f"{folder} is not a folder", param_hint="--shop")
+        with _progress(f"{folder.name}") as progress:
+            try:
+                results.append(evaluate_folder(folder, settings, k, prefix=f"evalrec{i}_", progress=progress))
+            except ValueError as e:
+                print(f"error: {e}", file=sys.stderr)
+                raise typer.Exit(2) from e
+    table = Table(title=f"concierge eval recommend: leave-one-out, embeddings {settings.embeddings.mode}")
+    for column in ("shop", "cases", "method", f"hit@{k}", f"NDCG@{k}", f"hit@{k} - popularity"):
+        table.add_column(column)
+    for row in table_rows(results):
+        table.add_row(*row)
+    Console().print(table)
+    if report:
+        report.write_text(json.dumps(to_json(results, k), indent=2), encoding="utf-8")
+    summary = "; ".join(f"{r.shop}: hybrid hit@{k} {r.scores['hybrid'].hit_rate:.3f} vs popularity "
+                        f"{r.scores['popularity'].hit_rate:.3f} ({r.cases} shoppers)" for r in results)
+    print(f"summary: {summary}")

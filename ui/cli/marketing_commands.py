@@ -1,0 +1,183 @@
+"""Commands of the personalization loop: ``simulate offers``, ``generate copy`` and the ``copy`` review queue.
+
+Registered on the ``concierge`` app by ``ui.cli.main``; heavy imports happen inside the commands.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from assistant.errors import ConciergeError
+
+simulate_app = typer.Typer(help="Simulations with known ground truth.", no_args_is_help=True)
+generate_app = typer.Typer(help="Generate personalized content (queued for review).", no_args_is_help=True)
+copy_app = typer.Typer(help="The review queue of generated marketing copy.", no_args_is_help=True)
+
+_components: Callable[[], Any] = lambda: None  # noqa: E731 - set by register()
+
+
+def register(app: typer.Typer, components: Callable[[], Any]) -> None:
+    """Add the commands to ``app``; ``components`` returns the command's ``Components`` when called."""
+    global _components
+    _components = components
+    app.add_typer(simulate_app, name="simulate")
+    app.add_typer(generate_app, name="generate")
+    app.add_typer(copy_app, name="copy")
+
+
+@contextmanager
+def user_errors() -> Iterator[None]:
+    """A ``ConciergeError`` becomes its message for a person on stderr and exit code 2 (every sub-command)."""
+    try:
+        yield
+    except ConciergeError as e:
+        typer.echo(f"error: {e.user_message}", err=True)
+        raise typer.Exit(2) from e
+
+
+# simulate ----------------------------------------------------------------------------------------
+@simulate_app.command("offers")
+def simulate_offers_cmd(
+    rounds: Annotated[int, typer.Option(min=10, help="Shoppers arriving, one offer each.")] = 10_000,
+    seed: Annotated[int, typer.Option(help="Seed of the world and of every policy.")] = 7,
+    draws: Annotated[int, typer.Option(min=1, help="Posterior draws per choice (propensity estimate).")] = 200,
+    out: Annotated[Path | None, typer.Option(help="PNG of the cumulative regret. Default: "
+                                                  "<data_dir>/simulations/offers_regret.png")] = None,
+) -> None:
+    """Thompson sampling vs uniform random vs the best fixed offer on hidden per-segment conversion rates;
+    cumulative regret table and plot; IPS and doubly robust estimates of the learned policy vs the truth."""
+    import time
+
+    from assistant.personalization.offer_simulation import format_report, plot_regret, simulate_offers
+
+    started = time.perf_counter()
+    result = simulate_offers(rounds, seed, draws)
+    if out is None:
+        out = _components().settings.app.data_dir / "simulations" / "offers_regret.png"
+    typer.echo(format_report(result))
+    path = plot_regret(result, out)
+    thompson = result.runs["thompson"].regret[-1]
+    typer.echo(f"\nplot: {path}")
+    typer.echo(f"simulated {result.rounds:,} rounds x 3 policies in {time.perf_counter() - started:.1f}s; "
+               f"Thompson's regret is {thompson:.0f}, "
+               f"{result.runs['uniform random'].regret[-1] / max(thompson, 1e-9):.1f}x less than uniform random")
+
+
+# generate copy -----------------------------------------------------------------------------------
+@generate_app.command("copy")
+def generate_copy_cmd(
+    segment: Annotated[str | None, typer.Option(help="A tier: copy for that segment.")] = None,
+    customer: Annotated[str | None, typer.Option(help="A customer id: copy for that shopper.")] = None,
+    kind: Annotated[str, typer.Option(help="email | push | banner")] = "email",
+    candidates: Annotated[int | None, typer.Option(min=1, max=10, help="Texts the model writes; the best "
+                                                   "verified one is queued (default: marketing.copy_candidates).")
+                          ] = None,
+    top_k: Annotated[int | None, typer.Option("--top-k", min=0, help="Top-k sampling (default: llm.top_k).")] = None,
+    top_p: Annotated[float | None, typer.Option("--top-p", min=0.01, max=1.0, help="Nucleus sampling "
+                                                "(default: llm.top_p).")] = None,
+    temperature: Annotated[float | None, typer.Option(min=0.0, help="Sampling temperature (default: "
+                                                      "llm.temperature).")] = None,
+    each: Annotated[bool, typer.Option("--each", help="With --segment: one piece per customer of the tier.")
+                    ] = False,
+) -> None:
+    """Write marketing copy from facts with the configured model, verify it, queue it for review."""
+    from assistant.personalization.copywriter import CopyWriter, MarketingOptOut, Sampling
+
+    if (segment is None) == (customer is None):
+        raise typer.BadParameter("give exactly one of --segment TIER or --customer ID")
+    if kind not in ("email", "push", "banner"):
+        raise typer.BadParameter("choose email, push or banner", param_hint="--kind")
+    components = _components()
+    s = components.settings
+    sampling = Sampling(temperature if temperature is not None else s.llm.temperature,
+                        top_p if top_p is not None else s.llm.top_p, top_k if top_k is not None else s.llm.top_k,
+                        s.marketing.copy_max_new_tokens, s.llm.seed)
+    n = candidates or s.marketing.copy_candidates
+    with user_errors():
+        writer = CopyWriter(components.assistant.deps, components.stores.copy)
+        if customer is not None:
+            results: list[Any] = [writer.for_customer(customer, kind, n, sampling)]
+        else:
+            results = writer.for_segment(str(segment), kind, n, sampling, each=each)
+    queued = [r for r in results if not isinstance(r, MarketingOptOut)]
+    for r in results:
+        if isinstance(r, MarketingOptOut):
+            typer.echo(f"skipped: {r.user_message}")
+            continue
+        audience = r.customer_id or f"segment {r.segment}"
+        dropped = sum(1 for c in r.verdict["candidates"] if not c["ok"])
+        typer.echo(f"queued {r.id} for {audience} ({r.kind}, from the {r.verdict['source']}, {dropped} "
+                   f"candidate(s) dropped): {r.text}")
+        for c in r.verdict["candidates"]:
+            if not c["ok"]:
+                typer.echo(f"  dropped: {c['text'][:80]!r}: {'; '.join(c['problems'])}", err=True)
+    templates = sum(1 for r in queued if r.verdict["source"] == "template")
+    typer.echo(f"{len(queued)} piece(s) of copy pending review ({templates} built from the facts template), "
+               f"{len(results) - len(queued)} shopper(s) skipped for lack of marketing consent")
+
+
+# the review queue --------------------------------------------------------------------------------
+def _reviewer(name: str | None) -> str:
+    return name or getpass.getuser()
+
+
+def _review(draft_id: str, action: str, reviewer: str | None, text: str | None = None,
+            reason: str | None = None) -> None:
+    from assistant.personalization.copywriter import review_copy, review_verifier
+
+    components = _components()
+    with user_errors():
+        draft = review_copy(components.stores.copy, review_verifier(components), draft_id, action,
+                            _reviewer(reviewer), text, reason)
+    typer.echo(f"copy {draft.id} {draft.status} by {draft.reviewer}: {draft.text}")
+    for warning in (draft.verdict.get("review") or {}).get("warnings", []):
+        typer.echo(f"warning: {warning}", err=True)
+
+
+@copy_app.command("list")
+def copy_list_cmd(
+    status: Annotated[str | None, typer.Option(help="pending | approved | edited | rejected (default: all)")
+                      ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
+) -> None:
+    """List generated copy, oldest first."""
+    with user_errors():
+        drafts = _components().stores.copy.list(status)
+    for d in drafts:
+        if as_json:
+            typer.echo(json.dumps(d.to_dict(), ensure_ascii=False))
+        else:
+            typer.echo(f"{d.id}  {d.status:<8}  {d.kind:<6}  {d.customer_id or 'segment ' + str(d.segment)}: "
+                       f"{d.text}")
+    if not as_json:
+        typer.echo(f"{len(drafts)} piece(s) of copy" + (f" {status}" if status else ""))
+
+
+@copy_app.command("approve")
+def copy_approve_cmd(draft_id: str, reviewer: Annotated[str | None, typer.Option(help="Who approves "
+                                                                                 "(default: your user name).")
+                                                        ] = None) -> None:
+    """Approve a pending piece of copy as written."""
+    _review(draft_id, "approve", reviewer)
+
+
+@copy_app.command("edit")
+def copy_edit_cmd(draft_id: str, text: Annotated[str, typer.Option(help="The approved text.")],
+                  reviewer: Annotated[str | None, typer.Option(help="Who edits (default: your user name).")
+                                      ] = None) -> None:
+    """Approve a pending piece of copy with your own text (checked against its facts; problems are warned)."""
+    _review(draft_id, "edit", reviewer, text=text)
+
+
+@copy_app.command("reject")
+def copy_reject_cmd(draft_id: str, reviewer: Annotated[str | None, typer.Option(help="Who rejects.")] = None,
+                    reason: Annotated[str | None, typer.Option(help="Why, for the record.")] = None) -> None:
+    """Reject a pending piece of copy."""
+    _review(draft_id, "reject", reviewer, reason=reason)
