@@ -70,7 +70,7 @@ def generate_log(engine: Engine, turns: int = 100_000, *, days: int = 90, end: d
     counts = {"customers": customers, "sessions": 0, "turns": 0, "events": 0, "handovers": 0, "labels": 0}
     customer_ids = [f"C{i:06d}" for i in range(customers)]
     with engine.begin() as connection:
-        connection.execute(insert(m.Customer.__table__), [  # type: ignore[arg-type]
+        connection.execute(insert(m.CustomerRow.__table__), [  # type: ignore[arg-type]
             {"id": c, "name": f"Shopper {c}", "tier": "gold", "points": 0, "attributes": {}, "created_at": since,
              "updated_at": since} for c in customer_ids])
     event_id = 0
@@ -82,9 +82,9 @@ def generate_log(engine: Engine, turns: int = 100_000, *, days: int = 90, end: d
 
     def flush() -> None:
         with engine.begin() as connection:
-            for table, rows in ((m.ChatSession.__table__, sessions_batch), (m.Turn.__table__, turn_rows),
-                                (m.Event.__table__, event_rows), (HandoverRow.__table__, handover_rows),
-                                (m.TurnLabel.__table__, label_rows)):
+            for table, rows in ((m.ChatSessionRow.__table__, sessions_batch), (m.TurnRow.__table__, turn_rows),
+                                (m.EventRow.__table__, event_rows), (HandoverRow.__table__, handover_rows),
+                                (m.TurnLabelRow.__table__, label_rows)):
                 if rows:
                     connection.execute(insert(table), rows)  # type: ignore[arg-type]
                     rows.clear()

@@ -276,7 +276,7 @@ def stored_turn_ids(database_url: str, session_ids: Sequence[str] | None = None)
     engine = build_engine(database_url)
     try:
         with engine.connect() as connection:
-            query = select(m.Turn.id, m.Turn.session_id)
+            query = select(m.TurnRow.id, m.TurnRow.session_id)
             rows = connection.execute(query).all()
     finally:
         engine.dispose()

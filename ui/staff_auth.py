@@ -51,7 +51,7 @@ _key_scheme = APIKeyHeader(name="X-API-Key", auto_error=False, description="Serv
 
 
 @dataclass(frozen=True)
-class Refusal:
+class AccessRefusal:
     status: int
     detail: str
 
@@ -77,25 +77,25 @@ class StaffAuth:
         return self._limiter
 
     # who is asking ---------------------------------------------------------------------------------------
-    def authenticate(self, request: Any) -> StaffPrincipal | Refusal:
+    def authenticate(self, request: Any) -> StaffPrincipal | AccessRefusal:
         """The principal of a starlette request, or why there is none."""
         headers = request.headers
         if "x-api-key" in headers:
             key = self.security.staff_api_key.get_secret_value()
             if not key:
-                return Refusal(403, "the staff API key is off: set security.staff_api_key "
+                return AccessRefusal(403, "the staff API key is off: set security.staff_api_key "
                                     f"(CONCIERGE_SECURITY__STAFF_API_KEY) to use X-API-Key, or sign in at {LOGIN_PAGE}")
             if secrets.compare_digest(headers["x-api-key"].encode(), key.encode()):
                 return SERVICE
-            return Refusal(401, f"wrong staff key: send 'X-API-Key: <staff key>' or sign in at {LOGIN_PAGE}")
+            return AccessRefusal(401, f"wrong staff key: send 'X-API-Key: <staff key>' or sign in at {LOGIN_PAGE}")
         tokens = [t for t in (_bearer_token(headers.get("authorization", "")), request.cookies.get(COOKIE)) if t]
         if not tokens:
-            return Refusal(401, NOT_SIGNED_IN)
+            return AccessRefusal(401, NOT_SIGNED_IN)
         for token in tokens:
             principal = self.staff.principal_for_token(token, self.security.staff_session_ttl_s)
             if principal is not None:
                 return principal
-        return Refusal(401, EXPIRED)
+        return AccessRefusal(401, EXPIRED)
 
     def principal_from_request(self, request: Any) -> StaffPrincipal | None:
         """The signed-in staff member of a starlette request (``gr.Request.request``), or ``None``."""
@@ -113,7 +113,7 @@ class StaffAuth:
                          _b: Any = Security(_bearer_scheme), _k: str | None = Security(_key_scheme),
                          ) -> StaffPrincipal:
             found = self.authenticate(request)
-            if isinstance(found, Refusal):
+            if isinstance(found, AccessRefusal):
                 raise HTTPException(found.status, found.detail)
             if not found.has(role):
                 raise HTTPException(403, f"this needs the {role} role; {found.username} has "
@@ -177,7 +177,7 @@ class StaffAuth:
                _b: Any = Security(_bearer_scheme), _k: str | None = Security(_key_scheme)) -> dict[str, Any]:
             """Who is signed in, with which roles, until when (``null`` for the service key)."""
             found = self.authenticate(request)
-            if isinstance(found, Refusal):
+            if isinstance(found, AccessRefusal):
                 raise HTTPException(found.status, found.detail)
             info = None
             if found is not SERVICE:

@@ -105,7 +105,7 @@ OfferStatus = Literal["live", "scheduled", "expired", "retired"]
 
 
 @dataclass(frozen=True)
-class OfferView:
+class AdminOffer:
     offer: dict[str, Any]  # exactly the offer format (knowledge/schemas/offer.schema.json)
     active: bool  # False: retired, its file no longer lists it
     status: OfferStatus
@@ -328,27 +328,27 @@ class Admin:
                         offers_active=len(offers.all()), offers_total=len(offers.all(include_inactive=True)))
 
     # offers ----------------------------------------------------------------------------------------------------
-    def offers(self) -> list[OfferView]:
+    def offers(self) -> list[AdminOffer]:
         """Every offer, retired ones too, with whether it can be shown now."""
         store = self.components.stores.offers
         active = {str(o["id"]) for o in store.all()}
         return [self._view(o, str(o["id"]) in active) for o in store.all(include_inactive=True)]
 
-    def offer(self, offer_id: str) -> OfferView:
+    def offer(self, offer_id: str) -> AdminOffer:
         found = self.components.stores.offers.get(offer_id)
         if found is None:
             raise NotFoundError(f"no offer {offer_id!r}", user_message=f"There is no offer {offer_id!r}.")
         return self._view(found, any(str(o["id"]) == offer_id for o in self.components.stores.offers.all()))
 
-    def _view(self, offer: dict[str, Any], active: bool) -> OfferView:
+    def _view(self, offer: dict[str, Any], active: bool) -> AdminOffer:
         rules = offer.get("eligibility") or {}
         now = self._now()
         starts, expires = _time(rules.get("starts_at")), _time(rules.get("expires_at"))
         status: OfferStatus = ("retired" if not active else "expired" if expires and now >= expires
                                else "scheduled" if starts and now < starts else "live")
-        return OfferView(offer, active, status)
+        return AdminOffer(offer, active, status)
 
-    def update_offer(self, offer_id: str, changes: Mapping[str, Any]) -> OfferView:
+    def update_offer(self, offer_id: str, changes: Mapping[str, Any]) -> AdminOffer:
         """Change some fields of an offer (``eligibility`` is merged field by field; None removes a field).
 
         The edit is kept until the file the offer came from is uploaded again changed (the file then wins).
@@ -364,7 +364,7 @@ class Admin:
         self.components.reload_shop_data()
         return self.offer(offer_id)
 
-    def create_offer(self, offer: Mapping[str, Any]) -> OfferView:
+    def create_offer(self, offer: Mapping[str, Any]) -> AdminOffer:
         """A new offer, validated like an imported one (``ConflictError`` when the id exists)."""
         if not isinstance(offer, Mapping):
             raise _invalid("an offer is a JSON object (see knowledge/schemas/offer.schema.json)")
@@ -378,7 +378,7 @@ class Admin:
         self.components.reload_shop_data()
         return self.offer(offer_id)
 
-    def disable_offer(self, offer_id: str) -> OfferView:
+    def disable_offer(self, offer_id: str) -> AdminOffer:
         """Stop showing an offer now: it expires now (and a start still to come is dropped)."""
         current = self.offer(offer_id).offer
         now = self._now().astimezone(UTC)

@@ -143,7 +143,7 @@ class AnalyticsStore:
     def volume(self, start: date | None = None, end: date | None = None) -> Rows:
         """Per day: ``conversations`` (sessions with a turn that day) and ``turns``."""
         p = self.period(start, end)
-        t = m.Turn
+        t = m.TurnRow
         day = utc_day(t.created_at)
         query = (select(day.label("day"), func.count(distinct(t.session_id)).label("conversations"),
                         func.count().label("turns"))
@@ -153,7 +153,7 @@ class AnalyticsStore:
     def resolution(self, start: date | None = None, end: date | None = None) -> Rows:
         """Per day: conversations, those handed over to a person that day, and the share resolved without."""
         p = self.period(start, end)
-        t = m.Turn
+        t = m.TurnRow
         day = utc_day(t.created_at)
         query = (select(day.label("day"), func.count(distinct(t.session_id)).label("conversations"),
                         func.count(distinct(case((t.handover.is_(True), t.session_id)))).label("handed_over"))
@@ -167,7 +167,7 @@ class AnalyticsStore:
     def resolution_total(self, start: date | None = None, end: date | None = None) -> Rows:
         """One row for the whole period: conversations, handed over, resolved without, and the rate."""
         p = self.period(start, end)
-        t = m.Turn
+        t = m.TurnRow
         query = (select(func.count(distinct(t.session_id)).label("conversations"),
                         func.count(distinct(case((t.handover.is_(True), t.session_id)))).label("handed_over"))
                  .where(t.created_at >= p.since, t.created_at < p.until))
@@ -193,11 +193,11 @@ class AnalyticsStore:
         """Per day (of the turn): turns, thumbs ``up`` and ``down`` (each turn's latest), ``up_rate`` (up among
         rated turns) and ``feedback_rate`` (rated among all turns)."""
         p = self.period(start, end)
-        t, e = m.Turn, m.Event
+        t, e = m.TurnRow, m.EventRow
         latest = (select(e.turn_id.label("turn_id"), func.max(e.id).label("id"))
                   .where(e.kind == "feedback", e.turn_id.is_not(None), e.created_at >= p.since)
                   .group_by(e.turn_id).subquery())
-        rated = aliased(m.Event)
+        rated = aliased(m.EventRow)
         rating = (select(latest.c.turn_id, rated.payload["rating"].as_string().label("rating"))
                   .join(rated, rated.id == latest.c.id).subquery())
         day = utc_day(t.created_at)
@@ -216,7 +216,7 @@ class AnalyticsStore:
         """Per day: turns, ``fallbacks`` (reply failed the verifier, replaced by one from facts), ``errors``
         (the turn failed) and ``fallback_rate``."""
         p = self.period(start, end)
-        t = m.Turn
+        t = m.TurnRow
         day = utc_day(t.created_at)
         query = (select(day.label("day"), func.count().label("turns"),
                         func.count(case((t.status == "fallback", 1))).label("fallbacks"),
@@ -234,7 +234,7 @@ class AnalyticsStore:
         Two GROUP BY queries: reactions are matched to showings by ``shown_event_id IN (showings of the
         period)`` (an uncorrelated subquery, run once), not by a join on a JSON expression, which SQLite
         can only run as a nested loop. Reactions carry the ``offer_id`` and ``segment`` of their showing."""
-        e = m.Event
+        e = m.EventRow
         in_period = (e.kind == "offer_shown", e.created_at >= p.since, e.created_at < p.until)
         group = e.payload[key].as_string()
         shown_query = (select(group.label("group"), func.count().label("shown")).where(*in_period).group_by(group))
@@ -270,7 +270,7 @@ class AnalyticsStore:
     def arm_shares(self, start: date | None = None, end: date | None = None) -> Rows:
         """Per day and offer: times shown and the ``share`` of that day's showings (the bandit's arm shares)."""
         p = self.period(start, end)
-        e = m.Event
+        e = m.EventRow
         day = utc_day(e.created_at)
         offer = e.payload["offer_id"].as_string()
         shown = func.count()

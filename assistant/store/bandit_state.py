@@ -112,8 +112,8 @@ class BanditStore:
             segment = shown.payload.get("segment")
             if segment:
                 self._increment(session, str(segment), offer_id)  # lock the arm: feedback on it is serial
-            earlier = {e.kind for e in session.scalars(select(m.Event).where(
-                m.Event.customer_id == customer_id, m.Event.kind.in_([f"offer_{k}" for k in FEEDBACK_KINDS])))
+            earlier = {e.kind for e in session.scalars(select(m.EventRow).where(
+                m.EventRow.customer_id == customer_id, m.EventRow.kind.in_([f"offer_{k}" for k in FEEDBACK_KINDS])))
                 if e.payload.get("shown_event_id") == shown.id}
             if f"offer_{kind}" in earlier:
                 return FeedbackOutcome(offer_id, kind, False, False, shown.id, segment)
@@ -132,10 +132,10 @@ class BanditStore:
             return FeedbackOutcome(offer_id, kind, True, converted, shown.id, segment, row.id)
 
     @staticmethod
-    def _latest_showing(session: Session, customer_id: str, offer_id: str) -> m.Event:
-        rows = session.scalars(select(m.Event).where(m.Event.customer_id == customer_id,
-                                                     m.Event.kind == "offer_shown")
-                               .order_by(m.Event.created_at.desc(), m.Event.id.desc()))
+    def _latest_showing(session: Session, customer_id: str, offer_id: str) -> m.EventRow:
+        rows = session.scalars(select(m.EventRow).where(m.EventRow.customer_id == customer_id,
+                                                     m.EventRow.kind == "offer_shown")
+                               .order_by(m.EventRow.created_at.desc(), m.EventRow.id.desc()))
         for row in rows:
             if str(row.payload.get("offer_id")) == offer_id:
                 return row

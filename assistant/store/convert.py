@@ -21,7 +21,7 @@ from assistant.records import (
 from assistant.store import models as m
 
 
-def preference_from_row(row: m.Preference) -> Preference:
+def preference_from_row(row: m.PreferenceRow) -> Preference:
     return Preference(
         id=row.id,
         customer_id=row.customer_id,
@@ -51,9 +51,9 @@ def active_preferences(preferences: Iterable[Preference]) -> tuple[Preference, .
     return tuple(explicit + inferred)
 
 
-def consent_from_rows(rows: Iterable[m.Consent]) -> ConsentState:
+def consent_from_rows(rows: Iterable[m.ConsentRow]) -> ConsentState:
     """The latest row per kind wins (by time, then by insertion order); defaults for kinds never set."""
-    latest: dict[str, m.Consent] = {}
+    latest: dict[str, m.ConsentRow] = {}
     for row in rows:
         current = latest.get(row.kind)
         if current is None or (row.at, row.id or 0) >= (current.at, current.id or 0):
@@ -66,7 +66,7 @@ def consent_from_rows(rows: Iterable[m.Consent]) -> ConsentState:
     )
 
 
-def item_from_row(row: m.OrderItem) -> OrderItem:
+def item_from_row(row: m.OrderItemRow) -> OrderItem:
     return OrderItem(
         position=row.position,
         product_id=row.product_id,
@@ -79,7 +79,7 @@ def item_from_row(row: m.OrderItem) -> OrderItem:
     )
 
 
-def order_from_row(row: m.Order, items: Iterable[m.OrderItem]) -> Order:
+def order_from_row(row: m.OrderRow, items: Iterable[m.OrderItemRow]) -> Order:
     return Order(
         id=row.id,
         customer_id=row.customer_id,
@@ -98,7 +98,7 @@ def order_from_row(row: m.Order, items: Iterable[m.OrderItem]) -> Order:
     )
 
 
-def summary_from_row(row: m.Order, item_count: int) -> OrderSummary:
+def summary_from_row(row: m.OrderRow, item_count: int) -> OrderSummary:
     return OrderSummary(
         id=row.id,
         status=row.status,
@@ -111,10 +111,10 @@ def summary_from_row(row: m.Order, item_count: int) -> OrderSummary:
 
 
 def profile_from_rows(
-    customer: m.Customer,
-    consents: Iterable[m.Consent],
-    preferences: Iterable[m.Preference],
-    orders: Iterable[m.Order],
+    customer: m.CustomerRow,
+    consents: Iterable[m.ConsentRow],
+    preferences: Iterable[m.PreferenceRow],
+    orders: Iterable[m.OrderRow],
     item_counts: Mapping[str, int],
 ) -> CustomerProfile:
     summaries = sorted(
@@ -141,7 +141,7 @@ def profile_from_rows(
     )
 
 
-def session_from_row(row: m.ChatSession) -> ChatSession:
+def session_from_row(row: m.ChatSessionRow) -> ChatSession:
     return ChatSession(
         id=row.id,
         customer_id=row.customer_id,
@@ -152,7 +152,7 @@ def session_from_row(row: m.ChatSession) -> ChatSession:
     )
 
 
-def turn_from_row(row: m.Turn) -> TurnRecord:
+def turn_from_row(row: m.TurnRow) -> TurnRecord:
     return TurnRecord(
         id=row.id,
         session_id=row.session_id,
@@ -171,7 +171,7 @@ def turn_from_row(row: m.Turn) -> TurnRecord:
     )
 
 
-def event_from_row(row: m.Event) -> EventRecord:
+def event_from_row(row: m.EventRow) -> EventRecord:
     return EventRecord(
         id=row.id,
         kind=row.kind,

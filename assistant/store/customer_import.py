@@ -36,12 +36,12 @@ def apply_customer_record(
     session: Session, parsed: ParsedCustomer, origin: str, now: datetime
 ) -> ImportOutcome:
     """Insert or update one customer with everything in its record; the caller owns the transaction."""
-    customer = session.get(m.Customer, parsed.id)
+    customer = session.get(m.CustomerRow, parsed.id)
     if customer is not None and customer.source_hash == parsed.source_hash and customer.origin == origin:
         return "unchanged"
     outcome: ImportOutcome = "imported" if customer is None else "updated"
     if customer is None:
-        customer = m.Customer(id=parsed.id, created_at=now)
+        customer = m.CustomerRow(id=parsed.id, created_at=now)
         session.add(customer)
     customer.name = parsed.name  # type: ignore[assignment]  # None fails NOT NULL: the record fails
     customer.email = parsed.email
@@ -64,21 +64,21 @@ def apply_customer_record(
 
 def _apply_consent(session: Session, parsed: ParsedCustomer, now: datetime) -> None:
     rows = session.scalars(
-        select(m.Consent)
-        .where(m.Consent.customer_id == parsed.id, m.Consent.source == IMPORT_SOURCE)
-        .order_by(m.Consent.at, m.Consent.id)
+        select(m.ConsentRow)
+        .where(m.ConsentRow.customer_id == parsed.id, m.ConsentRow.source == IMPORT_SOURCE)
+        .order_by(m.ConsentRow.at, m.ConsentRow.id)
     ).all()
     last_imported = {row.kind: row.granted for row in rows}
     wanted = {"personalization": parsed.consent.personalization, "marketing": parsed.consent.marketing}
     for kind, granted in wanted.items():
         if last_imported.get(kind) != granted:
             session.add(
-                m.Consent(customer_id=parsed.id, kind=kind, granted=granted, source=IMPORT_SOURCE, at=now)
+                m.ConsentRow(customer_id=parsed.id, kind=kind, granted=granted, source=IMPORT_SOURCE, at=now)
             )
 
 
 def _apply_preferences(session: Session, parsed: ParsedCustomer, now: datetime) -> None:
-    rows = session.scalars(select(m.Preference).where(m.Preference.customer_id == parsed.id)).all()
+    rows = session.scalars(select(m.PreferenceRow).where(m.PreferenceRow.customer_id == parsed.id)).all()
     removed = {_key(r.kind, r.value) for r in rows if r.removed_at is not None}
     imported = {
         _key(r.kind, r.value): r
@@ -98,7 +98,7 @@ def _apply_preferences(session: Session, parsed: ParsedCustomer, now: datetime) 
         if key in imported or key in removed or key in stated_elsewhere:
             continue
         session.add(
-            m.Preference(
+            m.PreferenceRow(
                 customer_id=parsed.id, kind=kind, value=value, origin="explicit", source=IMPORT_SOURCE,
                 confidence=1.0, evidence_count=1, created_at=now, updated_at=now,
             )
@@ -111,7 +111,7 @@ def _history_entry(now: datetime, status: str | None, action: str, note: str | N
 
 
 def _apply_order(session: Session, customer_id: str, parsed: ParsedOrder, now: datetime) -> None:
-    row = session.get(m.Order, parsed.id)
+    row = session.get(m.OrderRow, parsed.id)
     if row is not None and row.customer_id != customer_id:
         raise ValidationError(
             f"order {parsed.id} of customer {customer_id} already belongs to another customer",
@@ -119,7 +119,7 @@ def _apply_order(session: Session, customer_id: str, parsed: ParsedOrder, now: d
                          "order ids must be unique across the shop.",
         )
     if row is None:
-        row = m.Order(id=parsed.id, customer_id=customer_id, payments=[],
+        row = m.OrderRow(id=parsed.id, customer_id=customer_id, payments=[],
                       history=[_history_entry(now, parsed.status, IMPORT_SOURCE)])
         session.add(row)
     elif row.status != parsed.status:
@@ -135,10 +135,10 @@ def _apply_order(session: Session, customer_id: str, parsed: ParsedOrder, now: d
     row.tracking = parsed.tracking
     row.payments = [dict(p) for p in parsed.payments]
     session.flush()
-    session.execute(delete(m.OrderItem).where(m.OrderItem.order_id == parsed.id))
+    session.execute(delete(m.OrderItemRow).where(m.OrderItemRow.order_id == parsed.id))
     for item in parsed.items:
         session.add(
-            m.OrderItem(
+            m.OrderItemRow(
                 order_id=parsed.id,
                 position=item.position,
                 product_id=item.product_id,

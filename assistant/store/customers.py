@@ -61,15 +61,15 @@ class CustomerStore:
 
     def ids_for_origin(self, origin: str) -> set[str]:
         with read(self._sessions, "listing customers by origin") as session:
-            return set(session.scalars(select(m.Customer.id).where(m.Customer.origin == origin)))
+            return set(session.scalars(select(m.CustomerRow.id).where(m.CustomerRow.origin == origin)))
 
     def list_ids(self) -> list[str]:
         with read(self._sessions, "listing customers") as session:
-            return list(session.scalars(select(m.Customer.id).order_by(m.Customer.id)))
+            return list(session.scalars(select(m.CustomerRow.id).order_by(m.CustomerRow.id)))
 
     def exists(self, customer_id: str) -> bool:
         with read(self._sessions, "looking up a customer") as session:
-            return session.get(m.Customer, customer_id) is not None
+            return session.get(m.CustomerRow, customer_id) is not None
 
     def delete(self, customer_id: str) -> bool:
         """Erase a shopper and everything of theirs (consent, preferences, orders, sessions, turns, events).
@@ -77,26 +77,26 @@ class CustomerStore:
         Returns False if there was no such customer.
         """
         with write(self._sessions, f"deleting customer {customer_id}") as session:
-            result = session.execute(delete(m.Customer).where(m.Customer.id == customer_id))
+            result = session.execute(delete(m.CustomerRow).where(m.CustomerRow.id == customer_id))
             return bool(getattr(result, "rowcount", 0))
 
     # -- reading ----------------------------------------------------------------------------------
 
     def get(self, customer_id: str) -> CustomerProfile | None:
         with read(self._sessions, f"reading customer {customer_id}") as session:
-            customer = session.get(m.Customer, customer_id)
+            customer = session.get(m.CustomerRow, customer_id)
             if customer is None:
                 return None
-            consents = session.scalars(select(m.Consent).where(m.Consent.customer_id == customer_id)).all()
+            consents = session.scalars(select(m.ConsentRow).where(m.ConsentRow.customer_id == customer_id)).all()
             preferences = session.scalars(
-                select(m.Preference).where(m.Preference.customer_id == customer_id)
+                select(m.PreferenceRow).where(m.PreferenceRow.customer_id == customer_id)
             ).all()
-            orders = session.scalars(select(m.Order).where(m.Order.customer_id == customer_id)).all()
+            orders = session.scalars(select(m.OrderRow).where(m.OrderRow.customer_id == customer_id)).all()
             counts = session.execute(
-                select(m.OrderItem.order_id, func.coalesce(func.sum(m.OrderItem.quantity), 0))
-                .join(m.Order, m.Order.id == m.OrderItem.order_id)
-                .where(m.Order.customer_id == customer_id)
-                .group_by(m.OrderItem.order_id)
+                select(m.OrderItemRow.order_id, func.coalesce(func.sum(m.OrderItemRow.quantity), 0))
+                .join(m.OrderRow, m.OrderRow.id == m.OrderItemRow.order_id)
+                .where(m.OrderRow.customer_id == customer_id)
+                .group_by(m.OrderItemRow.order_id)
             ).all()
             return profile_from_rows(
                 customer, consents, preferences, orders, {order_id: int(n) for order_id, n in counts}
@@ -105,16 +105,16 @@ class CustomerStore:
     def consent(self, customer_id: str) -> ConsentState:
         with read(self._sessions, f"reading consent of {customer_id}") as session:
             self._require(session, customer_id)
-            rows = session.scalars(select(m.Consent).where(m.Consent.customer_id == customer_id)).all()
+            rows = session.scalars(select(m.ConsentRow).where(m.ConsentRow.customer_id == customer_id)).all()
             return consent_from_rows(rows)
 
     def list_preferences(self, customer_id: str, *, include_removed: bool = False) -> list[Preference]:
         """A shopper's preferences in insertion order; removed ones (tombstones) only when asked."""
         with read(self._sessions, f"reading preferences of {customer_id}") as session:
-            query = select(m.Preference).where(m.Preference.customer_id == customer_id)
+            query = select(m.PreferenceRow).where(m.PreferenceRow.customer_id == customer_id)
             if not include_removed:
-                query = query.where(m.Preference.removed_at.is_(None))
-            return [preference_from_row(r) for r in session.scalars(query.order_by(m.Preference.id))]
+                query = query.where(m.PreferenceRow.removed_at.is_(None))
+            return [preference_from_row(r) for r in session.scalars(query.order_by(m.PreferenceRow.id))]
 
     # -- changes ----------------------------------------------------------------------------------
 
@@ -126,9 +126,9 @@ class CustomerStore:
                                   user_message=f"Consent kind must be one of {kinds}.")
         with write(self._sessions, f"setting consent of {customer_id}") as session:
             self._require(session, customer_id)
-            rows = list(session.scalars(select(m.Consent).where(m.Consent.customer_id == customer_id)))
+            rows = list(session.scalars(select(m.ConsentRow).where(m.ConsentRow.customer_id == customer_id)))
             if getattr(consent_from_rows(rows), kind) != granted:
-                row = m.Consent(customer_id=customer_id, kind=kind, granted=granted, source=source,
+                row = m.ConsentRow(customer_id=customer_id, kind=kind, granted=granted, source=source,
                                 at=self._clock.now())
                 session.add(row)
                 rows.append(row)
@@ -171,8 +171,8 @@ class CustomerStore:
             same = [
                 r
                 for r in session.scalars(
-                    select(m.Preference).where(
-                        m.Preference.customer_id == customer_id, m.Preference.kind == kind
+                    select(m.PreferenceRow).where(
+                        m.PreferenceRow.customer_id == customer_id, m.PreferenceRow.kind == kind
                     )
                 )
                 if r.value.casefold() == value.casefold()
@@ -197,7 +197,7 @@ class CustomerStore:
                 explicit.updated_at = now
                 session.flush()
                 return preference_from_row(explicit)
-            row = m.Preference(
+            row = m.PreferenceRow(
                 customer_id=customer_id, kind=kind, value=value, origin=origin, source=source,
                 confidence=1.0 if origin == "explicit" else confidence, evidence_count=1,
                 created_at=now, updated_at=now,
@@ -217,8 +217,8 @@ class CustomerStore:
                                   user_message="Confidence must be between 0 and 1.")
         with write(self._sessions, f"changing a preference of {customer_id}") as session:
             row = session.scalars(
-                select(m.Preference).where(
-                    m.Preference.id == preference_id, m.Preference.customer_id == customer_id
+                select(m.PreferenceRow).where(
+                    m.PreferenceRow.id == preference_id, m.PreferenceRow.customer_id == customer_id
                 )
             ).one_or_none()
             if row is None:
@@ -235,8 +235,8 @@ class CustomerStore:
         """Mark a shopper's preference removed (a tombstone); raises NotFoundError if it is not theirs."""
         with write(self._sessions, f"removing a preference of {customer_id}") as session:
             row = session.scalars(
-                select(m.Preference).where(
-                    m.Preference.id == preference_id, m.Preference.customer_id == customer_id
+                select(m.PreferenceRow).where(
+                    m.PreferenceRow.id == preference_id, m.PreferenceRow.customer_id == customer_id
                 )
             ).one_or_none()
             if row is None:
@@ -252,5 +252,5 @@ class CustomerStore:
 
     @staticmethod
     def _require(session: Session, customer_id: str) -> None:
-        if session.get(m.Customer, customer_id) is None:
+        if session.get(m.CustomerRow, customer_id) is None:
             raise _customer_not_found(customer_id)

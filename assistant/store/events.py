@@ -16,11 +16,11 @@ from assistant.store.convert import event_from_row
 from assistant.store.db import read, write
 
 
-def event_row(event: EventRecord, clock: Clock) -> m.Event:
+def event_row(event: EventRecord, clock: Clock) -> m.EventRow:
     if not event.kind:
         raise ValidationError("an event needs a kind", user_message="Give the event a kind.")
     require_json(event.payload, f"the payload of a {event.kind} event")
-    return m.Event(
+    return m.EventRow(
         customer_id=event.customer_id,
         session_id=event.session_id,
         turn_id=event.turn_id,
@@ -34,10 +34,10 @@ def check_event_owner(session: Session, event: EventRecord) -> None:
     """An event may only point at a session or turn of its own customer (or of nobody, if anonymous)."""
     owners: list[tuple[str, str | None]] = []
     if event.session_id is not None:
-        chat = session.get(m.ChatSession, event.session_id)
+        chat = session.get(m.ChatSessionRow, event.session_id)
         owners.append((f"session {event.session_id}", chat.customer_id if chat else event.customer_id))
     if event.turn_id is not None:
-        turn = session.get(m.Turn, event.turn_id)
+        turn = session.get(m.TurnRow, event.turn_id)
         owners.append((f"turn {event.turn_id}", turn.customer_id if turn else event.customer_id))
     for what, owner in owners:
         if owner != event.customer_id:
@@ -63,9 +63,9 @@ class EventStore:
 
     def list_for(self, customer_id: str, kinds: Iterable[str] | None = None) -> list[EventRecord]:
         """A shopper's events, oldest first; only the given kinds if ``kinds`` is set."""
-        query = select(m.Event).where(m.Event.customer_id == customer_id)
+        query = select(m.EventRow).where(m.EventRow.customer_id == customer_id)
         if kinds is not None:
-            query = query.where(m.Event.kind.in_(list(kinds)))
+            query = query.where(m.EventRow.kind.in_(list(kinds)))
         with read(self._sessions, f"listing events of {customer_id}") as session:
-            rows = session.scalars(query.order_by(m.Event.created_at, m.Event.id))
+            rows = session.scalars(query.order_by(m.EventRow.created_at, m.EventRow.id))
             return [event_from_row(r) for r in rows]

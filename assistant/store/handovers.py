@@ -103,7 +103,7 @@ class HandoverStore:
             existing = session.scalars(select(HandoverRow).where(HandoverRow.open_session_id == session_id)).first()
             if existing is not None:
                 return _from_row(existing)
-            chat = session.get(m.ChatSession, session_id)
+            chat = session.get(m.ChatSessionRow, session_id)
             if chat is None or chat.customer_id != customer_id:
                 raise NotFoundError(f"chat session {session_id!r} of {customer_id!r} not found",
                                     user_message="This conversation no longer exists; start a new one.")

@@ -61,7 +61,7 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
-class Customer(Base):
+class CustomerRow(Base):
     """A shopper; ``id`` is the shop's own customer id."""
 
     __tablename__ = "customers"
@@ -81,7 +81,7 @@ class Customer(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
-class Consent(Base):
+class ConsentRow(Base):
     """One change of one consent flag; the latest row per (customer, kind) wins."""
 
     __tablename__ = "consents"
@@ -98,7 +98,7 @@ class Consent(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
-class Preference(Base):
+class PreferenceRow(Base):
     """A liking, stated (explicit) or guessed from behaviour (inferred).
 
     ``removed_at`` set means the shopper removed it: the row stays as a tombstone so the same
@@ -125,7 +125,7 @@ class Preference(Base):
     removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
-class Order(Base):
+class OrderRow(Base):
     """An order; ``id`` is the shop's order id. ``history`` is a list of ``{at, status, action, note}``."""
 
     __tablename__ = "orders"
@@ -146,7 +146,7 @@ class Order(Base):
     history: Mapped[list[dict[str, Any]]] = mapped_column(JSONType, default=list)
 
 
-class OrderItem(Base):
+class OrderItemRow(Base):
     """One line of an order, in ``position`` order."""
 
     __tablename__ = "order_items"
@@ -166,7 +166,7 @@ class OrderItem(Base):
     status: Mapped[str] = mapped_column(String(32), default="ordered")
 
 
-class ChatSession(Base):
+class ChatSessionRow(Base):
     """A conversation; ``customer_id`` is empty for anonymous shoppers. ``state`` holds pending actions."""
 
     __tablename__ = "chat_sessions"
@@ -179,7 +179,7 @@ class ChatSession(Base):
     state: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
 
 
-class Turn(Base):
+class TurnRow(Base):
     """One message and its reply, with the full trace; ``message`` is redacted by the caller."""
 
     __tablename__ = "turns"
@@ -207,7 +207,7 @@ class Turn(Base):
     author: Mapped[str] = mapped_column(String(160), default="assistant", server_default="assistant")
 
 
-class Event(Base):
+class EventRow(Base):
     """Something that happened: a product viewed, an offer shown or accepted, feedback, a review label."""
 
     __tablename__ = "events"
@@ -226,7 +226,7 @@ class Event(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
 
 
-class StaffUser(Base):
+class StaffUserRow(Base):
     """A member of the shop's staff. ``roles`` is a comma-separated subset of ``STAFF_ROLES`` (admin is all
     three). ``password_hash`` is an argon2 hash; the password itself is never stored."""
 
@@ -240,7 +240,7 @@ class StaffUser(Base):
     disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
-class StaffSession(Base):
+class StaffSessionRow(Base):
     """A signed-in staff member. ``id`` is the SHA-256 of the session token (the token is only in the cookie)."""
 
     __tablename__ = "staff_sessions"
@@ -252,7 +252,7 @@ class StaffSession(Base):
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
-class TurnLabel(Base):
+class TurnLabelRow(Base):
     """A reviewer's label on a turn; the newest label per turn is its current one."""
 
     __tablename__ = "turn_labels"

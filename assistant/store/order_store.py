@@ -60,15 +60,15 @@ class OrderStore:
         """The shopper's orders with their items, newest first."""
         with read(self._sessions, f"listing orders of {customer_id}") as session:
             orders = session.scalars(
-                select(m.Order)
-                .where(m.Order.customer_id == customer_id)
-                .order_by(m.Order.placed_at.desc(), m.Order.id.desc())
+                select(m.OrderRow)
+                .where(m.OrderRow.customer_id == customer_id)
+                .order_by(m.OrderRow.placed_at.desc(), m.OrderRow.id.desc())
             ).all()
-            items: dict[str, list[m.OrderItem]] = defaultdict(list)
+            items: dict[str, list[m.OrderItemRow]] = defaultdict(list)
             for item in session.scalars(
-                select(m.OrderItem)
-                .join(m.Order, m.Order.id == m.OrderItem.order_id)
-                .where(m.Order.customer_id == customer_id)
+                select(m.OrderItemRow)
+                .join(m.OrderRow, m.OrderRow.id == m.OrderItemRow.order_id)
+                .where(m.OrderRow.customer_id == customer_id)
             ):
                 items[item.order_id].append(item)
             return [order_from_row(order, items[order.id]) for order in orders]
@@ -152,13 +152,13 @@ class OrderStore:
             session.flush()
             return AppliedChange(order_from_row(row, list(items.values())), applied=True)
 
-    def _locked(self, session: Session, customer_id: str, order_id: str) -> m.Order:
+    def _locked(self, session: Session, customer_id: str, order_id: str) -> m.OrderRow:
         """The shopper's order row, locked for this transaction; ``NotFoundError`` if not theirs."""
         connection = session.connection()
         if connection.dialect.name == "sqlite" and connection.engine.url.database not in (None, "", ":memory:"):
             connection.exec_driver_sql("BEGIN IMMEDIATE")  # the write lock now, not at the first UPDATE
         row = session.scalars(
-            select(m.Order).where(m.Order.id == order_id, m.Order.customer_id == customer_id).with_for_update()
+            select(m.OrderRow).where(m.OrderRow.id == order_id, m.OrderRow.customer_id == customer_id).with_for_update()
         ).one_or_none()
         if row is None:
             raise NotFoundError(
@@ -168,11 +168,11 @@ class OrderStore:
         return row
 
     @staticmethod
-    def _owned(session: Session, customer_id: str, order_id: str) -> m.Order | None:
+    def _owned(session: Session, customer_id: str, order_id: str) -> m.OrderRow | None:
         return session.scalars(
-            select(m.Order).where(m.Order.id == order_id, m.Order.customer_id == customer_id)
+            select(m.OrderRow).where(m.OrderRow.id == order_id, m.OrderRow.customer_id == customer_id)
         ).one_or_none()
 
     @staticmethod
-    def _items(session: Session, order_id: str) -> list[m.OrderItem]:
-        return list(session.scalars(select(m.OrderItem).where(m.OrderItem.order_id == order_id)))
+    def _items(session: Session, order_id: str) -> list[m.OrderItemRow]:
+        return list(session.scalars(select(m.OrderItemRow).where(m.OrderItemRow.order_id == order_id)))

@@ -38,10 +38,10 @@ class PurchaseStore:
         """Every item of every order that was not cancelled, oldest first (order time, order id, position)."""
         with read(self._sessions, "reading all purchases") as session:
             rows = session.execute(
-                select(m.Order.customer_id, m.Order.id, m.Order.placed_at, m.OrderItem.position,
-                       m.OrderItem.product_id, m.OrderItem.quantity)
-                .join(m.OrderItem, m.OrderItem.order_id == m.Order.id)
-                .where(m.Order.status.not_in(NOT_BOUGHT))
-                .order_by(m.Order.placed_at, m.Order.id, m.OrderItem.position)
+                select(m.OrderRow.customer_id, m.OrderRow.id, m.OrderRow.placed_at, m.OrderItemRow.position,
+                       m.OrderItemRow.product_id, m.OrderItemRow.quantity)
+                .join(m.OrderItemRow, m.OrderItemRow.order_id == m.OrderRow.id)
+                .where(m.OrderRow.status.not_in(NOT_BOUGHT))
+                .order_by(m.OrderRow.placed_at, m.OrderRow.id, m.OrderItemRow.position)
             ).all()
             return [PurchaseLine(str(c), str(o), at, int(pos), str(p), int(q)) for c, o, at, pos, p, q in rows]

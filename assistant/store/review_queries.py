@@ -167,20 +167,20 @@ class TurnReplay:
 # Filters on events and labels are uncorrelated ``turns.id IN (subquery)`` conditions: each subquery runs once
 # (through the ``kind`` index), where a correlated one per turn made SQLite scan every feedback event per turn.
 def _turns_with(*kinds: str) -> Select[Any]:
-    e = m.Event
+    e = m.EventRow
     return select(e.turn_id).where(e.kind.in_(kinds), e.turn_id.is_not(None))
 
 
 def _turns_rated(rating: str) -> Select[Any]:
     """Turns whose latest thumbs is ``rating``."""
-    e = m.Event
+    e = m.EventRow
     latest = select(func.max(e.id)).where(e.kind == "feedback", e.turn_id.is_not(None)).group_by(e.turn_id)
     return select(e.turn_id).where(e.id.in_(latest), e.payload["rating"].as_string() == rating)
 
 
 def _turns_labelled(label: str) -> Select[Any]:
     """Turns whose current (newest) label is ``label``."""
-    t = m.TurnLabel
+    t = m.TurnLabelRow
     return select(t.turn_id).where(t.id.in_(select(func.max(t.id)).group_by(t.turn_id)), t.label == label)
 
 
@@ -191,7 +191,7 @@ def _like(text: str) -> str:
 
 def conditions(f: TurnFilter) -> list[ColumnElement[bool]]:
     """The WHERE clauses of a filter over ``turns``."""
-    t = m.Turn
+    t = m.TurnRow
     where: list[ColumnElement[bool]] = []
     if f.text and f.text.strip():
         pattern = _like(f.text.strip())
@@ -217,7 +217,7 @@ def conditions(f: TurnFilter) -> list[ColumnElement[bool]]:
         accepted = _turns_with(*ACCEPTED_KINDS)
         where.append(t.id.in_(accepted) if f.offer_accepted else t.id.not_in(accepted))
     if f.label == "none":
-        where.append(t.id.not_in(select(m.TurnLabel.turn_id)))
+        where.append(t.id.not_in(select(m.TurnLabelRow.turn_id)))
     elif f.label is not None:
         where.append(t.id.in_(_turns_labelled(f.label)))
     if f.author == "agent":
@@ -228,7 +228,7 @@ def conditions(f: TurnFilter) -> list[ColumnElement[bool]]:
 
 
 def _base_query(with_trace: bool = False) -> Select[*tuple[Any, ...]]:
-    t = m.Turn
+    t = m.TurnRow
     columns = [t.id, t.session_id, t.customer_id, t.created_at, t.message, t.reply, t.intent, t.verdict,
                t.status, t.handover, t.author, t.latency_ms, t.model]
     return select(*columns, t.trace) if with_trace else select(*columns)
@@ -242,7 +242,7 @@ def _summaries(session: Session, rows: Sequence[Any]) -> list[TurnSummary]:
     accepted: set[str] = set()
     labels: dict[str, str] = {}
     if ids:
-        e = m.Event
+        e = m.EventRow
         # by turn id alone: with a kind condition too, SQLite (without ANALYZE) walks the kind index instead
         for turn_id, kind, rating in session.execute(
                 select(e.turn_id, e.kind, case((e.kind == "feedback", e.payload["rating"].as_string())))
@@ -253,7 +253,7 @@ def _summaries(session: Session, rows: Sequence[Any]) -> list[TurnSummary]:
                 shown[turn_id] = shown.get(turn_id, 0) + 1
             elif kind in ACCEPTED_KINDS:
                 accepted.add(turn_id)
-        label = m.TurnLabel
+        label = m.TurnLabelRow
         for turn_id, value in session.execute(select(label.turn_id, label.label)
                                               .where(label.turn_id.in_(ids)).order_by(label.id)):
             labels[turn_id] = value
@@ -285,11 +285,11 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
 
 def _before(created_at: datetime, turn_id: str) -> ColumnElement[bool]:
     """Turns after (older than) the cursor's. The first condition alone can use the index on ``created_at``."""
-    t = m.Turn
+    t = m.TurnRow
     return and_(t.created_at <= created_at, or_(t.created_at < created_at, t.id < turn_id))
 
 
-def _label_from_row(row: m.TurnLabel) -> LabelRecord:
+def _label_from_row(row: m.TurnLabelRow) -> LabelRecord:
     return LabelRecord(id=row.id, turn_id=row.turn_id, label=row.label, note=row.note, reviewer=row.reviewer,
                        created_at=row.created_at)
 
@@ -320,11 +320,11 @@ class ReviewStore:
         where = conditions(f)
         page_where = [*where, _before(*decode_cursor(cursor))] if cursor else where
         query = (_base_query().where(*page_where)
-                 .order_by(m.Turn.created_at.desc(), m.Turn.id.desc()).limit(limit + 1))
+                 .order_by(m.TurnRow.created_at.desc(), m.TurnRow.id.desc()).limit(limit + 1))
         with read(self._sessions, "searching turns") as session:
             rows = session.execute(query).all()
             items = _summaries(session, rows[:limit])
-            total = int(session.execute(select(func.count()).select_from(m.Turn).where(*where)).scalar_one())
+            total = int(session.execute(select(func.count()).select_from(m.TurnRow).where(*where)).scalar_one())
         more = len(rows) > limit
         return TurnPage(items, total, encode_cursor(items[-1].created_at, items[-1].id) if more else None)
 
@@ -332,7 +332,7 @@ class ReviewStore:
         f = f or TurnFilter()
         f.validate()
         with read(self._sessions, "counting turns") as session:
-            return int(session.execute(select(func.count()).select_from(m.Turn).where(*conditions(f))).scalar_one())
+            return int(session.execute(select(func.count()).select_from(m.TurnRow).where(*conditions(f))).scalar_one())
 
     def iter_turns(self, f: TurnFilter | None = None, chunk_size: int = 1000) -> Iterator[TurnSummary]:
         """Every matching turn, newest first, read ``chunk_size`` at a time (one short read per chunk)."""
@@ -348,7 +348,7 @@ class ReviewStore:
         after: tuple[datetime, str] | None = None
         while True:
             query = (base.where(*where, *([_before(*after)] if after else []))
-                     .order_by(m.Turn.created_at.desc(), m.Turn.id.desc()).limit(chunk_size))
+                     .order_by(m.TurnRow.created_at.desc(), m.TurnRow.id.desc()).limit(chunk_size))
             with read(self._sessions, "exporting turns") as session:
                 rows = session.execute(query).all()
                 chunk = list(zip(_summaries(session, rows),
@@ -400,14 +400,14 @@ class ReviewStore:
     def get_replay(self, turn_id: str) -> TurnReplay | None:
         """The turn with its trace laid out as replay steps, its events (oldest first) and labels (newest first)."""
         with read(self._sessions, f"reading turn {turn_id} for review") as session:
-            row = session.execute(_base_query(with_trace=True).where(m.Turn.id == turn_id)).first()
+            row = session.execute(_base_query(with_trace=True).where(m.TurnRow.id == turn_id)).first()
             if row is None:
                 return None
             (turn,) = _summaries(session, [row])
-            events = session.scalars(select(m.Event).where(m.Event.turn_id == turn_id)
-                                     .order_by(m.Event.created_at, m.Event.id)).all()
-            labels = session.scalars(select(m.TurnLabel).where(m.TurnLabel.turn_id == turn_id)
-                                     .order_by(m.TurnLabel.id.desc())).all()
+            events = session.scalars(select(m.EventRow).where(m.EventRow.turn_id == turn_id)
+                                     .order_by(m.EventRow.created_at, m.EventRow.id)).all()
+            labels = session.scalars(select(m.TurnLabelRow).where(m.TurnLabelRow.turn_id == turn_id)
+                                     .order_by(m.TurnLabelRow.id.desc())).all()
             event_dicts = [{"id": e.id, "kind": e.kind, "payload": dict(e.payload or {}),
                             "created_at": e.created_at.isoformat()} for e in events]
             label_records = [_label_from_row(r) for r in labels]
@@ -430,9 +430,9 @@ class ReviewStore:
         if note is not None and len(note) > MAX_NOTE:
             raise ValidationError("label note too long", user_message=f"A note is limited to {MAX_NOTE} characters.")
         with write(self._sessions, f"labelling turn {turn_id}") as session:
-            if session.get(m.Turn, turn_id) is None:
+            if session.get(m.TurnRow, turn_id) is None:
                 raise NotFoundError(f"turn {turn_id!r} not found", user_message="No such turn.")
-            row = m.TurnLabel(turn_id=turn_id, label=label, note=note, reviewer=reviewer,
+            row = m.TurnLabelRow(turn_id=turn_id, label=label, note=note, reviewer=reviewer,
                               created_at=self._clock.now())
             session.add(row)
             session.flush()
@@ -441,7 +441,7 @@ class ReviewStore:
     def labels_for(self, turn_id: str) -> list[LabelRecord]:
         """A turn's labels, newest (current) first."""
         with read(self._sessions, f"reading labels of turn {turn_id}") as session:
-            rows = session.scalars(select(m.TurnLabel).where(m.TurnLabel.turn_id == turn_id)
-                                   .order_by(m.TurnLabel.id.desc()))
+            rows = session.scalars(select(m.TurnLabelRow).where(m.TurnLabelRow.turn_id == turn_id)
+                                   .order_by(m.TurnLabelRow.id.desc()))
             return [_label_from_row(r) for r in rows]
 

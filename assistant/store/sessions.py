@@ -54,13 +54,13 @@ class SessionStore:
         """Start a conversation; ``customer_id`` None for an anonymous shopper. Returns the session id."""
         now = self._clock.now()
         with write(self._sessions, "opening a chat session") as session:
-            if customer_id is not None and session.get(m.Customer, customer_id) is None:
+            if customer_id is not None and session.get(m.CustomerRow, customer_id) is None:
                 raise NotFoundError(
                     f"customer {customer_id!r} is not in the store",
                     user_message=f"No customer {customer_id!r}: import the shop's customers first, "
                                  "or open an anonymous session.",
                 )
-            row = m.ChatSession(id=self._ids.new_id(), customer_id=customer_id, channel=channel,
+            row = m.ChatSessionRow(id=self._ids.new_id(), customer_id=customer_id, channel=channel,
                                 created_at=now, last_seen_at=now, state={})
             session.add(row)
             return row.id
@@ -75,9 +75,9 @@ class SessionStore:
         """A shopper's sessions, most recently active first."""
         with read(self._sessions, f"listing sessions of {customer_id}") as session:
             rows = session.scalars(
-                select(m.ChatSession)
-                .where(m.ChatSession.customer_id == customer_id)
-                .order_by(m.ChatSession.last_seen_at.desc(), m.ChatSession.id.desc())
+                select(m.ChatSessionRow)
+                .where(m.ChatSessionRow.customer_id == customer_id)
+                .order_by(m.ChatSessionRow.last_seen_at.desc(), m.ChatSessionRow.id.desc())
             )
             return [session_from_row(r) for r in rows]
 
@@ -100,7 +100,7 @@ class SessionStore:
     def find(self, session_id: str) -> ChatSession | None:
         """Any session by id, whoever it belongs to. Staff only (the copilot): shopper paths use ``get_session``."""
         with read(self._sessions, f"reading chat session {session_id}") as session:
-            row = session.get(m.ChatSession, session_id)
+            row = session.get(m.ChatSessionRow, session_id)
             return session_from_row(row) if row is not None else None
 
     def hold(self, session_id: str, agent: str, at: datetime | None = None) -> ChatSession:
@@ -135,18 +135,18 @@ class SessionStore:
             return session_from_row(row)
 
     @staticmethod
-    def _locked(session: Session, session_id: str) -> m.ChatSession:
+    def _locked(session: Session, session_id: str) -> m.ChatSessionRow:
         _lock_sqlite(session)
-        row = session.scalars(select(m.ChatSession).where(m.ChatSession.id == session_id).with_for_update()).first()
+        row = session.scalars(select(m.ChatSessionRow).where(m.ChatSessionRow.id == session_id).with_for_update()).first()
         if row is None:
             raise _session_not_found(session_id)
         return row
 
     @staticmethod
     def _owned(session: Session, customer_id: str | None, session_id: str,
-               lock: bool = False) -> m.ChatSession | None:
-        query = select(m.ChatSession).where(
-            m.ChatSession.id == session_id, owned_by(m.ChatSession.customer_id, customer_id)
+               lock: bool = False) -> m.ChatSessionRow | None:
+        query = select(m.ChatSessionRow).where(
+            m.ChatSessionRow.id == session_id, owned_by(m.ChatSessionRow.customer_id, customer_id)
         )
         return session.scalars(query.with_for_update() if lock else query).one_or_none()
 
@@ -179,7 +179,7 @@ class TurnStore:
         )
         assert stored.id is not None and stored.created_at is not None
         with write(self._sessions, f"recording turn {stored.id}") as session:
-            chat = session.get(m.ChatSession, stored.session_id)
+            chat = session.get(m.ChatSessionRow, stored.session_id)
             if chat is None:
                 raise _session_not_found(stored.session_id)
             if chat.customer_id != stored.customer_id:
@@ -188,7 +188,7 @@ class TurnStore:
                     "of another shopper",
                     user_message="A turn can only be recorded in the same shopper's conversation.",
                 )
-            row = m.Turn(
+            row = m.TurnRow(
                 id=stored.id,
                 session_id=stored.session_id,
                 customer_id=stored.customer_id,
@@ -225,24 +225,24 @@ class TurnStore:
         """The turns of this shopper's session, oldest first; empty if the session is not theirs."""
         with read(self._sessions, f"reading turns of session {session_id}") as session:
             rows = session.scalars(
-                select(m.Turn)
-                .join(m.ChatSession, m.ChatSession.id == m.Turn.session_id)
-                .where(m.Turn.session_id == session_id, owned_by(m.ChatSession.customer_id, customer_id))
-                .order_by(m.Turn.created_at, m.Turn.id)
+                select(m.TurnRow)
+                .join(m.ChatSessionRow, m.ChatSessionRow.id == m.TurnRow.session_id)
+                .where(m.TurnRow.session_id == session_id, owned_by(m.ChatSessionRow.customer_id, customer_id))
+                .order_by(m.TurnRow.created_at, m.TurnRow.id)
             )
             return [turn_from_row(r) for r in rows]
 
     def get_turn(self, turn_id: str) -> TurnRecord | None:
         """Any turn by id. Staff only (log review): shopper paths use ``turns_for_session``."""
         with read(self._sessions, f"reading turn {turn_id}") as session:
-            row = session.get(m.Turn, turn_id)
+            row = session.get(m.TurnRow, turn_id)
             return turn_from_row(row) if row is not None else None
 
     def recent(self, limit: int = 50, before: datetime | None = None) -> list[TurnRecord]:
         """The latest turns of all shoppers, newest first. Staff only (log review)."""
-        query = select(m.Turn)
+        query = select(m.TurnRow)
         if before is not None:
-            query = query.where(m.Turn.created_at < before)
+            query = query.where(m.TurnRow.created_at < before)
         with read(self._sessions, "listing recent turns") as session:
-            rows = session.scalars(query.order_by(m.Turn.created_at.desc(), m.Turn.id.desc()).limit(limit))
+            rows = session.scalars(query.order_by(m.TurnRow.created_at.desc(), m.TurnRow.id.desc()).limit(limit))
             return [turn_from_row(r) for r in rows]

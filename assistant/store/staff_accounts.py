@@ -97,7 +97,7 @@ def _roles_text(roles: frozenset[str]) -> str:
     return ",".join(r for r in ROLES if r in roles)
 
 
-def _account(row: m.StaffUser) -> StaffAccount:
+def _account(row: m.StaffUserRow) -> StaffAccount:
     roles = frozenset(r for r in row.roles.split(",") if r)
     return StaffAccount(id=row.id, username=row.username, roles=roles, created_at=row.created_at,
                         disabled_at=row.disabled_at)
@@ -138,10 +138,10 @@ class StaffStore:
         name, chosen, secret = check_username(username), check_roles(roles), check_password(password)
         password_hash = self.hasher.hash(secret)
         with write(self._sessions, f"adding staff account {name}") as session:
-            if session.scalars(select(m.StaffUser).where(m.StaffUser.username == name)).first() is not None:
+            if session.scalars(select(m.StaffUserRow).where(m.StaffUserRow.username == name)).first() is not None:
                 raise ConflictError(f"staff account {name} exists",
                                     user_message=f"There is already a staff account {name!r}.")
-            row = m.StaffUser(id=self._ids.new_id(), username=name, password_hash=password_hash,
+            row = m.StaffUserRow(id=self._ids.new_id(), username=name, password_hash=password_hash,
                               roles=_roles_text(chosen), created_at=self._clock.now())
             session.add(row)
             session.flush()
@@ -155,7 +155,7 @@ class StaffStore:
     def list_users(self) -> list[StaffAccount]:
         """Every account, by username."""
         with read(self._sessions, "listing staff accounts") as session:
-            return [_account(r) for r in session.scalars(select(m.StaffUser).order_by(m.StaffUser.username))]
+            return [_account(r) for r in session.scalars(select(m.StaffUserRow).order_by(m.StaffUserRow.username))]
 
     def remove_user(self, username: str) -> bool:
         """Delete the account and its sessions; ``False`` if there was none."""
@@ -163,7 +163,7 @@ class StaffStore:
             row = self._row(session, username)
             if row is None:
                 return False
-            session.execute(delete(m.StaffSession).where(m.StaffSession.user_id == row.id))
+            session.execute(delete(m.StaffSessionRow).where(m.StaffSessionRow.user_id == row.id))
             session.delete(row)
             return True
 
@@ -176,7 +176,7 @@ class StaffStore:
                 raise NotFoundError(f"no staff account {username!r}",
                                     user_message=f"There is no staff account {username!r}.")
             row.password_hash = password_hash
-            session.execute(delete(m.StaffSession).where(m.StaffSession.user_id == row.id))
+            session.execute(delete(m.StaffSessionRow).where(m.StaffSessionRow.user_id == row.id))
             session.flush()
             return _account(row)
 
@@ -214,7 +214,7 @@ class StaffStore:
         if self.hasher.check_needs_rehash(stored):
             new_hash = self.hasher.hash(password)
             with write(self._sessions, f"rehashing the password of {row.username}") as session:
-                fresh = session.get(m.StaffUser, row.id)
+                fresh = session.get(m.StaffUserRow, row.id)
                 if fresh is not None and fresh.password_hash == stored:
                     fresh.password_hash = new_hash
         return _account(row)
@@ -225,11 +225,11 @@ class StaffStore:
         return self._dummy_hash
 
     @staticmethod
-    def _row(session: Session, username: str) -> m.StaffUser | None:
+    def _row(session: Session, username: str) -> m.StaffUserRow | None:
         name = normalize_username(username)
         if not USERNAME.match(name):  # never a stored name (and no NUL byte reaches PostgreSQL)
             return None
-        return session.scalars(select(m.StaffUser).where(m.StaffUser.username == name)).first()
+        return session.scalars(select(m.StaffUserRow).where(m.StaffUserRow.username == name)).first()
 
     # sessions ------------------------------------------------------------------------------------------
     def create_session(self, username: str, ttl_s: float) -> str:
@@ -242,7 +242,7 @@ class StaffStore:
             if row is None or row.disabled_at is not None:
                 raise NotFoundError(f"no staff account {username!r}",
                                     user_message=f"There is no staff account {username!r}.")
-            session.add(m.StaffSession(id=token_id(token), user_id=row.id, created_at=now,
+            session.add(m.StaffSessionRow(id=token_id(token), user_id=row.id, created_at=now,
                                        expires_at=now + timedelta(seconds=ttl_s), last_seen_at=now))
         return token
 
@@ -253,13 +253,13 @@ class StaffStore:
             return None
         key, now = token_id(token), self._clock.now()
         with write(self._sessions, "reading a staff session") as session:
-            row = session.get(m.StaffSession, key)
+            row = session.get(m.StaffSessionRow, key)
             if row is None:
                 return None
             if row.expires_at <= now:
                 session.delete(row)
                 return None
-            user = session.get(m.StaffUser, row.user_id)
+            user = session.get(m.StaffUserRow, row.user_id)
             if user is None or user.disabled_at is not None:
                 return None
             if ttl_s is not None and now - row.last_seen_at >= TOUCH_EVERY:
@@ -275,20 +275,20 @@ class StaffStore:
     def delete_session(self, token: str) -> bool:
         """Sign out: the session of ``token`` ends. ``False`` if there was none."""
         with write(self._sessions, "signing out") as session:
-            result = session.execute(delete(m.StaffSession).where(m.StaffSession.id == token_id(token)))
+            result = session.execute(delete(m.StaffSessionRow).where(m.StaffSessionRow.id == token_id(token)))
             return bool(getattr(result, "rowcount", 0))
 
     def purge_expired(self) -> int:
         """Delete every expired session; returns how many."""
         with write(self._sessions, "purging expired staff sessions") as session:
-            result = session.execute(delete(m.StaffSession).where(m.StaffSession.expires_at <= self._clock.now()))
+            result = session.execute(delete(m.StaffSessionRow).where(m.StaffSessionRow.expires_at <= self._clock.now()))
             return int(getattr(result, "rowcount", 0) or 0)
 
     def count_sessions(self, username: str | None = None) -> int:
         """Sessions stored (live or not yet purged), of one account or of all."""
         with read(self._sessions, "counting staff sessions") as session:
-            query = select(func.count()).select_from(m.StaffSession)
+            query = select(func.count()).select_from(m.StaffSessionRow)
             if username is not None:
-                query = query.join(m.StaffUser, m.StaffUser.id == m.StaffSession.user_id).where(
-                    m.StaffUser.username == normalize_username(username))
+                query = query.join(m.StaffUserRow, m.StaffUserRow.id == m.StaffSessionRow.user_id).where(
+                    m.StaffUserRow.username == normalize_username(username))
             return int(session.scalar(query) or 0)

@@ -70,7 +70,7 @@ def test_sessions_are_kept_by_hash_and_expire(staff: StaffStore, fixed_clock: Fi
     token = staff.create_session("ana", ttl_s=600)
 
     with session_factory(store_engine)() as session:
-        ids = list(session.scalars(select(m.StaffSession.id)))
+        ids = list(session.scalars(select(m.StaffSessionRow.id)))
     assert ids == [hashlib.sha256(token.encode()).hexdigest()]
     assert staff.principal_for_token(token) is not None
 

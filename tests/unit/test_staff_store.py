@@ -47,7 +47,7 @@ def test_a_right_password_signs_in_and_a_wrong_one_or_an_unknown_user_does_not(s
 def test_only_an_argon2_hash_of_the_password_is_stored(store: StaffStore) -> None:
     store.add_user("ana", "correct horse", ["agent"])
 
-    [row] = rows(store, m.StaffUser)
+    [row] = rows(store, m.StaffUserRow)
 
     assert row.password_hash.startswith("$argon2id$") and "correct horse" not in row.password_hash
 
@@ -93,7 +93,7 @@ def test_a_session_is_stored_as_the_sha256_of_its_token(store: StaffStore) -> No
 
     token = store.create_session("ana", ttl_s=3600)
 
-    [row] = rows(store, m.StaffSession)
+    [row] = rows(store, m.StaffSessionRow)
     assert row.id == hashlib.sha256(token.encode()).hexdigest() and token not in row.id
     principal = store.principal_for_token(token)
     assert principal is not None and principal.username == "ana" and principal.roles == {"agent"}
@@ -106,7 +106,7 @@ def test_an_expired_session_signs_nobody_in_and_is_deleted(store: StaffStore, cl
     clock.advance(seconds=3600)
 
     assert store.principal_for_token(token) is None
-    assert rows(store, m.StaffSession) == []
+    assert rows(store, m.StaffSessionRow) == []
 
 
 def test_use_slides_the_expiry_forward(store: StaffStore, clock: FixedClock) -> None:
@@ -171,7 +171,7 @@ def test_removing_an_account_ends_its_sessions(store: StaffStore) -> None:
 
     assert store.remove_user("ANA") is True
 
-    assert store.principal_for_token(token) is None and rows(store, m.StaffSession) == []
+    assert store.principal_for_token(token) is None and rows(store, m.StaffSessionRow) == []
     assert store.get_user("ana") is None and store.remove_user("ana") is False
 
 
@@ -181,11 +181,11 @@ def test_a_hash_with_old_parameters_is_rehashed_on_sign_in(tmp_path: Path, clock
     StaffStore(session_factory(engine), clock, hasher=CHEAP).add_user("ana", "correct horse", ["agent"])
     stronger = PasswordHasher(time_cost=2, memory_cost=16, parallelism=1)
     store = StaffStore(session_factory(engine), clock, hasher=stronger)
-    before = rows(store, m.StaffUser)[0].password_hash
+    before = rows(store, m.StaffUserRow)[0].password_hash
 
     assert store.verify_password("ana", "correct horse") is not None
 
-    after = rows(store, m.StaffUser)[0].password_hash
+    after = rows(store, m.StaffUserRow)[0].password_hash
     assert after != before and not stronger.check_needs_rehash(after)
     assert store.verify_password("ana", "correct horse") is not None
     engine.dispose()
@@ -196,7 +196,7 @@ def test_a_disabled_account_cannot_sign_in_and_its_sessions_stop(store: StaffSto
     token = store.create_session("ana", 3600)
 
     with store._sessions.begin() as session:
-        session.execute(update(m.StaffUser).values(disabled_at=clock.now()))
+        session.execute(update(m.StaffUserRow).values(disabled_at=clock.now()))
 
     assert store.verify_password("ana", "correct horse") is None
     assert store.principal_for_token(token) is None

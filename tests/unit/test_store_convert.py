@@ -35,8 +35,8 @@ def _pref(pid: int, value: str, origin: str = "inferred", confidence: float = 0.
     return Preference(**values)
 
 
-def _consent(cid: int, kind: str, granted: bool, minutes: int) -> m.Consent:
-    return m.Consent(
+def _consent(cid: int, kind: str, granted: bool, minutes: int) -> m.ConsentRow:
+    return m.ConsentRow(
         id=cid, customer_id="c1", kind=kind, granted=granted, source="test", at=T0 + timedelta(minutes=minutes)
     )
 
@@ -81,8 +81,8 @@ def test_no_consent_rows_mean_the_defaults() -> None:
     assert consent_from_rows([]) == ConsentState()
 
 
-def _order(order_id: str, placed_minutes: int) -> m.Order:
-    return m.Order(
+def _order(order_id: str, placed_minutes: int) -> m.OrderRow:
+    return m.OrderRow(
         id=order_id,
         customer_id="c1",
         status="shipped",
@@ -96,8 +96,8 @@ def _order(order_id: str, placed_minutes: int) -> m.Order:
 
 def test_order_items_are_sorted_by_position() -> None:
     items = [
-        m.OrderItem(order_id="o1", position=2, product_id="p2", name="B", quantity=1, unit_price=1.0),
-        m.OrderItem(order_id="o1", position=1, product_id="p1", name="A", quantity=1, unit_price=2.0),
+        m.OrderItemRow(order_id="o1", position=2, product_id="p2", name="B", quantity=1, unit_price=1.0),
+        m.OrderItemRow(order_id="o1", position=1, product_id="p1", name="A", quantity=1, unit_price=2.0),
     ]
 
     order = order_from_row(_order("o1", 0), items)
@@ -106,7 +106,7 @@ def test_order_items_are_sorted_by_position() -> None:
 
 
 def test_profile_orders_are_newest_first_with_unit_counts() -> None:
-    customer = m.Customer(id="c1", name="Ann", tier="gold", points=3, attributes={}, created_at=T0, updated_at=T0)
+    customer = m.CustomerRow(id="c1", name="Ann", tier="gold", points=3, attributes={}, created_at=T0, updated_at=T0)
 
     profile = profile_from_rows(customer, [], [], [_order("old", 0), _order("new", 60)], {"new": 3})
 
