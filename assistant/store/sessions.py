@@ -137,7 +137,8 @@ class SessionStore:
     @staticmethod
     def _locked(session: Session, session_id: str) -> m.ChatSessionRow:
         _lock_sqlite(session)
-        row = session.scalars(select(m.ChatSessionRow).where(m.ChatSessionRow.id == session_id).with_for_update()).first()
+        query = select(m.ChatSessionRow).where(m.ChatSessionRow.id == session_id).with_for_update()
+        row = session.scalars(query).first()
         if row is None:
             raise _session_not_found(session_id)
         return row
