@@ -10,7 +10,7 @@ import logging
 import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -21,11 +21,19 @@ from knowledge.embeddings import Embedder, build_embedder
 from knowledge.knowledge_store import KnowledgeStore, build_chroma_client
 
 if TYPE_CHECKING:  # annotations only: the heavy pieces are imported when first built
+    import numpy as np
     from langchain_core.language_models import BaseChatModel
 
+    from assistant.privacy.shopper_data import ShopperData
     from assistant.shop.catalog_index import CatalogCache
+    from assistant.staff.accounts import StaffAccounts
+    from assistant.staff.analytics import Analytics
+    from assistant.staff.copilot import Copilot
+    from assistant.staff.copy_review import CopyReview
+    from assistant.staff.log_review import LogReview
     from assistant.store.stores import Stores
     from assistant.turn.turn_service import AssistantService
+    from knowledge.importing import ImportReport
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +81,6 @@ class Components:
     """The app's long-lived pieces, built lazily so a command pays only for what it uses."""
 
     settings: Settings
-    _cache: dict[str, Any] = field(default_factory=dict)
 
     @cached_property
     def embedder(self) -> Embedder:
@@ -107,6 +114,61 @@ class Components:
         """The turn service, with every component it needs."""
         return build_assistant(self)
 
+    # services the UI calls (REST routers and Gradio views alike) -----------------------------------------
+    @cached_property
+    def log_review(self) -> LogReview:
+        """Search, replay, label and export the interaction log (reviewers)."""
+        from assistant.staff.log_review import LogReview
+
+        return LogReview(self.stores.review)
+
+    @cached_property
+    def analytics(self) -> Analytics:
+        """Figures over the interaction log (reviewers)."""
+        from assistant.staff.analytics import Analytics
+
+        return Analytics(self.stores.analytics)
+
+    @cached_property
+    def copy_review(self) -> CopyReview:
+        """The review queue of generated marketing copy; edits are checked without loading the chat model."""
+        from assistant.personalization.copywriter import review_verifier
+        from assistant.staff.copy_review import CopyReview
+
+        return CopyReview(self.stores.copy, lambda: review_verifier(self))
+
+    @cached_property
+    def copilot(self) -> Copilot:
+        """Hand-overs and the agents' copilot; the turn service (and the chat model) is built on first need."""
+        from assistant.staff.copilot import Copilot
+
+        return Copilot(stores=self.stores, service_factory=lambda: self.assistant, copy_review=self.copy_review)
+
+    @cached_property
+    def privacy(self) -> ShopperData:
+        """What is stored about shoppers: the demo list, consent, offer feedback, export and erasure."""
+        from assistant.privacy.shopper_data import ShopperData
+
+        return ShopperData(self.stores, on_erased=lambda: self.assistant.deps.recommender.refresh())
+
+    @cached_property
+    def staff_accounts(self) -> StaffAccounts:
+        """Staff sign-in: passwords and sessions."""
+        from assistant.staff.accounts import StaffAccounts
+
+        return StaffAccounts(self.stores.staff)
+
+    def load_demo_if_empty(self) -> list[ImportReport] | None:
+        """First start: import the bundled demo shop when the knowledge base and the customers are both empty
+        (``None`` if nothing was done); the catalogue is read again either way."""
+        from assistant.shop.shop_import import load_demo_if_empty
+
+        k = self.settings.knowledge
+        reports = load_demo_if_empty(self.knowledge, self.stores.customers, self.stores.offers,
+                                     chunk_size=k.chunk_size, overlap=k.chunk_overlap)
+        self.catalog.invalidate()
+        return reports
+
     def reload_shop_data(self) -> None:
         """After an import or an offer edit: the catalogue index is read again, and the turn service (which holds
         the catalogue, the purchase signals and the offer codes it verifies against) is rebuilt on its next use.
@@ -126,10 +188,10 @@ def build_components(settings: Settings) -> Components:
 def build_assistant(
     components: Components,
     *,
-    llm: Any = None,
+    llm: BaseChatModel | None = None,
     offers: Callable[[], Sequence[Mapping[str, Any]]] | None = None,
     now: Callable[[], datetime] | None = None,
-    rng: Any = None,
+    rng: np.random.Generator | None = None,
 ) -> AssistantService:
     """The service over the components' stores; ``llm``/``offers``/``now`` and the offer policy's random
     generator ``rng`` (a ``numpy.random.Generator``) may be replaced (tests)."""

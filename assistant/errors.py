@@ -54,6 +54,19 @@ class ConflictError(ConciergeError):
 
     default_user_message = "That changed in the meantime; look at it again and retry."
 
+
+class AuthError(ConciergeError):
+    """The caller is not signed in: no credentials, or a token that is malformed, forged or expired."""
+
+    default_user_message = "Your session is not valid any more; please sign in again."
+
+
+class Forbidden(ConciergeError):
+    """The caller is signed in but may not do this (a role is missing, a feature is switched off)."""
+
+    default_user_message = "You are not allowed to do that."
+
+
 class ModelUnavailable(ConciergeError):
     """The chat model failed, timed out or could not be reached; the turn should fall back or retry."""
 

@@ -15,11 +15,9 @@ import time
 from collections.abc import Callable
 
 from assistant.domain import ShopperIdentity
-from assistant.errors import ConciergeError
+from assistant.errors import AuthError
 
-
-class AuthError(ConciergeError):
-    default_user_message = "Your session is not valid any more; please sign in again."
+__all__ = ["AuthError", "issue_token", "verify_token"]
 
 
 def _b64(data: bytes) -> str:

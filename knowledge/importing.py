@@ -114,7 +114,7 @@ def decode_text(raw: bytes) -> str:
         ) from e
 
 
-def content_hash(data: Any) -> str:
+def content_hash(data: object) -> str:
     """A stable hash of a JSON-like value, used to skip unchanged records on re-import."""
     blob = json.dumps(data, sort_keys=True, ensure_ascii=False, default=str)
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:32]

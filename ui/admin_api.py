@@ -3,27 +3,20 @@
 A thin layer over :class:`assistant.staff.admin.Admin`. Errors: 415 for a file type no importer reads, 413
 for a file over
 ``knowledge.max_file_mb``, 422 for a bad offer or an upload in which nothing could be imported, 404 for an unknown
-offer, 409 for an offer id that exists already. Every route needs ``require("admin")`` (401 / 403 otherwise).
+offer, 409 for an offer id that exists already, 503 while the knowledge base is down: the app's error table
+(``ui.error_table``). Every route needs ``require("admin")`` (401 / 403 otherwise).
 """
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, File, Form, HTTPException, UploadFile
+from fastapi import APIRouter, Body, Depends, File, Form, UploadFile
 
 from assistant.components import Components
-from assistant.errors import ConciergeError
-from assistant.staff.admin import Admin, UnsupportedFile, UploadKind, UploadTooLarge
+from assistant.errors import ValidationError
+from assistant.staff.admin import Admin, UploadKind, UploadTooLarge
 from assistant.staff.roles import RoleDependency
-from knowledge.knowledge_store import KnowledgeUnavailable
-from ui.staff_access import http_error
-
-
-def _http(e: ConciergeError) -> HTTPException:
-    if isinstance(e, UnsupportedFile | UploadTooLarge):
-        return HTTPException(415 if isinstance(e, UnsupportedFile) else 413, e.user_message)
-    return http_error(e)
 
 
 def build_admin_api(components: Components, require: RoleDependency) -> APIRouter:
@@ -41,36 +34,27 @@ def build_admin_api(components: Components, require: RoleDependency) -> APIRoute
         for file in files:
             data = file.file.read(limit + 1)  # never more than the limit in memory
             if len(data) > limit:
-                raise HTTPException(413, f"{file.filename} is over the {components.settings.knowledge.max_file_mb:g} "
-                                         "MB limit (knowledge.max_file_mb): split it or raise the limit")
+                too_big = (f"{file.filename} is over the {components.settings.knowledge.max_file_mb:g} MB limit "
+                           "(knowledge.max_file_mb): split it or raise the limit")
+                raise UploadTooLarge(too_big, user_message=too_big)
             received.append((file.filename or "", data))
-        try:
-            summary = admin.upload(received, kind)
-        except ConciergeError as e:
-            raise _http(e) from e
-        except KnowledgeUnavailable as e:
-            raise HTTPException(503, f"the knowledge base is unavailable: {e}") from e
+        summary = admin.upload(received, kind)
         if all(r.rejected for r in summary.results):
-            raise HTTPException(422, "nothing was imported and stored data is unchanged: "
-                                     + "; ".join(str(p) for p in summary.errors[:10]))
+            nothing = "nothing was imported and stored data is unchanged: " + "; ".join(
+                str(p) for p in summary.errors[:10])
+            raise ValidationError(nothing, user_message=nothing)
         return summary.to_dict()
 
     @router.post("/reingest")
     def reingest() -> dict[str, Any]:
         """Import again the demo shop (when in use) and every uploaded file; unchanged records are skipped."""
-        try:
-            return admin.reingest().to_dict()
-        except KnowledgeUnavailable as e:
-            raise HTTPException(503, f"the knowledge base is unavailable: {e}") from e
+        return admin.reingest().to_dict()
 
     @router.get("/collections")
     def collections() -> dict[str, Any]:
         """Knowledge collections with counts per import set; products, policy chunks and documents, customers,
         offers."""
-        try:
-            return admin.collections().to_dict()
-        except KnowledgeUnavailable as e:
-            raise HTTPException(503, f"the knowledge base is unavailable: {e}") from e
+        return admin.collections().to_dict()
 
     @router.get("/offers")
     def offers() -> list[dict[str, Any]]:
@@ -79,36 +63,24 @@ def build_admin_api(components: Components, require: RoleDependency) -> APIRoute
 
     @router.get("/offers/{offer_id}")
     def offer(offer_id: str) -> dict[str, Any]:
-        try:
-            return admin.offer(offer_id).to_dict()
-        except ConciergeError as e:
-            raise _http(e) from e
+        return admin.offer(offer_id).to_dict()
 
     @router.post("/offers", status_code=201)
     def create_offer(body: Annotated[dict[str, Any], Body(description="An offer (offer.schema.json).")]
                      ) -> dict[str, Any]:
         """A new offer, validated like an imported one (422 naming the bad fields, 409 for an existing id)."""
-        try:
-            return admin.create_offer(body).to_dict()
-        except ConciergeError as e:
-            raise _http(e) from e
+        return admin.create_offer(body).to_dict()
 
     @router.put("/offers/{offer_id}")
     def update_offer(offer_id: str, body: Annotated[dict[str, Any], Body(
             description="The fields to change; eligibility is merged field by field; null removes a field.")]
                      ) -> dict[str, Any]:
-        try:
-            return admin.update_offer(offer_id, body).to_dict()
-        except ConciergeError as e:
-            raise _http(e) from e
+        return admin.update_offer(offer_id, body).to_dict()
 
     @router.post("/offers/{offer_id}/disable")
     def disable_offer(offer_id: str) -> dict[str, Any]:
         """The offer expires now: no shopper is shown it any more."""
-        try:
-            return admin.disable_offer(offer_id).to_dict()
-        except ConciergeError as e:
-            raise _http(e) from e
+        return admin.disable_offer(offer_id).to_dict()
 
     @router.get("/settings")
     def settings() -> dict[str, Any]:

@@ -5,17 +5,19 @@ It only talks to the assistant service and its domain types; no business logic l
 """
 
 import html
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import gradio as gr
 
 from assistant.components import Components
-from assistant.domain import Citation, ProductCard, ShopperIdentity
+from assistant.domain import Citation, OfferView, ProductCard, ReplyFold, ShopperIdentity
 from assistant.errors import ConciergeError, NotFoundError
-from assistant.identity import AuthError, issue_token, verify_token
+from assistant.records import TurnRecord
+from assistant.turn.turn_service import AssistantService
 from ui.preferences_panel import build_preferences_panel
-from ui.rate_limits import RateLimiter, client_ip
+from ui.rate_limits import RateLimiter
+from ui.shopper_access import ShopperAccess
 
 EXAMPLES = [
     "How long do I have to return something?",
@@ -27,23 +29,25 @@ EXAMPLES = [
 ]
 
 
-def render_cards(cards: list[dict[str, Any]]) -> str:
-    if not cards:
-        return ""
+def render_cards(cards: Iterable[ProductCard]) -> str:
     rows = []
-    for c in cards:
-        card = ProductCard(**c)
+    for card in cards:
         reason = f"<br><small>{html.escape(card.reason)}</small>" if card.reason else ""
         stock = "in stock" if card.in_stock else "out of stock"
         rows.append(f"<div class='concierge-card'><b>{html.escape(card.name)}</b><br>${card.price:,.2f} · {stock}"
                     f"{reason}</div>")
-    return "\n\n" + "".join(rows)
+    return "\n\n" + "".join(rows) if rows else ""
 
 
-def render_sources(sources: list[dict[str, Any]]) -> str:
+def render_offers(offers: Iterable[OfferView]) -> str:
+    shown = "".join(f"<div class='concierge-offer'>🎁 <b>{html.escape(o.title)}</b> · code "
+                    f"<code>{html.escape(o.code)}</code></div>" for o in offers)
+    return "\n\n" + shown if shown else ""
+
+
+def render_sources(sources: Iterable[Citation]) -> str:
     items = []
-    for s in sources:
-        cite = Citation(**s)
+    for cite in sources:
         if cite.kind == "policy":
             items.append(f"{cite.heading or cite.title} ({cite.source})")
         elif cite.kind == "product":
@@ -51,21 +55,17 @@ def render_sources(sources: list[dict[str, Any]]) -> str:
     return ("\n\n<small>Sources: " + html.escape("; ".join(items)) + "</small>") if items else ""
 
 
-def chat_rate_limited(limiter: RateLimiter, customer_id: str, request: Any) -> int | None:
-    """Seconds to wait when this shopper or this address sent too many messages, else ``None`` (counted)."""
-    for scope, key in (("chat_shopper", customer_id), ("chat_ip", client_ip(request))):
-        wait = limiter.hit(scope, key)
-        if wait is not None:
-            return wait
-    return None
+def render_reply(folded: ReplyFold) -> str:
+    """The reply so far with its product cards, offers and sources, as the chat shows it."""
+    return folded.reply + render_cards(folded.products) + render_offers(folded.offers) + render_sources(folded.sources)
 
 
 #: how often an open chat looks for replies a support agent sent
 AGENT_POLL_S = 2.0
 
 
-def new_agent_replies(assistant: Any, who: ShopperIdentity | None, session_id: str | None,
-                      shown: list[str | None]) -> list[Any]:
+def new_agent_replies(assistant: AssistantService, who: ShopperIdentity | None, session_id: str | None,
+                      shown: list[str | None]) -> list[TurnRecord]:
     """The support agents' replies (``TurnRecord``) in the shopper's conversation that the chat does not show
     yet, i.e. whose ids are not in ``shown`` (the chat's turn ids). Nothing when signed out or on any error:
     the next poll tries again."""
@@ -88,28 +88,14 @@ CSS = (".concierge-card{border:1px solid #ddd;border-radius:8px;padding:6px 10px
        ".concierge-offer{background:#f4f9f4;border-radius:8px;padding:6px 10px;margin:4px 0}")
 
 
-def build_chat_ui(components: Components, limiter: RateLimiter | None = None) -> Any:
+def build_chat_ui(components: Components, limiter: RateLimiter | None = None) -> gr.Blocks:
     """``limiter``: chat turns per shopper and per address (default: one from the ``security.*`` settings)."""
     security = components.settings.security
-    secret = security.token_secret.get_secret_value()
-    limiter = limiter or RateLimiter.from_settings(security)
+    access = ShopperAccess(security, components.privacy, limiter)
+    identity_of = access.identity_of
 
     def demo_choices() -> list[tuple[str, str]]:
-        store = components.stores.customers
-        choices = []
-        for customer_id in store.list_ids()[:100]:
-            profile = store.get(customer_id)
-            if profile:
-                choices.append((f"{profile.name} ({profile.tier})", profile.id))
-        return choices
-
-    def identity_of(token: str | None) -> ShopperIdentity | None:
-        if not token:
-            return None
-        try:
-            return verify_token(token, secret)
-        except AuthError:
-            return None
+        return [(f"{p.name} ({p.tier})", p.id) for p in access.demo_customers(100)]
 
     def on_load(request: gr.Request) -> tuple[str | None, str]:
         token = request.query_params.get("token") if request else None
@@ -119,8 +105,7 @@ def build_chat_ui(components: Components, limiter: RateLimiter | None = None) ->
     def sign_in(customer_id: str | None) -> tuple[str | None, str, list[Any], None, list[Any]]:
         if not customer_id:
             return None, "Not signed in", [], None, []
-        token = issue_token(customer_id, secret, security.token_ttl_s)
-        return token, f"Signed in as {customer_id}", [], None, []
+        return access.issue(customer_id), f"Signed in as {customer_id}", [], None, []
 
     def respond(message: str, history: list[dict[str, Any]], token: str | None, session_id: str | None,
                 turn_ids: list[str | None], request: gr.Request) -> Iterator[tuple[Any, ...]]:
@@ -130,7 +115,7 @@ def build_chat_ui(components: Components, limiter: RateLimiter | None = None) ->
             history[-1]["content"] = "Please sign in first (choose a demo customer above)."
             yield history, "", session_id, [*turn_ids, None, None]
             return
-        wait = chat_rate_limited(limiter, who.customer_id, request)
+        wait = access.chat_wait(who.customer_id, request)
         if wait is not None:
             history[-1]["content"] = (f"You're sending messages faster than I can answer. Please wait {wait} "
                                       "seconds and try again.")
@@ -141,26 +126,14 @@ def build_chat_ui(components: Components, limiter: RateLimiter | None = None) ->
         except NotFoundError:
             session_id = None
             events = components.assistant.respond(who, None, message, channel="web")
-        text, extras, sources, turn_id = "", "", "", None
+        folded = ReplyFold()
         for event in events:
-            data = event.to_dict()
-            if event.type == "text":
-                text += data["text"]
-            elif event.type == "replace":
-                text = data["text"]
-            elif event.type == "products":
-                extras = render_cards(data["products"])
-            elif event.type == "offers":
-                extras += "\n\n" + "".join(f"<div class='concierge-offer'>🎁 <b>{html.escape(o['title'])}</b> · "
-                                           f"code <code>{html.escape(o['code'])}</code></div>"
-                                           for o in data["offers"])
-            elif event.type == "sources":
-                sources = render_sources(data["sources"])
-            elif event.type == "done":
-                session_id, turn_id = data["session_id"], data["turn_id"]
-            history[-1]["content"] = text + extras + sources
+            folded.add(event)
+            if folded.done is not None:
+                session_id = folded.done.session_id
+            history[-1]["content"] = render_reply(folded)
             yield history, "", session_id, turn_ids
-        yield history, "", session_id, [*turn_ids, None, turn_id]
+        yield history, "", session_id, [*turn_ids, None, folded.done.turn_id if folded.done else None]
 
     def on_feedback(turn_ids: list[str | None], token: str | None, data: gr.LikeData) -> None:
         index = data.index[0] if isinstance(data.index, list | tuple) else data.index
@@ -172,7 +145,8 @@ def build_chat_ui(components: Components, limiter: RateLimiter | None = None) ->
         except NotFoundError:
             return
 
-    with gr.Blocks(title=f"{components.settings.app.shop_name} · Concierge") as blocks:
+    blocks = gr.Blocks(title=f"{components.settings.app.shop_name} · Concierge")
+    with blocks:
         token = gr.State(None)
         session = gr.State(None)
         turn_ids = gr.State([])

@@ -12,20 +12,17 @@ The signed-in agent is who takes over, sends and gives back; a body never names 
 - ``POST /sessions/{id}/take-over``, ``POST /sessions/{id}/give-back`` ``{note}``
 
 A conversation another agent has is a 409 whose body carries ``held_by`` and, for ``send``, the ``text`` and
-``draft`` that were not sent, so nothing the agent wrote is lost.
+``draft`` that were not sent under ``unsent``, so nothing the agent wrote is lost (``HeldByAnotherAgent`` in the
+app's error table, ``ui.error_table``, like every other error).
 """
 
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Query
-from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from assistant.components import Components
-from assistant.errors import ConciergeError
-from assistant.staff.copilot import MAX_REPLY_CHARS, Copilot, HeldByAnotherAgent
+from assistant.staff.copilot import MAX_REPLY_CHARS, Copilot
 from assistant.staff.roles import RoleDependency, StaffPrincipal
-from ui.staff_access import http_error
 
 
 class SuggestRequest(BaseModel):
@@ -44,102 +41,58 @@ class GiveBackRequest(BaseModel):
     note: str | None = Field(None, max_length=4000, description="How it was resolved (kept with the hand-over).")
 
 
-def conflict(e: HeldByAnotherAgent, **unsent: Any) -> JSONResponse:
-    body: dict[str, Any] = {"detail": e.user_message, "held_by": e.agent}
-    if unsent:
-        body["unsent"] = unsent
-    return JSONResponse(body, status_code=409)
-
-
-def build_copilot_api(source: Copilot | Components, require: RoleDependency) -> APIRouter:
-    """``source``: the ``Copilot``, or the app's components to build one on first use (the turn service
-    loads the chat model). ``require``: the staff role dependency (``ui.staff_auth`` in the app, a fake in tests)."""
+def build_copilot_api(copilot: Copilot, require: RoleDependency) -> APIRouter:
+    """``copilot``: ``components.copilot`` (it builds the turn service, and loads the chat model, on first need).
+    ``require``: the staff role dependency (``ui.staff_auth`` in the app, a fake in tests)."""
     router = APIRouter(prefix="/api/v1/copilot", tags=["copilot"])
     Agent = Annotated[StaffPrincipal, Depends(require("agent"))]
-    built: list[Copilot] = [source] if isinstance(source, Copilot) else []
-
-    def copilot() -> Copilot:
-        if not built:
-            assert isinstance(source, Components)
-            built.append(Copilot(source.assistant, source.stores))
-        return built[0]
 
     @router.get("/queue")
     def queue(agent: Agent, limit: Annotated[int, Query(ge=1, le=500)] = 100) -> list[dict[str, Any]]:
         """Unresolved hand-overs, oldest first, with reason, summary and the agent who has each (``held_by``)."""
-        try:
-            return [item.to_dict() for item in copilot().queue(limit)]
-        except ConciergeError as e:
-            raise http_error(e) from e
+        return [item.to_dict() for item in copilot.queue(limit)]
 
     @router.get("/live")
     def live(agent: Agent, limit: Annotated[int, Query(ge=1, le=200)] = 50) -> list[dict[str, Any]]:
         """Conversations with recent turns, most recent first, with who has each."""
-        try:
-            return [c.to_dict() for c in copilot().live(limit)]
-        except ConciergeError as e:
-            raise http_error(e) from e
+        return [c.to_dict() for c in copilot.live(limit)]
 
     @router.get("/handovers/{handover_id}")
     def handover(handover_id: str, agent: Agent) -> dict[str, Any]:
         """A hand-over's conversation: the shopper's profile (preferences with confidence, tier, points, orders,
         consent), every turn (``author`` says who replied) and the hand-over."""
-        try:
-            return copilot().handover_context(handover_id).to_dict()
-        except ConciergeError as e:
-            raise http_error(e) from e
+        return copilot.handover_context(handover_id).to_dict()
 
     @router.get("/sessions/{session_id}")
     def session(session_id: str, agent: Agent) -> dict[str, Any]:
         """Any conversation's context, like a hand-over's."""
-        try:
-            return copilot().context(session_id).to_dict()
-        except ConciergeError as e:
-            raise http_error(e) from e
+        return copilot.context(session_id).to_dict()
 
     @router.post("/sessions/{session_id}/suggest")
     def suggest(session_id: str, agent: Agent,
                 body: Annotated[SuggestRequest | None, Body()] = None) -> dict[str, Any]:
         """A reply to the shopper's last message drafted by the assistant, with its sources, recommended
         products (each with its reason) and eligible offers. Nothing is recorded or sent."""
-        try:
-            return copilot().suggest(session_id, body.message if body else None).to_dict()
-        except ConciergeError as e:
-            raise http_error(e) from e
+        return copilot.suggest(session_id, body.message if body else None).to_dict()
 
     @router.post("/sessions/{session_id}/send")
-    def send(session_id: str, body: SendRequest, agent: Agent) -> Any:
+    def send(session_id: str, body: SendRequest, agent: Agent) -> dict[str, Any]:
         """Send the reply to the shopper (the conversation becomes the agent's if nobody has it). The turn
         records the agent, the draft, what was sent and the diff. Another agent's conversation: 409, nothing
         sent, the text returned under ``unsent``."""
-        try:
-            return copilot().send(session_id, agent, body.text, body.draft).to_dict()
-        except HeldByAnotherAgent as e:
-            return conflict(e, text=body.text, draft=body.draft)
-        except ConciergeError as e:
-            raise http_error(e) from e
+        return copilot.send(session_id, agent, body.text, body.draft).to_dict()
 
     @router.post("/sessions/{session_id}/take-over")
-    def take_over(session_id: str, agent: Agent) -> Any:
+    def take_over(session_id: str, agent: Agent) -> dict[str, Any]:
         """The agent takes the conversation (and claims its open hand-over); the assistant stops answering."""
-        try:
-            copilot().take_over(session_id, agent)
-        except HeldByAnotherAgent as e:
-            return conflict(e)
-        except ConciergeError as e:
-            raise http_error(e) from e
+        copilot.take_over(session_id, agent)
         return {"session_id": session_id, "held_by": agent.username}
 
     @router.post("/sessions/{session_id}/give-back")
     def give_back(session_id: str, agent: Agent,
-                  body: Annotated[GiveBackRequest | None, Body()] = None) -> Any:
+                  body: Annotated[GiveBackRequest | None, Body()] = None) -> dict[str, Any]:
         """The assistant answers again; the open hand-over is resolved (with the note)."""
-        try:
-            copilot().give_back(session_id, agent, body.note if body else None)
-        except HeldByAnotherAgent as e:
-            return conflict(e)
-        except ConciergeError as e:
-            raise http_error(e) from e
+        copilot.give_back(session_id, agent, body.note if body else None)
         return {"session_id": session_id, "held_by": None}
 
     return router

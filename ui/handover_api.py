@@ -1,20 +1,22 @@
 """The staff API (``/api/v1/handovers``): the queue of conversations handed over to a person.
 
 For staff with the ``agent`` role (``require("agent")``: a signed-in agent or admin, or the ``X-API-Key`` service
-key): 401 when not signed in, 403 without the role.
+key): 401 when not signed in, 403 without the role. A thin layer over the copilot's hand-overs
+(``components.copilot``): an unknown hand-over is a 404, one another agent has a 409 (the app's error table).
 """
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 
-from assistant.errors import ConflictError
 from assistant.settings import SecuritySettings
+from assistant.staff.accounts import StaffAccounts
+from assistant.staff.copilot import UNRESOLVED, Copilot, Handover
 from assistant.staff.roles import RoleDependency
-from assistant.store.handovers import Handover
 from ui.staff_access import role_check
 
 
@@ -24,7 +26,7 @@ class AgentRequest(BaseModel):
 
 
 def handover_json(h: Handover) -> dict[str, Any]:
-    def when(value: Any) -> str | None:
+    def when(value: datetime | None) -> str | None:
         return value.isoformat() if value is not None else None
 
     return {"id": h.id, "session_id": h.session_id, "customer_id": h.customer_id, "reason": h.reason,
@@ -32,50 +34,36 @@ def handover_json(h: Handover) -> dict[str, Any]:
             "created_at": when(h.created_at), "claimed_at": when(h.claimed_at), "resolved_at": when(h.resolved_at)}
 
 
-def build_staff_api(security: SecuritySettings, stores: Any, require: RoleDependency | None = None) -> APIRouter:
-    """``require``: the role check (default: ``ui.staff_auth`` on ``stores.staff``)."""
+def build_staff_api(security: SecuritySettings, copilot: Copilot, accounts: StaffAccounts,
+                    require: RoleDependency | None = None) -> APIRouter:
+    """``require``: the role check (default: ``ui.staff_auth`` on ``accounts``)."""
     router = APIRouter(prefix="/api/v1/handovers", tags=["staff"])
 
-    Staff = Depends(role_check(security, stores, require)("agent"))
-
-    def found(handover_id: str) -> Handover:
-        handover: Handover | None = stores.handovers.get(handover_id)
-        if handover is None:
-            raise HTTPException(404, f"no hand-over {handover_id!r}")
-        return handover
+    Staff = Depends(role_check(security, accounts, require)("agent"))
 
     @router.get("", dependencies=[Staff])
     def queue(status: Annotated[str, Query(pattern="^(open|claimed|resolved|unresolved)$")] = "unresolved",
               limit: Annotated[int, Query(ge=1, le=500)] = 100) -> list[dict[str, Any]]:
         """Hand-overs, oldest first, with reason and summary (default: open and claimed ones)."""
-        statuses = ("open", "claimed") if status == "unresolved" else (status,)
-        return [handover_json(h) for h in stores.handovers.list_open(limit, statuses)]
+        statuses = UNRESOLVED if status == "unresolved" else (status,)
+        return [handover_json(h) for h in copilot.handovers(statuses, limit)]
 
     @router.get("/{handover_id}", dependencies=[Staff])
     def one(handover_id: str) -> dict[str, Any]:
         """One hand-over with the conversation so far (redacted, as stored)."""
-        handover = found(handover_id)
-        turns = stores.turns.turns_for_session(handover.customer_id, handover.session_id)
+        handover = copilot.handover(handover_id)
         return {**handover_json(handover), "turns": [
             {"id": t.id, "created_at": t.created_at.isoformat() if t.created_at else None, "message": t.message,
-             "reply": t.reply, "intent": t.intent, "verdict": t.verdict} for t in turns]}
+             "reply": t.reply, "intent": t.intent, "verdict": t.verdict} for t in copilot.handover_turns(handover)]}
 
     @router.post("/{handover_id}/claim", dependencies=[Staff])
     def claim(handover_id: str, body: AgentRequest) -> dict[str, Any]:
         """An agent takes the conversation (409 if another agent has it)."""
-        found(handover_id)
-        try:
-            return handover_json(stores.handovers.claim(handover_id, body.agent))
-        except ConflictError as e:
-            raise HTTPException(409, e.user_message) from e
+        return handover_json(copilot.claim(handover_id, body.agent))
 
     @router.post("/{handover_id}/resolve", dependencies=[Staff])
     def resolve(handover_id: str, body: AgentRequest) -> dict[str, Any]:
         """Close the hand-over; the assistant answers in that conversation again."""
-        found(handover_id)
-        try:
-            return handover_json(stores.handovers.resolve(handover_id, body.agent, body.note))
-        except ConflictError as e:
-            raise HTTPException(409, e.user_message) from e
+        return handover_json(copilot.resolve(handover_id, body.agent, body.note))
 
     return router

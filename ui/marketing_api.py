@@ -9,12 +9,11 @@
 from collections.abc import Callable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 
 from assistant.components import Components
 from assistant.domain import ShopperIdentity
-from assistant.errors import NotFoundError, ValidationError
 from assistant.staff.roles import RoleDependency
 from ui.staff_access import role_check
 
@@ -36,24 +35,18 @@ class EditRequest(ReviewRequest):
 def build_marketing_api(components: Components, shopper: Callable[..., ShopperIdentity],
                         require: RoleDependency | None = None) -> APIRouter:
     """``shopper`` is the dependency that verifies the shopper token (the chat's); ``require`` the staff role
-    check (default: ``ui.staff_auth`` on the stores)."""
+    check (default: ``ui.staff_auth`` on the staff accounts). Errors are the app's error table: 404 for an offer
+    never shown or a draft that does not exist, 422 for bad feedback, 409 for copy already reviewed."""
     router = APIRouter()
     Shopper = Annotated[ShopperIdentity, Depends(shopper)]
-    staff = [Depends(role_check(components.settings.security, components.stores, require)("agent"))]
+    staff = [Depends(role_check(components.settings.security, components.staff_accounts, require)("agent"))]
+    copy = components.copy_review
 
     @router.post("/offers/{offer_id}/feedback", tags=["offers"])
     def offer_feedback(offer_id: str, body: OfferFeedbackRequest, identity: Shopper) -> dict[str, Any]:
         """The shopper clicked, accepted or redeemed (in an order) an offer shown to them. Repeats are
         accepted and change nothing (``recorded: false``)."""
-        from assistant.personalization.offer_bandit import record_offer_feedback
-
-        try:
-            outcome = record_offer_feedback(components.stores, identity.customer_id, offer_id, body.kind,
-                                            body.order_id)
-        except NotFoundError as e:
-            raise HTTPException(404, e.user_message) from e
-        except ValidationError as e:
-            raise HTTPException(422, e.user_message) from e
+        outcome = components.privacy.offer_feedback(identity.customer_id, offer_id, body.kind, body.order_id)
         return {"offer_id": offer_id, "kind": body.kind, "recorded": outcome.recorded,
                 "converted": outcome.converted, "status": "recorded" if outcome.recorded else "already recorded"}
 
@@ -61,19 +54,10 @@ def build_marketing_api(components: Components, shopper: Callable[..., ShopperId
     def list_copy(status: str | None = Query(None, pattern="^(pending|approved|edited|rejected)$"),
                   limit: int = Query(200, ge=1, le=1000)) -> list[dict[str, Any]]:
         """Generated marketing copy, oldest first, with the facts it was written from and its verdict."""
-        return [d.to_dict() for d in components.stores.copy.list(status, limit)]
+        return [d.to_dict() for d in copy.list(status, limit)]
 
     def review(draft_id: str, action: str, body: ReviewRequest, text: str | None = None) -> dict[str, Any]:
-        from assistant.personalization.copywriter import review_copy, review_verifier
-
-        try:
-            draft = review_copy(components.stores.copy, review_verifier(components), draft_id, action,
-                                body.reviewer, text, body.reason)
-        except NotFoundError as e:
-            raise HTTPException(404, e.user_message) from e
-        except ValidationError as e:
-            raise HTTPException(409, e.user_message) from e
-        return draft.to_dict()
+        return copy.review(draft_id, action, body.reviewer, text, body.reason).to_dict()
 
     @router.post("/copy/{draft_id}/approve", tags=["copy review"], dependencies=staff)
     def approve_copy(draft_id: str, body: ReviewRequest) -> dict[str, Any]:

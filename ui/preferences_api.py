@@ -8,11 +8,10 @@ a tombstone: it is never inferred again.
 from collections.abc import Callable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Path
+from fastapi import APIRouter, Depends, Path
 
 from assistant.components import Components
 from assistant.domain import ShopperIdentity
-from assistant.errors import NotFoundError
 
 
 def build_preferences_api(components: Components, shopper: Callable[..., ShopperIdentity]) -> APIRouter:
@@ -22,20 +21,14 @@ def build_preferences_api(components: Components, shopper: Callable[..., Shopper
     @router.get("/preferences")
     def my_preferences(identity: Shopper) -> dict[str, Any]:
         """"What we think you like": the shopper's preferences, stated and inferred from their chats."""
-        try:
-            items = components.assistant.preferences(identity)
-        except NotFoundError as e:
-            raise HTTPException(404, e.user_message) from e
+        items = components.assistant.preferences(identity)
         return {"customer_id": identity.customer_id, "preferences": items}
 
     @router.delete("/preferences/{preference_id}")
     def remove_my_preference(identity: Shopper,
                              preference_id: Annotated[int, Path(ge=1, le=2**62)]) -> dict[str, Any]:
         """Remove one of the shopper's preferences for good: it is never inferred again."""
-        try:
-            removed = components.assistant.remove_preference(identity, preference_id)
-        except NotFoundError as e:
-            raise HTTPException(404, e.user_message) from e
+        removed = components.assistant.remove_preference(identity, preference_id)
         return {"status": "removed", "preference": removed}
 
     return router

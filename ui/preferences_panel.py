@@ -41,7 +41,7 @@ class PreferencesPanel:
     outputs: list[Any]  # the components ``refresh`` updates: chain it after sign-in and each answer
 
 
-def build_preferences_panel(components: Components, token: Any,
+def build_preferences_panel(components: Components, token: gr.State,
                             identity_of: Callable[[str | None], ShopperIdentity | None]) -> PreferencesPanel:
     """Add the panel to the current ``gr.Blocks``."""
 

@@ -17,7 +17,8 @@ import logging
 import math
 import time
 from collections.abc import Mapping
-from typing import Any
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from assistant.errors import ConfigError
 from assistant.settings import SecuritySettings
@@ -94,7 +95,7 @@ class RateLimiter:
             return None
 
 
-def client_ip(request: Any) -> str:
+def client_ip(request: object) -> str:
     """The client's address of a starlette (or Gradio) request; behind a proxy, uvicorn's proxy headers
     handling (``forwarded_allow_ips``) puts the real one here."""
     client = getattr(request, "client", None)
@@ -115,7 +116,7 @@ class BodySizeLimit:
     ``larger`` (file uploads) get that limit instead. The staff Gradio app's own uploads are limited by Gradio
     (``max_file_size`` where it is mounted)."""
 
-    def __init__(self, app: Any, max_bytes: int, prefixes: tuple[str, ...] = ("/api/", "/staff/login",
+    def __init__(self, app: ASGIApp, max_bytes: int, prefixes: tuple[str, ...] = ("/api/", "/staff/login",
                                                                                "/staff/logout"),
                  larger: dict[str, int] | None = None) -> None:
         self.app = app
@@ -123,7 +124,7 @@ class BodySizeLimit:
         self.prefixes = prefixes
         self.larger = dict(larger or {})
 
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = str(scope.get("path", ""))
         if scope["type"] != "http" or not path.startswith(self.prefixes):
             await self.app(scope, receive, send)
@@ -131,14 +132,14 @@ class BodySizeLimit:
         limit = next((n for prefix, n in self.larger.items() if path.startswith(prefix)), self.max_bytes)
         await self._limited(scope, receive, send, limit)
 
-    async def _limited(self, scope: Any, receive: Any, send: Any, max_bytes: int) -> None:
+    async def _limited(self, scope: Scope, receive: Receive, send: Send, max_bytes: int) -> None:
         for name, value in scope.get("headers", []):
             if name == b"content-length" and value.isdigit() and int(value) > max_bytes:
                 await self._refuse(send, max_bytes)
                 return
-        state = {"received": 0, "too_large": False, "started": False, "answered": False}
+        state: dict[str, int] = {"received": 0, "too_large": False, "started": False, "answered": False}
 
-        async def limited_receive() -> Any:
+        async def limited_receive() -> Message:
             message = await receive()
             if message["type"] == "http.request":
                 state["received"] += len(message.get("body", b""))
@@ -147,7 +148,7 @@ class BodySizeLimit:
                     raise _BodyTooLarge
             return message
 
-        async def guarded_send(message: Any) -> None:
+        async def guarded_send(message: Message) -> None:
             if state["too_large"] and not state["started"]:
                 if not state["answered"]:  # the app's answer to the failed read (FastAPI: 400) becomes a 413
                     state["answered"] = True
@@ -163,7 +164,7 @@ class BodySizeLimit:
             if not state["started"] and not state["answered"]:
                 await self._refuse(send, max_bytes)
 
-    async def _refuse(self, send: Any, max_bytes: int) -> None:
+    async def _refuse(self, send: Send, max_bytes: int) -> None:
         body = json.dumps({"detail": f"request body too large: at most {max_bytes} bytes"}).encode()
         await send({"type": "http.response.start", "status": 413,
                     "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})

@@ -9,12 +9,13 @@ Every route needs the ``reviewer`` role (an ``admin`` has it too), checked on th
 - ``POST /api/v1/review/turns/{turn_id}/labels``: ``{"label": "correct" | "incorrect" |
   "outdated_knowledge" | "policy_violation", "note": "..."}``, by the signed-in reviewer.
 - ``GET  /api/v1/review/export?format=jsonl|csv``: the matching turns, streamed (same filters as the list).
-- ``GET  /api/v1/analytics/{name}?start=YYYY-MM-DD&end=YYYY-MM-DD``: one figure (``AnalyticsStore.figures``).
+- ``GET  /api/v1/analytics/{name}?start=YYYY-MM-DD&end=YYYY-MM-DD``: one figure (``Analytics.figures``).
 
 Filters: ``q`` (text in the message or reply), ``customer_id``, ``session_id``, ``start`` and ``end`` (a day
 ``YYYY-MM-DD``, both inclusive, or an ISO time; UTC unless it names its zone), ``intent``, ``verdict``,
 ``status``, ``handover``, ``feedback`` (up, down, none), ``offer_shown``, ``offer_accepted``, ``label`` (a
-label or none), ``author`` (assistant, agent, or agent:<username>). A bad value is a 422 saying which.
+label or none), ``author`` (assistant, agent, or agent:<username>). A bad value is a 422 saying which (the
+services raise ``ValidationError`` / ``NotFoundError``; the app's error table answers 422 / 404).
 
 (No ``from __future__ import annotations`` here: FastAPI must resolve the ``Reviewer`` alias, local to
 ``build_review_api``, at definition time.)
@@ -23,13 +24,14 @@ label or none), ``author`` (assistant, agent, or agent:<username>). A bad value 
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
-from assistant.errors import NotFoundError, ValidationError
+from assistant.errors import ValidationError
+from assistant.staff.analytics import Analytics
+from assistant.staff.log_review import LogReview, TurnFilter
 from assistant.staff.roles import RoleDependency, StaffPrincipal
-from assistant.store.review_queries import TurnFilter
 
 Label = Literal["correct", "incorrect", "outdated_knowledge", "policy_violation"]
 MEDIA_TYPES = {"jsonl": "application/x-ndjson", "csv": "text/csv; charset=utf-8"}
@@ -52,8 +54,8 @@ def parse_when(value: str | None, name: str, *, end: bool = False) -> datetime |
             return datetime.combine(day + timedelta(days=1) if end else day, time(), tzinfo=UTC)
         when = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError as e:
-        raise HTTPException(422, f"{name}: {value[:40]!r} is not a date (YYYY-MM-DD) or an ISO time "
-                                 "(2026-11-29T08:00:00Z)") from e
+        message = f"{name}: {value[:40]!r} is not a date (YYYY-MM-DD) or an ISO time (2026-11-29T08:00:00Z)"
+        raise ValidationError(f"bad {name}", user_message=message) from e
     return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
 
 
@@ -85,19 +87,16 @@ def turn_filter(
                        start=parse_when(start, "start"), end=parse_when(end, "end", end=True), intent=intent,
                        verdict=verdict, status=status, handover=handover, feedback=feedback,
                        offer_shown=offer_shown, offer_accepted=offer_accepted, label=label, author=author)
-    try:
-        found.validate()
-    except ValidationError as e:
-        raise HTTPException(422, e.user_message) from e
+    found.validate()
     return found
 
 
 Filter = Annotated[TurnFilter, Depends(turn_filter)]
 
 
-def build_review_api(stores: Any, require: RoleDependency) -> APIRouter:
-    """The reviewers' routes over ``stores.review`` and ``stores.analytics``; ``require("reviewer")`` guards
-    each of them."""
+def build_review_api(review: LogReview, analytics: Analytics, require: RoleDependency) -> APIRouter:
+    """The reviewers' routes over the log review and analytics services (``components.log_review``,
+    ``components.analytics``); ``require("reviewer")`` guards each of them."""
     router = APIRouter(prefix="/api/v1", tags=["review"])
     Reviewer = Annotated[StaffPrincipal, Depends(require("reviewer"))]
 
@@ -105,57 +104,37 @@ def build_review_api(stores: Any, require: RoleDependency) -> APIRouter:
     def turns(f: Filter, _who: Reviewer, limit: Annotated[int, Query(ge=1, le=500)] = 50,
               cursor: Annotated[str | None, Query(max_length=400)] = None) -> dict[str, Any]:
         """Matching turns, newest first, with the number of all matches and the cursor of the next page."""
-        try:
-            return dict(stores.review.search(f, limit, cursor).to_dict())
-        except ValidationError as e:
-            raise HTTPException(422, e.user_message) from e
+        return review.search(f, limit, cursor).to_dict()
 
     @router.get("/review/turns/{turn_id}")
     def replay(turn_id: str, _who: Reviewer) -> dict[str, Any]:
         """One turn, step by step: guard, profile, understanding, retrieval, tool calls, the model's text,
         the verifier's verdict and reasons, offers with propensity, the record; events and labels."""
-        found = stores.review.get_replay(turn_id)
-        if found is None:
-            raise HTTPException(404, f"no turn {turn_id!r}")
-        return dict(found.to_dict())
+        return review.get_replay(turn_id).to_dict()
 
     @router.post("/review/turns/{turn_id}/labels", status_code=201)
     def add_label(turn_id: str, body: LabelRequest, who: Reviewer) -> dict[str, Any]:
         """Label a turn as the signed-in reviewer; the newest label is the turn's current one."""
-        try:
-            return dict(stores.review.add_label(turn_id, body.label, who.username, body.note).to_dict())
-        except NotFoundError as e:
-            raise HTTPException(404, f"no turn {turn_id!r}") from e
-        except ValidationError as e:
-            raise HTTPException(422, e.user_message) from e
+        return review.label(turn_id, body.label, who.username, body.note).to_dict()
 
     @router.get("/review/export")
     def export(f: Filter, _who: Reviewer, format: Annotated[Literal["jsonl", "csv"], Query()] = "jsonl",
                trace: Annotated[bool, Query(description="Include each turn's trace (JSON Lines only).")] = False,
                ) -> StreamingResponse:
         """The matching turns as JSON Lines or CSV, newest first, streamed as they are read."""
-        try:
-            chunks = stores.review.iter_export(f, format, include_trace=trace)
-        except ValidationError as e:
-            raise HTTPException(422, e.user_message) from e
+        chunks = review.export(f, format, include_trace=trace)
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
         return StreamingResponse(chunks, media_type=MEDIA_TYPES[format], headers={
             "Content-Disposition": f'attachment; filename="turns-{stamp}.{format}"', "Cache-Control": "no-store"})
 
     @router.get("/analytics/{name}")
-    def analytics(name: str, _who: Reviewer,
-                  start: Annotated[str | None, Query(max_length=40, description="First day, YYYY-MM-DD.")] = None,
-                  end: Annotated[str | None, Query(max_length=40, description="Last day, YYYY-MM-DD.")] = None,
-                  ) -> dict[str, Any]:
+    def figure(name: str, _who: Reviewer,
+               start: Annotated[str | None, Query(max_length=40, description="First day, YYYY-MM-DD.")] = None,
+               end: Annotated[str | None, Query(max_length=40, description="Last day, YYYY-MM-DD.")] = None,
+               ) -> dict[str, Any]:
         """One figure over whole UTC days, start to end inclusive (default: the last 30 days)."""
-        if name not in stores.analytics.figures:
-            raise HTTPException(404, f"no figure {name!r}: choose one of {', '.join(stores.analytics.figures)}")
-        first, last = parse_day(start, "start"), parse_day(end, "end")
-        try:
-            period = stores.analytics.period(first, last)
-            rows = stores.analytics.run(name, period.start, period.end)
-        except ValidationError as e:
-            raise HTTPException(422, e.user_message) from e
+        analytics.check(name)  # before the dates are read: an unknown figure is a 404 whatever they are
+        period, rows = analytics.figure(name, parse_day(start, "start"), parse_day(end, "end"))
         return {"name": name, **period.to_dict(), "rows": rows}
 
     return router

@@ -1,26 +1,29 @@
 """The REST API (``/api/v1``): a thin layer over the assistant service.
 
 Shoppers are identified by ``Authorization: Bearer <shopper token>`` (HMAC-signed by the shop's
-backend; the demo issues them for demo customers). Input errors are 4xx with a message; a failing
-dependency is a 503; the server never answers 5xx for anything a client sends.
+backend; the demo issues them for demo customers; ``ui.shopper_access`` checks them). Errors are the app's
+error table (``ui.error_table``): input errors are 4xx with a message, a failing dependency is a 503.
 """
 
 
 import json
 from collections.abc import Iterator
+from dataclasses import asdict
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, Field
 
 from assistant.components import Components
-from assistant.domain import DoneEvent, Event, ShopperIdentity
-from assistant.errors import ConciergeError, NotFoundError
-from assistant.identity import AuthError, issue_token, verify_token
+from assistant.domain import Event, ReplyFold, ShopperIdentity, fold
 from assistant.records import TurnRecord
 from assistant.staff.roles import RoleDependency
-from ui.rate_limits import RateLimiter, client_ip, too_many
+from ui.marketing_api import build_marketing_api
+from ui.preferences_api import build_preferences_api
+from ui.privacy_api import build_privacy_api
+from ui.rate_limits import RateLimiter, too_many
+from ui.shopper_access import ShopperAccess
 from ui.staff_access import role_check
 
 
@@ -40,26 +43,16 @@ class TokenRequest(BaseModel):
     customer_id: str = Field(..., max_length=128)
 
 
-def collect(events: Iterator[Event]) -> dict[str, Any]:
-    """Fold an event stream into one JSON answer."""
-    out: dict[str, Any] = {"reply": "", "sources": [], "products": [], "offers": [], "handover": None}
-    for event in events:
-        data = event.to_dict()
-        if event.type == "text":
-            out["reply"] += data["text"]
-        elif event.type == "replace":
-            out["reply"] = data["text"]
-        elif event.type == "sources":
-            out["sources"] = data["sources"]
-        elif event.type == "products":
-            out["products"] = data["products"]
-        elif event.type == "offers":
-            out["offers"] = data["offers"]
-        elif event.type == "handover":
-            out["handover"] = {"reason": data["reason"], "summary": data["summary"]}
-        elif isinstance(event, DoneEvent):
-            out.update(turn_id=event.turn_id, session_id=event.session_id, reply=event.reply,
-                       intent=event.intent, verdict=event.verdict)
+def reply_json(folded: ReplyFold) -> dict[str, Any]:
+    """A folded event stream as one JSON answer."""
+    out: dict[str, Any] = {
+        "reply": folded.reply, "sources": [asdict(c) for c in folded.sources],
+        "products": [asdict(p) for p in folded.products], "offers": [asdict(o) for o in folded.offers],
+        "handover": {"reason": folded.handover.reason, "summary": folded.handover.summary} if folded.handover
+        else None}
+    if folded.done is not None:
+        done = folded.done
+        out.update(turn_id=done.turn_id, session_id=done.session_id, intent=done.intent, verdict=done.verdict)
     return out
 
 
@@ -85,21 +78,13 @@ def sse(events: Iterator[Event]) -> Iterator[str]:
 
 def build_api(components: Components, require: RoleDependency | None = None,
               limiter: RateLimiter | None = None) -> APIRouter:
-    """``require``: the staff role check (default: ``ui.staff_auth`` on the stores); ``limiter``: the rate limiter
-    (default: one from ``security.*`` settings)."""
+    """``require``: the staff role check (default: ``ui.staff_auth`` on the staff accounts); ``limiter``: the rate
+    limiter (default: one from ``security.*`` settings)."""
     router = APIRouter(prefix="/api/v1")
     security = components.settings.security
-    limiter = limiter or RateLimiter.from_settings(security)
-    require = role_check(security, components.stores, require)
-
-    def shopper(authorization: Annotated[str | None, Header()] = None) -> ShopperIdentity:
-        if not authorization or not authorization.lower().startswith("bearer "):
-            raise HTTPException(401, "missing shopper token: send 'Authorization: Bearer <token>'")
-        try:
-            return verify_token(authorization[7:], security.token_secret.get_secret_value())
-        except AuthError as e:
-            raise HTTPException(401, f"{e}: sign in again to get a new token") from e
-
+    access = ShopperAccess(security, components.privacy, limiter)
+    require = role_check(security, components.staff_accounts, require)
+    shopper = access.dependency()
     Shopper = Annotated[ShopperIdentity, Depends(shopper)]
 
     @router.post("/chat", tags=["chat"])
@@ -107,19 +92,15 @@ def build_api(components: Components, require: RoleDependency | None = None,
         """One turn. JSON by default; server-sent events with ``stream: true`` or ``Accept: text/event-stream``
         (events: text, replace, sources, products, offers, handover, done). Rate limited per shopper and per
         address (``security.chat_rate_*``): 429 with Retry-After."""
-        for scope, key in (("chat_shopper", identity.customer_id), ("chat_ip", client_ip(request))):
-            wait = limiter.hit(scope, key)
-            if wait is not None:
-                detail, headers = too_many(wait, "messages")
-                raise HTTPException(429, detail, headers=headers)
-        try:
-            events = components.assistant.respond(identity, body.session_id, body.message, channel="api")
-        except NotFoundError as e:
-            raise HTTPException(404, e.user_message) from e
+        wait = access.chat_wait(identity.customer_id, request)
+        if wait is not None:
+            detail, headers = too_many(wait, "messages")
+            raise HTTPException(429, detail, headers=headers)
+        events = components.assistant.respond(identity, body.session_id, body.message, channel="api")
         if body.stream or "text/event-stream" in request.headers.get("accept", ""):
             return StreamingResponse(sse(events), media_type="text/event-stream",
                                      headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
-        out = collect(events)
+        out = reply_json(fold(events))
         if not out.get("turn_id"):  # the turn was not stored (the store failed): not acknowledged, a clear 503
             return JSONResponse({"detail": NOT_STORED, "error": "TurnNotStored"}, status_code=503,
                                 headers={"Retry-After": "5"})
@@ -128,10 +109,7 @@ def build_api(components: Components, require: RoleDependency | None = None,
     @router.get("/sessions/{session_id}", tags=["chat"])
     def session(session_id: str, identity: Shopper) -> dict[str, Any]:
         """A conversation of the signed-in shopper, turn by turn."""
-        try:
-            turns = components.assistant.history(identity, session_id)
-        except NotFoundError as e:
-            raise HTTPException(404, e.user_message) from e
+        turns = components.assistant.history(identity, session_id)
         return {"session_id": session_id, "turns": [shopper_turn(t) for t in turns]}
 
     @router.get("/sessions/{session_id}/updates", tags=["chat"])
@@ -141,60 +119,29 @@ def build_api(components: Components, require: RoleDependency | None = None,
                         ) -> dict[str, Any]:
         """New turns of a conversation of the signed-in shopper, for polling chat widgets: a support agent's
         reply is a turn with ``author: "agent:<name>"`` and an empty ``message``. Poll with the last turn's id."""
-        from assistant.errors import ValidationError
-
-        try:
-            turns = components.assistant.updates(identity, session_id, after)
-        except NotFoundError as e:
-            raise HTTPException(404, e.user_message) from e
-        except ValidationError as e:
-            raise HTTPException(422, e.user_message) from e
+        turns = components.assistant.updates(identity, session_id, after)
         return {"session_id": session_id, "turns": [shopper_turn(t) for t in turns],
                 "last_turn_id": turns[-1].id if turns else after}
 
     @router.post("/feedback", tags=["chat"])
     def feedback(body: FeedbackRequest, identity: Shopper) -> dict[str, str]:
         """Thumbs up or down for one answer."""
-        try:
-            components.assistant.feedback(identity, body.turn_id, body.rating, body.note)
-        except NotFoundError as e:
-            raise HTTPException(404, e.user_message) from e
+        components.assistant.feedback(identity, body.turn_id, body.rating, body.note)
         return {"status": "recorded"}
 
     @router.get("/demo/customers", tags=["demo"])
     def demo_customers() -> list[dict[str, str]]:
         """Customers the demo sign-in can act as (only with security.demo_sign_in)."""
-        if not security.demo_sign_in:
-            raise HTTPException(404, "demo sign-in is off")
-        store = components.stores.customers
-        out = []
-        for customer_id in store.list_ids()[:200]:
-            profile = store.get(customer_id)
-            if profile:
-                out.append({"id": profile.id, "name": profile.name, "tier": profile.tier})
-        return out
+        return [{"id": p.id, "name": p.name, "tier": p.tier} for p in access.demo_customers(200)]
 
     @router.post("/demo/token", tags=["demo"])
     def demo_token(body: TokenRequest) -> dict[str, Any]:
         """A shopper token for a demo customer (only with security.demo_sign_in)."""
-        if not security.demo_sign_in:
-            raise HTTPException(404, "demo sign-in is off")
-        if components.stores.customers.get(body.customer_id) is None:
-            raise HTTPException(404, f"no customer {body.customer_id!r}")
-        token = issue_token(body.customer_id, security.token_secret.get_secret_value(), security.token_ttl_s)
+        token = access.demo_token(body.customer_id)
         return {"token": token, "expires_in": security.token_ttl_s}
 
-    from ui.marketing_api import build_marketing_api
-
     router.include_router(build_marketing_api(components, shopper, require))
-    from ui.preferences_api import build_preferences_api
-
     router.include_router(build_preferences_api(components, shopper))
-    from ui.privacy_api import build_privacy_api
-
     router.include_router(build_privacy_api(components, shopper, require))
     return router
 
-
-def error_payload(e: ConciergeError) -> dict[str, str]:
-    return {"detail": e.user_message, "error": type(e).__name__}

@@ -8,27 +8,31 @@ A member of staff is recognised from, in this order:
   a session made by signing in (``POST /api/v1/staff/login`` or the form at ``/staff/login``); the token is the
   cookie's value. Sessions end after ``security.staff_session_ttl_s`` without a request.
 
-``require(role)`` is the FastAPI dependency routes use: it returns the ``StaffPrincipal``, or answers 401 (not
-signed in, session expired or unknown) or 403 (signed in without the role; admin has every role). Failed
-sign-ins are rate limited per address and per username (429 with Retry-After).
+``require(role)`` is the FastAPI dependency routes use: it returns the ``StaffPrincipal``, or raises ``AuthError``
+(401: not signed in, session expired or unknown) or ``Forbidden`` (403: signed in without the role; admin has every
+role), answered by the app's error table. Failed sign-ins are rate limited per address and per username (429 with
+Retry-After). Accounts and sessions are the ``StaffAccounts`` service's (``components.staff_accounts``).
 """
 
 from __future__ import annotations
 
 import html
 import secrets
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request, Security
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
-from fastapi.security import APIKeyCookie, APIKeyHeader, HTTPBearer
+from fastapi.security import APIKeyCookie, APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+from starlette.requests import HTTPConnection
+from starlette.types import ASGIApp, Receive, Scope, Send
 
+from assistant.errors import AuthError, ConciergeError, Forbidden
 from assistant.settings import SecuritySettings
+from assistant.staff.accounts import StaffAccounts, StaffSessionInfo, normalize_username
 from assistant.staff.roles import ROLES, StaffPrincipal
-from assistant.store.staff_accounts import StaffSessionInfo, StaffStore, normalize_username
 from ui.rate_limits import RateLimiter, client_ip, too_many
 
 COOKIE = "concierge_staff"
@@ -55,13 +59,18 @@ class AccessRefusal:
     status: int
     detail: str
 
+    def error(self) -> ConciergeError:
+        """The error the app's error table answers with ``status`` and ``detail``."""
+        kind = AuthError if self.status == 401 else Forbidden
+        return kind(self.detail, user_message=self.detail)
+
 
 class StaffAuth:
     """The sign-in routes (``router``), the role check (``require``) and ``principal_from_request`` for views that
     are not FastAPI routes (Gradio: ``principal_from_request(gr_request.request)``). Unpacks as
     ``router, require = build_auth(...)``."""
 
-    def __init__(self, security: SecuritySettings, staff: StaffStore, limiter: RateLimiter | None = None) -> None:
+    def __init__(self, security: SecuritySettings, staff: StaffAccounts, limiter: RateLimiter | None = None) -> None:
         self.security = security
         self.staff = staff
         self._limiter = limiter
@@ -77,7 +86,7 @@ class StaffAuth:
         return self._limiter
 
     # who is asking ---------------------------------------------------------------------------------------
-    def authenticate(self, request: Any) -> StaffPrincipal | AccessRefusal:
+    def authenticate(self, request: HTTPConnection) -> StaffPrincipal | AccessRefusal:
         """The principal of a starlette request, or why there is none."""
         headers = request.headers
         if "x-api-key" in headers:
@@ -97,7 +106,7 @@ class StaffAuth:
                 return principal
         return AccessRefusal(401, EXPIRED)
 
-    def principal_from_request(self, request: Any) -> StaffPrincipal | None:
+    def principal_from_request(self, request: HTTPConnection | None) -> StaffPrincipal | None:
         """The signed-in staff member of a starlette request (``gr.Request.request``), or ``None``."""
         if request is None:
             return None
@@ -110,14 +119,14 @@ class StaffAuth:
             raise ValueError(f"unknown role {role!r}: one of {', '.join(ROLES)}")
 
         def staff_member(request: Request, _c: str | None = Security(_cookie_scheme),
-                         _b: Any = Security(_bearer_scheme), _k: str | None = Security(_key_scheme),
-                         ) -> StaffPrincipal:
+                         _b: HTTPAuthorizationCredentials | None = Security(_bearer_scheme),
+                         _k: str | None = Security(_key_scheme)) -> StaffPrincipal:
             found = self.authenticate(request)
             if isinstance(found, AccessRefusal):
-                raise HTTPException(found.status, found.detail)
+                raise found.error()
             if not found.has(role):
-                raise HTTPException(403, f"this needs the {role} role; {found.username} has "
-                                         f"{', '.join(sorted(found.roles)) or 'none'}")
+                missing = f"this needs the {role} role; {found.username} has {', '.join(sorted(found.roles)) or 'none'}"
+                raise Forbidden(missing, user_message=missing)
             return found
 
         staff_member.__name__ = f"staff_{role}"
@@ -174,11 +183,12 @@ class StaffAuth:
 
         @router.get("/api/v1/staff/me", tags=["staff"])
         def me(request: Request, _c: str | None = Security(_cookie_scheme),
-               _b: Any = Security(_bearer_scheme), _k: str | None = Security(_key_scheme)) -> dict[str, Any]:
+               _b: HTTPAuthorizationCredentials | None = Security(_bearer_scheme),
+               _k: str | None = Security(_key_scheme)) -> dict[str, Any]:
             """Who is signed in, with which roles, until when (``null`` for the service key)."""
             found = self.authenticate(request)
             if isinstance(found, AccessRefusal):
-                raise HTTPException(found.status, found.detail)
+                raise found.error()
             info = None
             if found is not SERVICE:
                 for token in (_bearer_token(request.headers.get("authorization", "")), request.cookies.get(COOKIE)):
@@ -215,11 +225,11 @@ class StaffSignInFirst:
     """ASGI middleware: a browser opening the staff page (``GET /staff/``) without a valid session is sent to the
     sign-in page. Plain ASGI, so every other request (the chat's streams included) passes untouched."""
 
-    def __init__(self, app: Any, auth: StaffAuth) -> None:
+    def __init__(self, app: ASGIApp, auth: StaffAuth) -> None:
         self.app = app
         self.auth = auth
 
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope.get("method") == "GET" and scope.get("path") in ("/staff", "/staff/"):
             request = Request(scope)
             if await run_in_threadpool(self.auth.principal_from_request, request) is None:
@@ -229,9 +239,9 @@ class StaffSignInFirst:
         await self.app(scope, receive, send)
 
 
-def build_auth(security: SecuritySettings, staff: StaffStore, limiter: RateLimiter | None = None) -> StaffAuth:
-    """``router, require = build_auth(settings.security, stores.staff, limiter)``; the returned ``StaffAuth`` also
-    has ``principal_from_request``."""
+def build_auth(security: SecuritySettings, staff: StaffAccounts, limiter: RateLimiter | None = None) -> StaffAuth:
+    """``router, require = build_auth(settings.security, components.staff_accounts, limiter)``; the returned
+    ``StaffAuth`` also has ``principal_from_request``."""
     return StaffAuth(security, staff, limiter)
 
 
@@ -248,7 +258,7 @@ def _who(principal: StaffPrincipal, info: StaffSessionInfo | None) -> dict[str, 
 
 async def _credentials(request: Request) -> tuple[str, str, str]:
     """username, password and where to go next, from a JSON or a form-encoded body."""
-    data: Any
+    data: object
     if request.headers.get("content-type", "").startswith("application/json"):
         try:
             data = await request.json()
@@ -259,7 +269,7 @@ async def _credentials(request: Request) -> tuple[str, str, str]:
             data = await request.form()
         except (ValueError, AssertionError) as e:  # starlette answers broken multipart with its own 400
             raise HTTPException(422, "invalid request: send a JSON or form-encoded body") from e
-    if not hasattr(data, "get"):
+    if not isinstance(data, Mapping):
         raise HTTPException(422, "invalid request: send {\"username\": ..., \"password\": ...}")
     username, password = data.get("username"), data.get("password")
     if not isinstance(username, str) or not isinstance(password, str) or not username.strip() or not password:

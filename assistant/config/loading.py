@@ -19,8 +19,8 @@ from assistant.settings import ENV_PREFIX, Settings
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::([^}]*))?\}")
 
 
-def _expand(value: Any, env: Mapping[str, str]) -> Any:
-    """Replace ``${VAR}`` / ``${VAR:default}`` in every string of a YAML tree."""
+def _expand(value: object, env: Mapping[str, str]) -> object:
+    """Replace ``${VAR}`` / ``${VAR:default}`` in every string of a YAML value."""
     if isinstance(value, str):
         def sub(m: re.Match[str]) -> str:
             if m.group(1) in env:
@@ -34,6 +34,11 @@ def _expand(value: Any, env: Mapping[str, str]) -> Any:
     if isinstance(value, list):
         return [_expand(v, env) for v in value]
     return value
+
+
+def _expand_tree(tree: Mapping[str, object], env: Mapping[str, str]) -> dict[str, Any]:
+    """Replace ``${VAR}`` / ``${VAR:default}`` in every string of a YAML tree."""
+    return {k: _expand(v, env) for k, v in tree.items()}
 
 
 def _merge(base: dict[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
@@ -96,7 +101,7 @@ def load_settings(
         if not config_file.is_file():
             raise ConfigError(f"settings file {config_file} does not exist")
         tree = _merge(tree, _read_yaml(config_file.read_text("utf-8"), str(config_file)))
-    tree = _expand(tree, env)
+    tree = _expand_tree(tree, env)
     tree = _merge(tree, _env_overrides(env))
     if overrides:
         tree = _merge(tree, overrides)

@@ -17,13 +17,18 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from assistant.personalization.recommender import Recommender
 from assistant.settings import Settings
 from assistant.shop.purchase_signals import PurchaseSignals
 from assistant.store.purchases import PurchaseLine
 from assistant.turn.understanding import Understanding
+from knowledge.knowledge_store import KnowledgeStore
+
+if TYPE_CHECKING:
+    from assistant.shop.catalog_index import CatalogIndex
+    from assistant.store.stores import Stores
 
 ASK = Understanding(intent="recommendation")
 
@@ -57,7 +62,9 @@ class MethodScore:
 
 
 @dataclass
-class ShopResult:
+class RecommendationResult:
+    """One shop's leave-one-out figures, per method."""
+
     shop: str
     products: int
     shoppers: int
@@ -107,9 +114,10 @@ def variants(settings: Settings) -> dict[str, Any]:
     }
 
 
-def evaluate(shop: str, stores: Any, knowledge: Any, catalog: Any, settings: Settings, k: int = 10,
-             progress: Callable[[int, int], None] | None = None) -> ShopResult:
-    """Leave-one-out over the shop's stores; ``catalog`` is its ``CatalogIndex``."""
+def evaluate(shop: str, stores: Stores, knowledge: KnowledgeStore, catalog: CatalogIndex, settings: Settings,
+             k: int = 10,
+             progress: Callable[[int, int], None] | None = None) -> RecommendationResult:
+    """Leave-one-out over the shop's stores and its catalogue."""
     from assistant.store.db import session_factory
     from assistant.store.purchases import PurchaseStore
 
@@ -119,7 +127,7 @@ def evaluate(shop: str, stores: Any, knowledge: Any, catalog: Any, settings: Set
     signals = PurchaseSignals.from_histories(training)
     methods = {name: Recommender(knowledge, catalog, lambda: signals, weights, settings.profile)
                for name, weights in variants(settings).items()}
-    result = ShopResult(shop, len(catalog.products), len({x.customer_id for x in lines}), 0, 0,
+    result = RecommendationResult(shop, len(catalog.products), len({x.customer_id for x in lines}), 0, 0,
                         {name: MethodScore() for name in methods})
     for done, case in enumerate(cases, 1):
         profile = stores.customers.get(case.customer_id)
@@ -137,7 +145,7 @@ def evaluate(shop: str, stores: Any, knowledge: Any, catalog: Any, settings: Set
 
 
 def evaluate_folder(folder: Path, settings: Settings, k: int = 10, prefix: str = "evalrec_",
-                    progress: Callable[[int, int], None] | None = None) -> ShopResult:
+                    progress: Callable[[int, int], None] | None = None) -> RecommendationResult:
     """Import a shop folder's catalogue and customers into fresh temporary stores and evaluate there."""
     from assistant.components import build_components
     from assistant.shop.catalog_index import CatalogIndex
@@ -169,7 +177,7 @@ def evaluate_folder(folder: Path, settings: Settings, k: int = 10, prefix: str =
             components.stores.close()
 
 
-def table_rows(results: Sequence[ShopResult]) -> list[list[str]]:
+def table_rows(results: Sequence[RecommendationResult]) -> list[list[str]]:
     """shop, cases, method, hit@k, NDCG@k, and the hit-rate difference to the popularity baseline."""
     rows = []
     for r in results:
@@ -180,7 +188,7 @@ def table_rows(results: Sequence[ShopResult]) -> list[list[str]]:
     return rows
 
 
-def to_json(results: Sequence[ShopResult], k: int) -> dict[str, Any]:
+def to_json(results: Sequence[RecommendationResult], k: int) -> dict[str, Any]:
     return {"k": k, "shops": [{
         "shop": r.shop, "products": r.products, "shoppers": r.shoppers, "cases": r.cases,
         "skipped_opted_out": r.skipped_opted_out,

@@ -14,9 +14,13 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from assistant.domain import ShopperIdentity
+
+if TYPE_CHECKING:
+    from assistant.store.stores import Stores
+    from assistant.turn.turn_service import AssistantService
 
 GOLDEN = Path(__file__).resolve().parent / "golden.jsonl"
 THRESHOLDS = Path(__file__).resolve().parent / "thresholds.json"
@@ -52,6 +56,24 @@ class ShopFacts:
     personalized: dict[str, bool]
     owned: dict[str, set[str]]
     all_codes: set[str]
+
+    @classmethod
+    def read(cls, stores: Stores) -> ShopFacts:
+        """Explicit tastes, personalization consent, owned products and offer codes, from the shop's stores."""
+        tastes: dict[str, dict[str, list[str]]] = {}
+        personalized: dict[str, bool] = {}
+        owned: dict[str, set[str]] = {}
+        for customer_id in stores.customers.list_ids():
+            profile = stores.customers.get(customer_id)
+            if profile is None:
+                continue
+            personalized[customer_id] = profile.consent.personalization
+            for pref in profile.preferences:
+                if pref.origin == "explicit":
+                    tastes.setdefault(customer_id, {}).setdefault(pref.kind, []).append(pref.value)
+            owned[customer_id] = {i.product_id for o in stores.orders.list_for(customer_id) for i in o.items}
+        codes = {str(o["code"]) for o in stores.offers.all(include_inactive=True)}
+        return cls(tastes, personalized, owned, codes)
 
 
 def check_case(case: dict[str, Any], reply: str, events: list[dict[str, Any]], shop: ShopFacts) -> list[str]:
@@ -106,7 +128,7 @@ def check_case(case: dict[str, Any], reply: str, events: list[dict[str, Any]], s
     return failures
 
 
-def run_cases(service: Any, cases: Iterable[dict[str, Any]], shop: ShopFacts,
+def run_cases(service: AssistantService, cases: Iterable[dict[str, Any]], shop: ShopFacts,
               progress: Callable[[CaseResult], None] | None = None) -> list[CaseResult]:
     results = []
     for case in cases:

@@ -137,7 +137,7 @@ class ConciergeChatModel(BaseChatModel):
         messages: list[BaseMessage],
         stop: list[str] | None = None,
         run_manager: CallbackManagerForLLMRun | None = None,
-        **kwargs: Any,
+        **kwargs: object,
     ) -> ChatResult:
         return generate_from_stream(self._stream(messages, stop=stop, run_manager=run_manager, **kwargs))
 
@@ -146,7 +146,7 @@ class ConciergeChatModel(BaseChatModel):
         messages: list[BaseMessage],
         stop: list[str] | None = None,
         run_manager: AsyncCallbackManagerForLLMRun | None = None,
-        **kwargs: Any,
+        **kwargs: object,
     ) -> AsyncIterator[ChatGenerationChunk]:
         """Runs the blocking ``_stream`` in one worker thread that hands chunks to the event loop.
 
@@ -154,12 +154,13 @@ class ConciergeChatModel(BaseChatModel):
         two cores). If the consumer stops early, the worker closes the stream, which frees the model.
         """
         loop = asyncio.get_running_loop()
-        queue: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
+        # chunks, then None (the stream ended) or the exception it raised
+        queue: asyncio.Queue[ChatGenerationChunk | BaseException | None] = asyncio.Queue()
         abandoned = threading.Event()
 
-        def send(kind: str, value: Any) -> None:
+        def send(item: ChatGenerationChunk | BaseException | None) -> None:
             try:
-                loop.call_soon_threadsafe(queue.put_nowait, (kind, value))
+                loop.call_soon_threadsafe(queue.put_nowait, item)
             except RuntimeError:  # the loop is closed: nobody is listening any more
                 abandoned.set()
 
@@ -169,11 +170,11 @@ class ConciergeChatModel(BaseChatModel):
                 for item in iterator:
                     if abandoned.is_set():
                         break
-                    send("chunk", item)
+                    send(item)
             except BaseException as e:  # handed to the consumer, raised there
-                send("error", e)
+                send(e)
             else:
-                send("done", None)
+                send(None)
             finally:
                 close = getattr(iterator, "close", None)
                 if close is not None:
@@ -182,13 +183,12 @@ class ConciergeChatModel(BaseChatModel):
         worker = loop.run_in_executor(None, produce)
         try:
             while True:
-                kind, value = await queue.get()
-                if kind == "chunk":
-                    yield value
-                elif kind == "error":
-                    raise value
-                else:
+                item = await queue.get()
+                if isinstance(item, BaseException):
+                    raise item
+                if item is None:
                     break
+                yield item
         finally:
             abandoned.set()
             await worker

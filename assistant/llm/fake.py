@@ -85,7 +85,7 @@ class FakeChatModel(ConciergeChatModel):
         tools: Sequence[dict[str, Any] | type | Callable[..., Any] | BaseTool],
         *,
         tool_choice: str | None = None,
-        **kwargs: Any,
+        **kwargs: object,
     ) -> Runnable[LanguageModelInput, AIMessage]:
         """Record the tools (as OpenAI schemas) and return this same model, so a script drives the agent."""
         self.bound_tools = [convert_to_openai_tool(t) for t in tools]
@@ -109,7 +109,7 @@ class FakeChatModel(ConciergeChatModel):
         messages: list[BaseMessage],
         stop: list[str] | None = None,
         run_manager: CallbackManagerForLLMRun | None = None,
-        **kwargs: Any,
+        **kwargs: object,
     ) -> Iterator[ChatGenerationChunk]:
         reply = self._next_reply(messages, kwargs)
         pieces = split_words(reply.text)

@@ -23,7 +23,7 @@ import warnings
 from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 from langchain_core.callbacks import CallbackManagerForLLMRun
 from langchain_core.messages import BaseMessage
@@ -32,6 +32,9 @@ from pydantic import PrivateAttr
 
 from assistant.errors import ConfigError, ModelUnavailable, PromptTooLong
 from assistant.llm.base import ConciergeChatModel, ModelLock, UsageMeter, text_chunk, to_chat_dicts
+
+if TYPE_CHECKING:
+    from transformers import PreTrainedTokenizerBase
 
 MARKER = "concierge-source.json"
 #: torch threads when ``llm.threads`` is empty. One, not all cores: measured on 2 cores (bench/llm.py), a
@@ -155,11 +158,11 @@ def _runtime_classes() -> tuple[type, type]:
     from transformers import StoppingCriteria, TextIteratorStreamer
 
     class CountingStreamer(TextIteratorStreamer):
-        def __init__(self, tokenizer: Any, meter: UsageMeter) -> None:
+        def __init__(self, tokenizer: PreTrainedTokenizerBase, meter: UsageMeter) -> None:
             super().__init__(tokenizer, skip_prompt=True, skip_special_tokens=True)
             self.meter = meter
 
-        def put(self, value: Any) -> None:
+        def put(self, value: torch.Tensor) -> None:
             if not self.next_tokens_are_prompt:
                 self.meter.token(int(value.numel()))
             super().put(value)
@@ -168,8 +171,9 @@ def _runtime_classes() -> tuple[type, type]:
         def __init__(self, event: threading.Event) -> None:
             self.event = event
 
-        def __call__(self, input_ids: Any, scores: Any, **kwargs: Any) -> Any:
-            return torch.full((input_ids.shape[0],), self.event.is_set(), dtype=torch.bool)
+        def __call__(self, input_ids: torch.LongTensor, scores: tuple[torch.Tensor] | None,
+                     **kwargs: object) -> torch.BoolTensor:
+            return cast(torch.BoolTensor, torch.full((input_ids.shape[0],), self.event.is_set(), dtype=torch.bool))
 
     return CountingStreamer, EventStop
 
@@ -181,6 +185,7 @@ class TransformersChatModel(ConciergeChatModel):
     quantize: Literal["none", "int8"] = "int8"
     context_window: int = 2048
     threads: int | None = None
+    # transformers' own objects, loosely typed there (the int8 model is what torch's quantize_dynamic returns)
     _model: Any = PrivateAttr(None)
     _tokenizer: Any = PrivateAttr(None)
     _lock: ModelLock | None = PrivateAttr(None)
@@ -204,7 +209,7 @@ class TransformersChatModel(ConciergeChatModel):
         messages: list[BaseMessage],
         stop: list[str] | None = None,
         run_manager: CallbackManagerForLLMRun | None = None,
-        **kwargs: Any,
+        **kwargs: object,
     ) -> Iterator[ChatGenerationChunk]:
         import torch
 

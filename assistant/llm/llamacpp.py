@@ -16,7 +16,7 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from langchain_core.callbacks import CallbackManagerForLLMRun
 from langchain_core.messages import BaseMessage
@@ -25,6 +25,9 @@ from pydantic import PrivateAttr
 
 from assistant.errors import ConfigError, ModelUnavailable, PromptTooLong
 from assistant.llm.base import ConciergeChatModel, UsageMeter, text_chunk, to_chat_dicts
+
+if TYPE_CHECKING:
+    from llama_cpp import Llama
 
 
 class LlamaPool:
@@ -81,7 +84,7 @@ _LOADED: dict[tuple[str, int, int, int], LlamaPool] = {}
 _LOADING = threading.Lock()
 
 
-def _set_threads(llama: Any, threads: int) -> None:
+def _set_threads(llama: Llama, threads: int) -> None:
     """Threads for the next decodes of this instance (prompt batches and single tokens)."""
     import llama_cpp
 
@@ -164,7 +167,7 @@ class LlamaCppChatModel(ConciergeChatModel):
         messages: list[BaseMessage],
         stop: list[str] | None = None,
         run_manager: CallbackManagerForLLMRun | None = None,
-        **kwargs: Any,
+        **kwargs: object,
     ) -> Iterator[ChatGenerationChunk]:
         opts = self._options(stop, kwargs)
         chat = to_chat_dicts(messages)

@@ -12,7 +12,8 @@ import asyncio
 import json
 import weakref
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
 from langchain_core.language_models import LanguageModelInput
@@ -27,6 +28,11 @@ from pydantic import PrivateAttr, SecretStr
 from assistant.errors import ConciergeError, ConfigError, ModelUnavailable, PromptTooLong
 from assistant.llm.base import ConciergeChatModel, UsageMeter, text_chunk
 
+if TYPE_CHECKING:
+    from openai import AsyncOpenAI, OpenAI
+    from openai.types import CompletionUsage
+    from openai.types.chat import ChatCompletion, ChatCompletionChunk
+
 
 def _openai() -> Any:
     try:
@@ -34,6 +40,14 @@ def _openai() -> Any:
     except ImportError as e:
         raise ConfigError("llm.mode openai needs the openai package: pip install openai") from e
     return openai
+
+
+@dataclass
+class _StreamEnd:
+    """What a stream's chunks say about the whole call: the server's usage (if it sends one) and why it stopped."""
+
+    usage: CompletionUsage | None = None
+    finish: str | None = None
 
 
 class OpenAIChatModel(ConciergeChatModel):
@@ -45,8 +59,9 @@ class OpenAIChatModel(ConciergeChatModel):
     max_retries: int = 1
     #: extra JSON fields for every request, e.g. ``{"top_k": 40}`` for servers that accept it
     extra_body: dict[str, Any] | None = None
-    _client: Any = PrivateAttr(None)
-    _aclients: Any = PrivateAttr(default_factory=weakref.WeakKeyDictionary)
+    _client: OpenAI | None = PrivateAttr(None)
+    _aclients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, AsyncOpenAI] = PrivateAttr(
+        default_factory=weakref.WeakKeyDictionary)
 
     @property
     def _llm_type(self) -> str:
@@ -57,12 +72,12 @@ class OpenAIChatModel(ConciergeChatModel):
                 "max_retries": self.max_retries}
 
     @property
-    def client(self) -> Any:
+    def client(self) -> OpenAI:
         if self._client is None:
             self._client = _openai().OpenAI(**self._client_kwargs())
         return self._client
 
-    def _async_client(self) -> Any:
+    def _async_client(self) -> AsyncOpenAI:
         """One ``AsyncOpenAI`` per event loop (its connection pool belongs to the loop)."""
         loop = asyncio.get_running_loop()
         client = self._aclients.get(loop)
@@ -75,7 +90,7 @@ class OpenAIChatModel(ConciergeChatModel):
         tools: Sequence[dict[str, Any] | type | Callable[..., Any] | BaseTool],
         *,
         tool_choice: str | None = None,
-        **kwargs: Any,
+        **kwargs: object,
     ) -> Runnable[LanguageModelInput, AIMessage]:
         """Send ``tools`` with every request; ``tool_choice`` is auto, none, any/required or a tool's name."""
         formatted = [convert_to_openai_tool(t) for t in tools]
@@ -127,12 +142,12 @@ class OpenAIChatModel(ConciergeChatModel):
 
     # -- parsing ----------------------------------------------------------------------------------
 
-    def _chunks(self, part: Any, meter: UsageMeter, state: dict[str, Any]) -> Iterator[ChatGenerationChunk]:
-        """Chunks for one streamed ``ChatCompletionChunk``; ``state`` gathers usage and finish reason."""
+    def _chunks(self, part: ChatCompletionChunk, meter: UsageMeter, end: _StreamEnd) -> Iterator[ChatGenerationChunk]:
+        """Chunks for one streamed ``ChatCompletionChunk``; ``end`` gathers usage and finish reason."""
         if getattr(part, "usage", None) is not None:
-            state["usage"] = part.usage
+            end.usage = part.usage
         for choice in part.choices[:1]:
-            state["finish"] = choice.finish_reason or state.get("finish")
+            end.finish = choice.finish_reason or end.finish
             delta = choice.delta
             if delta.content:
                 meter.token()
@@ -144,13 +159,13 @@ class OpenAIChatModel(ConciergeChatModel):
                                          id=tc.id, index=tc.index) for tc in delta.tool_calls]
                 yield ChatGenerationChunk(message=AIMessageChunk(content="", tool_call_chunks=calls))
 
-    def _finish(self, meter: UsageMeter, state: dict[str, Any]) -> ChatGenerationChunk:
-        usage = state.get("usage")  # servers that ignore stream_options: the streamed pieces are counted
+    def _finish(self, meter: UsageMeter, end: _StreamEnd) -> ChatGenerationChunk:
+        usage = end.usage  # servers that ignore stream_options: the streamed pieces are counted
         prompt = int(getattr(usage, "prompt_tokens", 0) or 0)
         completion = int(getattr(usage, "completion_tokens", 0) or meter.tokens)
-        return self._usage_chunk(meter.finish(prompt, completion, state.get("finish")))
+        return self._usage_chunk(meter.finish(prompt, completion, end.finish))
 
-    def _result(self, response: Any, meter: UsageMeter) -> ChatResult:
+    def _result(self, response: ChatCompletion, meter: UsageMeter) -> ChatResult:
         choice = response.choices[0]
         message = choice.message
         calls, invalid = [], []
@@ -186,7 +201,7 @@ class OpenAIChatModel(ConciergeChatModel):
         messages: list[BaseMessage],
         stop: list[str] | None = None,
         run_manager: CallbackManagerForLLMRun | None = None,
-        **kwargs: Any,
+        **kwargs: object,
     ) -> ChatResult:
         meter = UsageMeter()
         try:
@@ -200,7 +215,7 @@ class OpenAIChatModel(ConciergeChatModel):
         messages: list[BaseMessage],
         stop: list[str] | None = None,
         run_manager: AsyncCallbackManagerForLLMRun | None = None,
-        **kwargs: Any,
+        **kwargs: object,
     ) -> ChatResult:
         meter = UsageMeter()
         try:
@@ -215,17 +230,17 @@ class OpenAIChatModel(ConciergeChatModel):
         messages: list[BaseMessage],
         stop: list[str] | None = None,
         run_manager: CallbackManagerForLLMRun | None = None,
-        **kwargs: Any,
+        **kwargs: object,
     ) -> Iterator[ChatGenerationChunk]:
-        state: dict[str, Any] = {}
+        end = _StreamEnd()
         with self._metered() as meter:
             try:
                 with self.client.chat.completions.create(**self._params(messages, stop, kwargs, stream=True)) as parts:
                     for part in parts:
-                        yield from self._chunks(part, meter, state)
+                        yield from self._chunks(part, meter, end)
             except _openai().OpenAIError as e:
                 raise self._wrap(e) from e
-            last = self._finish(meter, state)
+            last = self._finish(meter, end)
         yield last
 
     async def _astream(
@@ -233,19 +248,19 @@ class OpenAIChatModel(ConciergeChatModel):
         messages: list[BaseMessage],
         stop: list[str] | None = None,
         run_manager: AsyncCallbackManagerForLLMRun | None = None,
-        **kwargs: Any,
+        **kwargs: object,
     ) -> AsyncIterator[ChatGenerationChunk]:
-        meter, state = UsageMeter(), dict[str, Any]()
+        meter, end = UsageMeter(), _StreamEnd()
         try:
             parts = await self._async_client().chat.completions.create(
                 **self._params(messages, stop, kwargs, stream=True))
             async with parts:
                 async for part in parts:
-                    for chunk in self._chunks(part, meter, state):
+                    for chunk in self._chunks(part, meter, end):
                         yield chunk
         except _openai().OpenAIError as e:
             raise self._wrap(e) from e
         except (GeneratorExit, asyncio.CancelledError):
             self.last_usage = meter.finish(finish_reason="cancelled")
             raise
-        yield self._finish(meter, state)
+        yield self._finish(meter, end)

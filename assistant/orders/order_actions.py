@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from assistant.errors import ConflictError, NotFoundError
 from assistant.orders.order_policy import (
@@ -34,6 +34,9 @@ from assistant.shop.catalog_index import CatalogIndex
 from assistant.turn.facts import money
 from assistant.turn.prompts import REFUSE_OTHER_ORDER
 from assistant.turn.understanding import ORDER_ID, Understanding
+
+if TYPE_CHECKING:
+    from assistant.store.order_store import OrderStore
 
 _KINDS: list[tuple[ActionKind, re.Pattern[str]]] = [
     ("address_change", re.compile(r"\b(address|ship (?:it|them) to|deliver (?:it|them) to)\b", re.I)),
@@ -96,9 +99,9 @@ def _mentions(text: str, value: str) -> bool:
 
 
 class OrderActions:
-    def __init__(self, orders: Any, catalog: CatalogIndex, settings: OrderPolicySettings,
+    def __init__(self, orders: OrderStore, catalog: CatalogIndex, settings: OrderPolicySettings,
                  new_id: Callable[[], str] = lambda: uuid.uuid4().hex) -> None:
-        self.orders = orders  # assistant.store.order_store.OrderStore
+        self.orders = orders
         self.policy = OrderPolicy(settings, catalog)
         self.new_id = new_id
 

@@ -143,11 +143,14 @@ class OrderPolicy:
         self.settings = settings
         self.catalog = catalog
 
-    def _pending(self, kind: ActionKind, order: Order, action_id: str, now: datetime, **fields: Any
-                 ) -> PendingAction:
+    def _pending(self, kind: ActionKind, order: Order, action_id: str, now: datetime, *,
+                 items: tuple[ActionItem, ...] = (), refund: Refund | None = None,
+                 exchange_to: dict[str, Any] | None = None, address: dict[str, Any] | None = None,
+                 old_address: dict[str, Any] | None = None) -> PendingAction:
         ttl = timedelta(minutes=self.settings.confirmation_ttl_minutes)
         return PendingAction(id=action_id, kind=kind, order_id=order.id, customer_id=order.customer_id,
-                             currency=order.currency, created_at=now, expires_at=now + ttl, **fields)
+                             currency=order.currency, created_at=now, expires_at=now + ttl, items=items,
+                             refund=refund, exchange_to=exchange_to, address=address, old_address=old_address)
 
     def _refund_method(self, order: Order) -> str:
         if self.settings.refund_method == "store_credit":

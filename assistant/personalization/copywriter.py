@@ -13,8 +13,9 @@ candidate and why it was dropped. Shoppers without marketing consent get no copy
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from assistant.domain import ProductCard
 from assistant.errors import ConciergeError, NotFoundError, ValidationError
@@ -25,6 +26,14 @@ from assistant.store.copy_queue import COPY_KINDS, CopyDraft
 from assistant.turn.facts import money
 from assistant.turn.prompts import COPY_SYSTEM, COPY_TASKS, COPY_USER
 from assistant.turn.understanding import Understanding
+
+if TYPE_CHECKING:
+    from langchain_core.language_models import BaseChatModel
+
+    from assistant.components import Components
+    from assistant.store.copy_queue import CopyStore
+    from assistant.turn.state import TurnDeps
+    from assistant.turn.verifier import SupportIndex, Verifier
 
 #: longest text accepted per kind (characters)
 MAX_CHARS = {"email": 700, "push": 160, "banner": 100}
@@ -115,7 +124,7 @@ def template(facts: CopyFacts, kind: str) -> str:
     return text if len(text) <= MAX_CHARS[kind] else text[: MAX_CHARS[kind] - 1].rsplit(" ", 1)[0] + "…"
 
 
-def _mask_names(text: str, products: Any) -> str:
+def _mask_names(text: str, products: Iterable[ProductCard]) -> str:
     """The text with the full names of the facts' products taken out, so that words inside one name
     ("... 4 Trail Running Shoe") are not read as naming another product ("... Trail Running Tight")."""
     for card in products:
@@ -142,7 +151,7 @@ class CopyWriter:
     """Writes, verifies and queues copy. ``deps`` is the chat's ``TurnDeps`` (tools, catalogue, customers,
     recommender, verifier, model); ``store`` the ``CopyStore``."""
 
-    def __init__(self, deps: Any, store: Any, llm: Any = None) -> None:
+    def __init__(self, deps: TurnDeps, store: CopyStore, llm: BaseChatModel | None = None) -> None:
         self.deps = deps
         self.store = store
         self.llm = llm if llm is not None else deps.llm
@@ -199,7 +208,7 @@ class CopyWriter:
         return CopyFacts(tier, segment, products, self._choose(segment, eligible_offers(self.deps.shop_tools.offers(),
                                                                                          ctx)))
 
-    def _choose(self, segment: str, offers: Any) -> tuple[dict[str, Any], ...]:
+    def _choose(self, segment: str, offers: Sequence[Mapping[str, Any]]) -> tuple[dict[str, Any], ...]:
         chooser = self.deps.shop_tools.chooser
         if not offers:
             return ()
@@ -216,7 +225,7 @@ class CopyWriter:
         return out
 
     # writing ------------------------------------------------------------------------------------
-    def check(self, text: str, facts: CopyFacts, kind: str, support: Any = None) -> Candidate:
+    def check(self, text: str, facts: CopyFacts, kind: str, support: SupportIndex | None = None) -> Candidate:
         """Verify one text against the facts, like a chat reply (``support``: the verifier's index of the
         facts, so that every sentence must be similar enough to one of them); score what it uses of them."""
         problems: list[str] = []
@@ -229,10 +238,12 @@ class CopyWriter:
                                            [c.id for c in facts.products], offer_codes=codes)
         problems.extend(verdict.problems)
         threshold = self.deps.verifier.support_threshold
-        for sentence in _sentences(text) if support is not None else []:
-            score = support.support(sentence)
-            if score < threshold:
-                problems.append(f"not supported by the facts (similarity {score:.2f} < {threshold}): {sentence[:60]!r}")
+        if support is not None:
+            for sentence in _sentences(text):
+                score = support.support(sentence)
+                if score < threshold:
+                    problems.append(f"not supported by the facts (similarity {score:.2f} < {threshold}): "
+                                    f"{sentence[:60]!r}")
         named = set(self.deps.catalog.names_in(text)) & {c.id for c in facts.products}
         uses_code = any(c in text for c in codes)
         if not named and not uses_code and text.strip():
@@ -298,7 +309,7 @@ class CopyWriter:
 REVIEW_ACTIONS = {"approve": "approved", "edit": "edited", "reject": "rejected"}
 
 
-def review_copy(store: Any, verifier: Any, draft_id: str, action: str, reviewer: str,
+def review_copy(store: CopyStore, verifier: Verifier, draft_id: str, action: str, reviewer: str,
                 text: str | None = None, reason: str | None = None) -> CopyDraft:
     """approve | edit | reject a pending draft (``CopyStore.review``). An edited text is verified against the
     draft's facts and its problems are recorded as warnings: the reviewer has the last word."""
@@ -314,7 +325,7 @@ def review_copy(store: Any, verifier: Any, draft_id: str, action: str, reviewer:
     return reviewed
 
 
-def edit_warnings(verifier: Any, draft: CopyDraft, text: str) -> list[str]:
+def edit_warnings(verifier: Verifier, draft: CopyDraft, text: str) -> list[str]:
     corpus = "\n".join(draft.facts.get("lines", []))
     allowed = [p["id"] for p in draft.facts.get("products", [])]
     codes = [o["code"] for o in draft.facts.get("offers", [])]
@@ -324,7 +335,7 @@ def edit_warnings(verifier: Any, draft: CopyDraft, text: str) -> list[str]:
     return problems
 
 
-def review_verifier(components: Any) -> Any:
+def review_verifier(components: Components) -> Verifier:
     """The chat's verifier without loading the chat model: the catalogue and every offer code."""
     from assistant.turn.verifier import Verifier
 

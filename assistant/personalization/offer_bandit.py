@@ -34,6 +34,8 @@ if TYPE_CHECKING:  # numpy is imported where it is used: the store imports this 
     import numpy as np
 
     from assistant.records import CustomerProfile
+    from assistant.store.bandit_state import FeedbackOutcome
+    from assistant.store.stores import Stores
 
 FEEDBACK_KINDS = ("clicked", "accepted", "redeemed")
 CONVERSION_KINDS = ("accepted", "redeemed")
@@ -177,8 +179,8 @@ class OfferChooser:
         return [offer]
 
 
-def record_offer_feedback(stores: Any, customer_id: str, offer_id: str, kind: str,
-                          order_id: str | None = None) -> Any:
+def record_offer_feedback(stores: Stores, customer_id: str, offer_id: str, kind: str,
+                          order_id: str | None = None) -> FeedbackOutcome:
     """A shopper's feedback on an offer they were shown: ``clicked``, ``accepted`` or ``redeemed`` (in one
     of their own orders). Returns the store's ``FeedbackOutcome``.
 

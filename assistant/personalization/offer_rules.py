@@ -11,7 +11,7 @@ from typing import Any
 REDEMPTION_KINDS = ("offer_accepted", "offer_redeemed")
 
 
-def _time(value: Any) -> datetime | None:
+def offer_time(value: object) -> datetime | None:
     """A timezone-aware datetime; a time written without a zone is taken as UTC."""
     if not value:
         return None
@@ -37,7 +37,7 @@ def offer_problems(offer: Mapping[str, Any]) -> list[str]:
     """Rules that contradict each other, so the offer can never be shown correctly."""
     problems = []
     rules = offer.get("eligibility") or {}
-    starts, expires = _time(rules.get("starts_at")), _time(rules.get("expires_at"))
+    starts, expires = offer_time(rules.get("starts_at")), offer_time(rules.get("expires_at"))
     if starts and expires and starts >= expires:
         problems.append("starts_at is not before expires_at")
     if offer.get("kind") == "percent" and not 0 < float(offer.get("value") or 0) <= 100:
@@ -65,7 +65,7 @@ def ineligible_reason(offer: Mapping[str, Any], ctx: OfferContext) -> str | None
         return "personalization opted out"
     if rules.get("requires_marketing_consent") and not ctx.marketing:
         return "needs marketing consent"
-    starts, expires = _time(rules.get("starts_at")), _time(rules.get("expires_at"))
+    starts, expires = offer_time(rules.get("starts_at")), offer_time(rules.get("expires_at"))
     if starts and ctx.now < starts:
         return "not started"
     if expires and ctx.now >= expires:
@@ -130,7 +130,7 @@ def describe(offer: Mapping[str, Any]) -> str:
         parts.append(f"for orders of ${float(rules['min_basket']):.2f} or more")
     if rules.get("max_discount"):
         parts.append(f"up to ${float(rules['max_discount']):.2f}")
-    expires = _time(rules.get("expires_at"))
+    expires = offer_time(rules.get("expires_at"))
     if expires:
         parts.append(f"until {expires.date().isoformat()}")
     return " ".join(parts) + "."

@@ -16,13 +16,16 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from assistant.errors import ConciergeError, NotFoundError
 from assistant.personalization.tastes import SINGLE_KINDS, describe, effective_confidence, group_of, size_system
 from assistant.settings import ProfileSettings
 from assistant.turn.input_guard import GuardResult
 from assistant.turn.understanding import CATEGORY_WORDS, COLOURS, SIZE, understand
+
+if TYPE_CHECKING:
+    from assistant.store.customers import CustomerStore
 
 log = logging.getLogger(__name__)
 
@@ -184,8 +187,9 @@ class PreferenceLearner:
     """Applies what a turn's message says to the shopper's stored profile (inferred preferences), and shows
     the shopper what is stored ("what we think you like") with a way to remove any of it."""
 
-    def __init__(self, customers: Any, now: Callable[[], datetime], settings: ProfileSettings | None = None) -> None:
-        self.customers = customers  # assistant.store.customers.CustomerStore
+    def __init__(self, customers: CustomerStore, now: Callable[[], datetime],
+                 settings: ProfileSettings | None = None) -> None:
+        self.customers = customers
         self.now = now
         self.settings = settings or ProfileSettings()  # type: ignore[call-arg]
         self.half_life_days = self.settings.half_life_days

@@ -18,9 +18,10 @@ import threading
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import numpy.typing as npt
 
 from assistant.personalization.tastes import Tastes, size_system
 from assistant.records import CustomerProfile
@@ -30,6 +31,9 @@ from assistant.shop.purchase_signals import PurchaseSignals
 from assistant.turn.understanding import Understanding
 from knowledge.catalog_import import product_text
 from knowledge.knowledge_store import Hit, KnowledgeStore
+
+if TYPE_CHECKING:
+    from assistant.store.stores import Stores
 
 __all__ = ["POPULAR", "Recommendation", "Recommender", "Tastes", "build_recommender"]
 
@@ -81,8 +85,8 @@ class Recommender:
         self.profile = profile or ProfileSettings()  # type: ignore[call-arg]
         self.now = now
         self._ids: list[str] = []
-        self._matrix: Any = None
-        self._mean: Any = None
+        self._matrix: npt.NDArray[np.float32] | None = None  # unit product vectors, centred on their mean
+        self._mean: npt.NDArray[np.float32] = np.zeros(0, dtype=np.float32)  # set with the matrix
         self._lock = threading.Lock()
 
     def refresh(self) -> None:
@@ -180,10 +184,11 @@ class Recommender:
         return bool(wanted) and wanted <= _words(text)
 
     # -- scores ----------------------------------------------------------------------------------
-    def _vectors(self) -> tuple[list[str], Any]:
+    def _vectors(self) -> tuple[list[str], npt.NDArray[np.float32]]:
         """Unit vectors of every product (stored embeddings from the knowledge store), computed once."""
         with self._lock:
-            if self._matrix is None or len(self._ids) != len(self.catalog.products):
+            matrix = self._matrix
+            if matrix is None or len(self._ids) != len(self.catalog.products):
                 try:
                     stored = self.knowledge.vectors("products")
                 except Exception:  # no stored vectors (another store): embed the product texts once
@@ -198,8 +203,9 @@ class Recommender:
                 # centred on the catalogue's mean: what all product texts share (their template) says nothing
                 self._mean = matrix.mean(axis=0) if len(ids) > 1 else np.zeros(matrix.shape[1], dtype=np.float32)
                 matrix = matrix - self._mean
-                self._ids, self._matrix = ids, matrix / np.maximum(np.linalg.norm(matrix, axis=1, keepdims=True), 1e-9)
-            return self._ids, self._matrix
+                matrix = matrix / np.maximum(np.linalg.norm(matrix, axis=1, keepdims=True), 1e-9)
+                self._ids, self._matrix = ids, matrix
+            return self._ids, matrix
 
     def _similar_to(self, vector: Sequence[float]) -> dict[str, float]:
         ids, matrix = self._vectors()
@@ -331,7 +337,7 @@ class Recommender:
         return "; ".join(why)
 
 
-def build_recommender(knowledge: KnowledgeStore, catalog: CatalogIndex, stores: Any, settings: Settings,
+def build_recommender(knowledge: KnowledgeStore, catalog: CatalogIndex, stores: Stores, settings: Settings,
                       now: Callable[[], datetime] | None = None) -> Recommender:
     """The recommender over the shop's stores: purchase signals from all orders, cached (``SignalsCache``)."""
     from assistant.shop.purchase_signals import SignalsCache

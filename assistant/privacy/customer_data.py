@@ -12,12 +12,15 @@ from __future__ import annotations
 import json
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, Table, select
 
 from assistant.errors import NotFoundError, StoreError
 from assistant.store.db import store_metadata
+
+if TYPE_CHECKING:
+    from assistant.store.customers import CustomerStore
 
 
 def _plain(value: Any) -> Any:
@@ -66,7 +69,7 @@ def export_customer(engine: Engine, customer_id: str) -> dict[str, Any]:
     return {"customer_id": customer_id, "tables": rows}
 
 
-def erase_customer(engine: Engine, customers: Any, customer_id: str) -> dict[str, int]:
+def erase_customer(engine: Engine, customers: CustomerStore, customer_id: str) -> dict[str, int]:
     """Delete one shopper and everything of theirs; returns rows removed per table. Checks that nothing
     of them remains anywhere and raises StoreError if something does."""
     before = customer_rows(engine, customer_id)

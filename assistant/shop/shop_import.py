@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from assistant.errors import ConciergeError
 from knowledge.catalog_import import import_catalog
@@ -26,11 +26,15 @@ from knowledge.importing import (
 from knowledge.knowledge_store import KnowledgeStore
 from knowledge.policy_import import import_policies
 
+if TYPE_CHECKING:
+    from assistant.store.customers import CustomerStore
+    from assistant.store.offer_store import OfferStore
+
 Progress = Callable[[int, int], Any]
 
 
 def import_customers(
-    customers: Any,  # assistant.store.customers.CustomerStore
+    customers: CustomerStore,
     path: Path,
     *,
     origin: str | None = None,
@@ -104,7 +108,7 @@ def load_offers(path: Path) -> tuple[list[dict[str, Any]], list[RecordError]]:
     return offers, errors
 
 
-def import_offers(store: Any, path: Path, *, origin: str | None = None) -> ImportReport:
+def import_offers(store: OfferStore, path: Path, *, origin: str | None = None) -> ImportReport:
     """Validate an offers catalogue and store it (``OfferStore``); offers no longer listed are retired."""
     report = ImportReport("offers")
     if not path.is_file():
@@ -161,8 +165,8 @@ def demo_shop_path() -> Path:
 def ingest_shop(
     root: Path,
     knowledge: KnowledgeStore,
-    customers: Any,
-    offers: Any = None,
+    customers: CustomerStore,
+    offers: OfferStore | None = None,
     *,
     chunk_size: int = 900,
     overlap: int = 120,
@@ -194,9 +198,9 @@ def ingest_shop(
 
 
 
-def load_demo_if_empty(knowledge: KnowledgeStore, customers: Any, offers: Any = None,
-                       **kwargs: Any) -> list[ImportReport] | None:
+def load_demo_if_empty(knowledge: KnowledgeStore, customers: CustomerStore, offers: OfferStore | None = None, *,
+                       chunk_size: int = 900, overlap: int = 120) -> list[ImportReport] | None:
     """First start: import the bundled demo shop when both stores are empty. None if nothing was done."""
     if any(knowledge.stats().values()) or customers.list_ids():
         return None
-    return ingest_shop(demo_shop_path(), knowledge, customers, offers, **kwargs)
+    return ingest_shop(demo_shop_path(), knowledge, customers, offers, chunk_size=chunk_size, overlap=overlap)

@@ -10,13 +10,14 @@ refused before anything is stored or replaced on disk.
 
 Long work reports progress as ``progress(fraction, description)`` with ``fraction`` in 0..1: a ``gr.Progress``
 can be passed as it is.
+
+What an upload may be is checked in :mod:`assistant.staff.upload_checks`, offers are viewed, merged and checked
+in :mod:`assistant.staff.offer_editing`; their public names are importable from here too.
 """
 
 from __future__ import annotations
 
-import json
 import os
-import re
 import tempfile
 import threading
 from collections import Counter
@@ -24,11 +25,11 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from assistant.components import Components
-from assistant.errors import ConflictError, NotFoundError, ValidationError
-from assistant.personalization.offer_rules import offer_problems
+from assistant.errors import ConflictError, NotFoundError
+from assistant.personalization.offer_rules import offer_time
 from assistant.shop.import_summary import (
     ImportProblem,
     ImportResult,
@@ -42,41 +43,30 @@ from assistant.shop.shop_import import (
     import_customers,
     import_offers,
     ingest_shop,
-    load_offers,
 )
 from assistant.staff.masking import mask_secrets
-from knowledge.catalog_import import from_csv_row, import_catalog
-from knowledge.importing import RECORD_SUFFIXES, RecordError, read_records, schema_errors
+from assistant.staff.offer_editing import AdminOffer, OfferStatus, admin_offer, check_offer, merge_offer
+from assistant.staff.upload_checks import (
+    KINDS,
+    SUFFIXES,
+    Kind,
+    UnsupportedFile,
+    UploadKind,
+    UploadTooLarge,
+    detect_kind,
+    invalid,
+    safe_name,
+    unimportable,
+)
+from knowledge.catalog_import import import_catalog
 from knowledge.knowledge_store import KINDS as COLLECTION_KINDS
-from knowledge.loaders import POLICY_SUFFIXES, load_document
 from knowledge.policy_import import import_policies
 
-Kind = Literal["catalog", "policies", "customers", "offers"]
-UploadKind = Literal["catalog", "policies", "customers", "offers", "auto"]
-KINDS: tuple[Kind, ...] = ("catalog", "policies", "customers", "offers")
-#: the file types each kind of shop data is read from (docs/formats.md)
-SUFFIXES: dict[Kind, tuple[str, ...]] = {
-    "catalog": RECORD_SUFFIXES,
-    "policies": POLICY_SUFFIXES,
-    "customers": (".jsonl", ".ndjson", ".json"),
-    "offers": (".json", ".jsonl", ".ndjson"),
-}
+__all__ = ["ADMIN_ORIGIN", "KINDS", "SUFFIXES", "Admin", "AdminOffer", "CollectionCount", "Kind", "OfferStatus",
+           "Overview", "UnsupportedFile", "UploadKind", "UploadTooLarge", "detect_kind", "merge_offer", "safe_name"]
+
 ADMIN_ORIGIN = "admin"  # the import set of offers created by hand
-_MAX_NAME = 100
 _IMPORT_LOCK = threading.Lock()  # one import at a time in this process: two uploads never interleave on a set
-
-
-class UnsupportedFile(ValidationError):
-    """An upload whose file type no importer reads (HTTP 415)."""
-
-
-class UploadTooLarge(ValidationError):
-    """An upload over ``knowledge.max_file_mb`` (HTTP 413)."""
-
-
-def _invalid(message: str, error: type[ValidationError] = ValidationError) -> ValidationError:
-    return error(message, user_message=message)
-
 
 
 @dataclass(frozen=True)
@@ -99,20 +89,6 @@ class Overview:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
-
-
-OfferStatus = Literal["live", "scheduled", "expired", "retired"]
-
-
-@dataclass(frozen=True)
-class AdminOffer:
-    offer: dict[str, Any]  # exactly the offer format (knowledge/schemas/offer.schema.json)
-    active: bool  # False: retired, its file no longer lists it
-    status: OfferStatus
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
 
 
 # ---- the admin -------------------------------------------------------------------------------------------------
@@ -150,14 +126,14 @@ class Admin:
         rest imports.
         """
         if not files:
-            raise _invalid("no files to upload: choose at least one file")
+            raise invalid("no files to upload: choose at least one file")
         if kind != "auto" and kind not in KINDS:
-            raise _invalid(f"unknown kind {kind!r}: choose {', '.join(KINDS)} or auto")
+            raise invalid(f"unknown kind {kind!r}: choose {', '.join(KINDS)} or auto")
         planned = [self._plan(name, data, kind) for name, data in files]
         names = Counter((p.kind, p.name) for p in planned)
         twice = sorted(name for (_, name), n in names.items() if n > 1)
         if twice:
-            raise _invalid(f"the same file name twice in one upload: {', '.join(twice)}")
+            raise invalid(f"the same file name twice in one upload: {', '.join(twice)}")
         steps = ProgressSteps(progress, len(planned))
         with _IMPORT_LOCK:
             results = [self._import_upload(p, steps.unit(i, f"{p.kind} {p.name}")) for i, p in enumerate(planned)]
@@ -172,18 +148,18 @@ class Admin:
         suffix = Path(name).suffix.lower()
         every = sorted({s for suffixes in SUFFIXES.values() for s in suffixes})
         if suffix not in every:
-            raise _invalid(
+            raise invalid(
                 f"{filename}: unsupported file type {suffix or '(no extension)'}: upload a catalogue (.jsonl, .json, "
                 ".csv), policy documents (.md, .txt, .html, .pdf), customers (.jsonl, .json) or offers (.json)",
                 UnsupportedFile)
         if kind != "auto" and suffix not in SUFFIXES[kind]:
-            raise _invalid(f"{filename}: {kind} are read from {', '.join(SUFFIXES[kind])} files, not {suffix}",
-                           UnsupportedFile)
+            raise invalid(f"{filename}: {kind} are read from {', '.join(SUFFIXES[kind])} files, not {suffix}",
+                          UnsupportedFile)
         if len(data) > self.max_upload_bytes:
-            raise _invalid(f"{filename} is {len(data) / 1e6:.1f} MB, over the {self.settings.knowledge.max_file_mb:g} "
-                           "MB limit (knowledge.max_file_mb): split it or raise the limit", UploadTooLarge)
+            raise invalid(f"{filename} is {len(data) / 1e6:.1f} MB, over the {self.settings.knowledge.max_file_mb:g} "
+                          "MB limit (knowledge.max_file_mb): split it or raise the limit", UploadTooLarge)
         if not data.strip():
-            raise _invalid(f"{filename} is empty")
+            raise invalid(f"{filename} is empty")
         return _Upload(name, kind if kind != "auto" else detect_kind(name, data), data)
 
     def _import_upload(self, upload: _Upload, progress: Callable[[int, int], None]) -> ImportResult:
@@ -195,7 +171,7 @@ class Admin:
         with tempfile.TemporaryDirectory(dir=staging) as tmp:
             staged = Path(tmp) / upload.name
             staged.write_bytes(upload.data)
-            problems = self._unimportable(upload.kind, staged)
+            problems = unimportable(upload.kind, staged, self.max_upload_bytes, self._used_codes)
             if problems:  # the saved file of that name and everything stored stay as they were
                 return ImportResult(source, upload.kind, failed=len(problems), rejected=True, errors=tuple(
                     ImportProblem(upload.name, p.line, p.message) for p in problems[:50]))
@@ -203,38 +179,9 @@ class Admin:
             os.replace(staged, final)
         return self._import_file(upload.kind, final, source, progress, lambda _file: upload.name)
 
-    def _unimportable(self, kind: Kind, path: Path) -> list[RecordError]:
-        """Why nothing in the file can be imported; empty when at least one record (or the document) can be."""
-        if kind == "policies":
-            try:
-                load_document(path, path.name, self.max_upload_bytes)
-            except (OSError, ValueError) as e:
-                return [RecordError(path.name, None, str(e))]
-            return []
-        if kind == "offers":
-            offers, offer_errors = load_offers(path)
-            if not offers:
-                return offer_errors or [RecordError(path.name, None, "no offers in the file")]
-            codes = {str(o["code"]): str(o["id"]) for o in self.components.stores.offers.all(include_inactive=True)}
-            return [RecordError(path.name, None, f"offer {o['id']!r}: code {o['code']} is already used by offer "
-                                f"{codes[str(o['code'])]!r}; nothing in this file was imported")
-                    for o in offers if codes.get(str(o["code"]), str(o["id"])) != str(o["id"])]
-        schema, list_key = ("product", "products") if kind == "catalog" else ("customer", "customers")
-        errors: list[RecordError] = []
-        for entry in read_records(path, list_key=list_key, max_bytes=self.max_upload_bytes, label=path.name):
-            if isinstance(entry, RecordError):
-                errors.append(entry)
-                continue
-            try:
-                data = from_csv_row(entry.data) if path.suffix.lower() == ".csv" else entry.data
-            except ValueError as e:
-                errors.append(RecordError(entry.file, entry.line, str(e)))
-                continue
-            problems = schema_errors(data, schema)
-            if not problems:
-                return []
-            errors.append(RecordError(entry.file, entry.line, "; ".join(problems[:5])))
-        return errors or [RecordError(path.name, None, f"no {list_key} in the file")]
+    def _used_codes(self) -> dict[str, str]:
+        """Every stored offer's code (retired offers too) -> its offer id."""
+        return {str(o["code"]): str(o["id"]) for o in self.components.stores.offers.all(include_inactive=True)}
 
     def _import_file(self, kind: Kind, path: Path, source: str, progress: Callable[[int, int], None] | None,
                      label: Callable[[str], str]) -> ImportResult:
@@ -341,12 +288,7 @@ class Admin:
         return self._view(found, any(str(o["id"]) == offer_id for o in self.components.stores.offers.all()))
 
     def _view(self, offer: dict[str, Any], active: bool) -> AdminOffer:
-        rules = offer.get("eligibility") or {}
-        now = self._now()
-        starts, expires = _time(rules.get("starts_at")), _time(rules.get("expires_at"))
-        status: OfferStatus = ("retired" if not active else "expired" if expires and now >= expires
-                               else "scheduled" if starts and now < starts else "live")
-        return AdminOffer(offer, active, status)
+        return admin_offer(offer, active, self._now())
 
     def update_offer(self, offer_id: str, changes: Mapping[str, Any]) -> AdminOffer:
         """Change some fields of an offer (``eligibility`` is merged field by field; None removes a field).
@@ -354,10 +296,10 @@ class Admin:
         The edit is kept until the file the offer came from is uploaded again changed (the file then wins).
         Raises ``NotFoundError`` or ``ValidationError`` naming the bad fields (nothing is changed then)."""
         if not isinstance(changes, Mapping) or not changes:
-            raise _invalid("no changes: give the offer fields to change, e.g. {\"value\": 20}")
+            raise invalid("no changes: give the offer fields to change, e.g. {\"value\": 20}")
         current = self.offer(offer_id).offer
         if "id" in changes and str(changes["id"]) != offer_id:
-            raise _invalid(f"an offer's id cannot change ({offer_id!r}); create a new offer instead")
+            raise invalid(f"an offer's id cannot change ({offer_id!r}); create a new offer instead")
         data = merge_offer(current, changes)
         self._validate(data, offer_id)
         self.components.stores.offers.edit(offer_id, data)
@@ -367,7 +309,7 @@ class Admin:
     def create_offer(self, offer: Mapping[str, Any]) -> AdminOffer:
         """A new offer, validated like an imported one (``ConflictError`` when the id exists)."""
         if not isinstance(offer, Mapping):
-            raise _invalid("an offer is a JSON object (see knowledge/schemas/offer.schema.json)")
+            raise invalid("an offer is a JSON object (see knowledge/schemas/offer.schema.json)")
         data = {k: v for k, v in offer.items() if v is not None}
         self._validate(data, None)
         offer_id = str(data["id"])
@@ -383,19 +325,14 @@ class Admin:
         current = self.offer(offer_id).offer
         now = self._now().astimezone(UTC)
         rules = dict(current.get("eligibility") or {})
-        starts = _time(rules.get("starts_at"))
+        starts = offer_time(rules.get("starts_at"))
         changes: dict[str, Any] = {"expires_at": now.strftime("%Y-%m-%dT%H:%M:%SZ")}
         if starts and starts >= now.replace(microsecond=0):
             changes["starts_at"] = None
         return self.update_offer(offer_id, {"eligibility": changes})
 
     def _validate(self, data: Mapping[str, Any], offer_id: str | None) -> None:
-        problems = schema_errors(dict(data), "offer") or _date_problems(data) or offer_problems(data)
-        if problems:
-            raise _invalid(f"offer {data.get('id', offer_id)!r} not saved: " + "; ".join(problems))
-        for other in self.components.stores.offers.all(include_inactive=True):
-            if str(other["id"]) != str(data["id"]) and other.get("code") == data["code"]:
-                raise _invalid(f"code {data['code']} is already used by offer {other['id']!r}: choose another code")
+        check_offer(data, offer_id, lambda: self.components.stores.offers.all(include_inactive=True))
 
     # settings --------------------------------------------------------------------------------------------------
     def settings_view(self) -> dict[str, Any]:
@@ -405,99 +342,3 @@ class Admin:
         view["derived"] = mask_secrets({"database_url": s.database_url, "chroma_path": str(s.chroma_path),
                                         "model_cache_dir": str(s.model_cache_dir), "uploads": str(self.upload_root)})
         return view
-
-
-# ---- helpers ---------------------------------------------------------------------------------------------------
-def safe_name(filename: str) -> str:
-    """The file's own name (no folders), reduced to letters, digits, ``.``, ``-``, ``_``; at most 100 characters."""
-    base = re.split(r"[/\\]", filename.strip())[-1]
-    clean = re.sub(r"[^A-Za-z0-9._-]+", "-", base).strip("-.")
-    if not clean or not Path(clean).stem:
-        raise _invalid(f"{filename!r} is not a usable file name")
-    stem, suffix = Path(clean).stem, Path(clean).suffix
-    return stem[: _MAX_NAME - len(suffix)] + suffix
-
-
-_NAME_HINTS: tuple[tuple[str, Kind], ...] = (("customer", "customers"), ("offer", "offers"), ("product", "catalog"),
-                                            ("catalog", "catalog"), ("polic", "policies"))
-
-
-def detect_kind(name: str, data: bytes) -> Kind:
-    """The kind of shop data a file holds: policy documents by type, then a hint in the name, then its first record."""
-    suffix = Path(name).suffix.lower()
-    if suffix in POLICY_SUFFIXES:
-        return "policies"
-    if suffix == ".csv":
-        return "catalog"
-    lowered = name.lower()
-    for hint, kind in _NAME_HINTS:
-        if hint in lowered and suffix in SUFFIXES[kind]:
-            return kind
-    first = _first_record(data, suffix)
-    if first is not None:
-        if "eligibility" in first or "code" in first:
-            return "offers"
-        if "price" in first or "category" in first:
-            return "catalog"
-        if {"orders", "email", "tier", "consent"} & set(first):
-            return "customers"
-    raise _invalid(f"{name}: cannot tell whether this is a catalogue, customers or offers file: choose the kind")
-
-
-def _first_record(data: bytes, suffix: str) -> dict[str, Any] | None:
-    try:
-        text = data.decode("utf-8-sig")
-        if suffix in (".jsonl", ".ndjson"):
-            line = next((x for x in text.splitlines() if x.strip()), "")
-            value: Any = json.loads(line)
-        else:
-            value = json.loads(text)
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        return None
-    if isinstance(value, dict):
-        lists = [v for k, v in value.items() if k in ("products", "customers", "offers") and isinstance(v, list)]
-        value = lists[0] if lists else value
-    if isinstance(value, list):
-        value = value[0] if value else None
-    return value if isinstance(value, dict) else None
-
-
-def _time(value: Any) -> datetime | None:
-    """An offer's time as an aware datetime (no zone: UTC), like eligibility reads it."""
-    if not value:
-        return None
-    parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
-
-
-def _date_problems(offer: Mapping[str, Any]) -> list[str]:
-    rules = offer.get("eligibility") or {}
-    problems = []
-    for name in ("starts_at", "expires_at"):
-        value = rules.get(name)
-        if value is None:
-            continue
-        try:
-            _time(value)
-        except (TypeError, ValueError):
-            problems.append(f"eligibility.{name}: {value!r} is not a date and time like 2027-06-30T23:59:59Z")
-    return problems
-
-
-def merge_offer(current: Mapping[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:
-    """``current`` with ``changes``: fields replaced, ``eligibility`` merged field by field, None removes."""
-    data = dict(current)
-    for key, value in changes.items():
-        if key == "eligibility" and isinstance(value, Mapping):
-            rules = dict(data.get("eligibility") or {})
-            for rule, rule_value in value.items():
-                if rule_value is None:
-                    rules.pop(rule, None)
-                else:
-                    rules[rule] = rule_value
-            data["eligibility"] = rules
-        elif value is None:
-            data.pop(key, None)
-        else:
-            data[key] = value
-    return data

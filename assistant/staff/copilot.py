@@ -12,29 +12,44 @@ Who has a conversation: an agent who took it over (``take_over``, kept in the se
 (the turn graph's held path); ``give_back`` returns it to the assistant and resolves the hand-over. Only the
 agent who has a conversation may send in it: anyone else gets ``HeldByAnotherAgent`` (a ``ConflictError``,
 409 in the API) and nothing changes.
+
+The hand-over queue has one vocabulary, the copilot's: ``handovers`` lists, ``handover`` finds (``NotFoundError``),
+``claim`` and ``resolve`` act on one for a named agent (``ConflictError`` when another agent has it).
 """
 
 from __future__ import annotations
 
-import difflib
-import re
-from dataclasses import asdict, dataclass, is_dataclass
-from datetime import datetime
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from assistant.domain import ShopperIdentity
 from assistant.errors import ConflictError, NotFoundError, ValidationError
-from assistant.personalization.copywriter import review_copy
 from assistant.privacy.redaction import redact
-from assistant.records import ChatSession, ConsentState, EventRecord, Order, TurnRecord
+from assistant.records import ChatSession, EventRecord, TurnRecord
+from assistant.staff.conversation_views import (
+    ConversationContext,
+    CustomerContext,
+    Handover,
+    LiveConversation,
+    QueueItem,
+    SentReply,
+    draft_diff,
+)
+from assistant.staff.copy_review import CopyDraft, CopyReview
 from assistant.staff.roles import StaffPrincipal
-from assistant.store.copy_queue import CopyDraft
-from assistant.store.handovers import Handover
-from assistant.turn.graph import taken_over_by
-from assistant.turn.turn_service import AssistantService, DraftReply
+from assistant.turn.session_nodes import taken_over_by
+
+if TYPE_CHECKING:
+    from assistant.store.stores import Stores
+    from assistant.turn.turn_service import AssistantService, DraftReply
+    from assistant.turn.verifier import Verifier
+
+__all__ = ["GIVEN_BACK", "MAX_REPLY_CHARS", "UNRESOLVED", "ConversationContext", "Copilot", "CustomerContext",
+           "Handover", "HeldByAnotherAgent", "LiveConversation", "QueueItem", "SentReply"]
 
 MAX_REPLY_CHARS = 4000
 GIVEN_BACK = "given back to the assistant"
+UNRESOLVED = ("open", "claimed")
 
 
 class HeldByAnotherAgent(ConflictError):
@@ -46,114 +61,63 @@ class HeldByAnotherAgent(ConflictError):
                          user_message=f"{who} has this conversation; nothing was sent. Your text is kept: "
                                       "ask them to give it back, or pick another conversation.")
         self.agent = agent
-
-
-def jsonable(value: Any) -> Any:
-    """Dataclasses, mappings and sequences as JSON values; times in ISO 8601."""
-    if is_dataclass(value) and not isinstance(value, type):
-        return jsonable(asdict(value))
-    if isinstance(value, dict):
-        return {str(k): jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple | frozenset | set):
-        return [jsonable(v) for v in value]
-    if isinstance(value, datetime):
-        return value.isoformat()
-    return value
-
-
-@dataclass(frozen=True)
-class CustomerContext:
-    """What the agent reads about the shopper. Contact details stay in the store (not needed to reply)."""
-
-    id: str
-    name: str
-    tier: str
-    points: int
-    consent: ConsentState
-    joined_at: datetime | None = None
-    #: stated and inferred, as "what we think you like" shows them: kind, value, origin, confidence, in_use, note
-    preferences: tuple[dict[str, Any], ...] = ()
-    orders: tuple[Order, ...] = ()  # newest first, with items, payments and history
-
-
-@dataclass(frozen=True)
-class ConversationContext:
-    session_id: str
-    customer: CustomerContext | None  # None: an anonymous shopper
-    turns: tuple[TurnRecord, ...]  # oldest first, as stored (redacted); ``author`` says who replied
-    handover: Handover | None
-    held_by: str | None  # the agent who has the conversation, if any
-    channel: str = "web"
-
-    def to_dict(self) -> dict[str, Any]:
-        out = jsonable({k: v for k, v in self.__dict__.items() if k != "turns"})
-        out["turns"] = [turn_view(t) for t in self.turns]
-        return dict(out)
-
-
-@dataclass(frozen=True)
-class QueueItem:
-    handover: Handover
-    held_by: str | None
-
-    def to_dict(self) -> dict[str, Any]:
-        return dict(jsonable({**asdict(self.handover), "held_by": self.held_by}))
-
-
-@dataclass(frozen=True)
-class LiveConversation:
-    session_id: str
-    customer_id: str | None
-    last_at: datetime | None
-    last_message: str
-    turns: int  # among the recent turns looked at
-    held_by: str | None = None
-    handover_id: str | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        return dict(jsonable(self))
-
-
-@dataclass(frozen=True)
-class SentReply:
-    turn: TurnRecord
-    edited: bool
-    diff: str
-    redacted: bool  # personal data in the text was redacted before it was stored and shown
-
-    def to_dict(self) -> dict[str, Any]:
-        return {**turn_view(self.turn), "edited": self.edited, "diff": self.diff, "redacted": self.redacted}
-
-
-def turn_view(t: TurnRecord) -> dict[str, Any]:
-    """A turn for the agent's screen: who wrote the reply, and for an agent's reply whether the draft was edited."""
-    view = {"id": t.id, "created_at": t.created_at.isoformat() if t.created_at else None, "author": t.author,
-            "message": t.message, "reply": t.reply, "intent": t.intent, "verdict": t.verdict, "status": t.status,
-            "handover": t.handover}
-    if t.author.startswith("agent:"):
-        view["edited"] = t.trace.get("edited")
-    if t.trace.get("held_for"):
-        view["held_for"] = t.trace["held_for"]
-    return view
-
-
-def sentences(text: str) -> list[str]:
-    return [s for s in re.split(r"(?<=[.!?])\s+|\n+", text.strip()) if s]
-
-
-def draft_diff(draft: str, sent: str) -> str:
-    """A unified diff, one sentence a line, from the draft to what was sent."""
-    return "\n".join(difflib.unified_diff(sentences(draft), sentences(sent), "draft", "sent", lineterm=""))
+        #: for ``send``: the text and the draft that were not sent, so nothing the agent wrote is lost
+        self.unsent: dict[str, str | None] | None = None
 
 
 class Copilot:
     """Typed functions behind the agents' views and ``/api/v1/copilot``. Every method is for staff with the
     ``agent`` role; callers check the role."""
 
-    def __init__(self, service: AssistantService, stores: Any = None, verifier: Any = None) -> None:
-        self.service = service
-        self.stores = stores if stores is not None else service.stores
+    def __init__(self, service: AssistantService | None = None, stores: Stores | None = None,
+                 verifier: Verifier | None = None, *, service_factory: Callable[[], AssistantService] | None = None,
+                 copy_review: CopyReview | None = None) -> None:
+        """``service``: the turn service, or ``service_factory`` to build it on first use (the hand-over queue
+        needs no chat model); ``stores`` default to the service's."""
+        if service is None and service_factory is None:
+            raise ValueError("a Copilot needs the turn service or a factory for it")
+        if stores is None:
+            if service is None:
+                raise ValueError("a Copilot built from a service factory needs the stores")
+            stores = service.stores
+        self._service = service
+        self._service_factory = service_factory
+        self.stores = stores
         self._verifier = verifier
+        self.copy_review = copy_review or CopyReview(stores.copy, lambda: self.verifier)
+
+    @property
+    def service(self) -> AssistantService:
+        if self._service is None:
+            assert self._service_factory is not None
+            self._service = self._service_factory()
+        return self._service
+
+    # hand-overs ---------------------------------------------------------------------------------
+    def handovers(self, statuses: tuple[str, ...] = UNRESOLVED, limit: int = 100) -> list[Handover]:
+        """Hand-overs with one of ``statuses``, oldest first (default: open and claimed ones)."""
+        return list(self.stores.handovers.list_open(limit, statuses))
+
+    def handover(self, handover_id: str) -> Handover:
+        """One hand-over; ``NotFoundError`` if there is none."""
+        handover = self.stores.handovers.get(handover_id)
+        if handover is None:
+            raise NotFoundError(f"hand-over {handover_id!r} not found", user_message=f"no hand-over {handover_id!r}")
+        return handover
+
+    def handover_turns(self, handover: Handover) -> list[TurnRecord]:
+        """The hand-over's conversation so far, oldest first (redacted, as stored)."""
+        return list(self.stores.turns.turns_for_session(handover.customer_id, handover.session_id))
+
+    def claim(self, handover_id: str, agent: str) -> Handover:
+        """``agent`` takes the hand-over; ``ConflictError`` if another agent has it."""
+        self.handover(handover_id)
+        return self.stores.handovers.claim(handover_id, agent)
+
+    def resolve(self, handover_id: str, agent: str, note: str | None = None) -> Handover:
+        """Close the hand-over; the assistant answers in that conversation again."""
+        self.handover(handover_id)
+        return self.stores.handovers.resolve(handover_id, agent, note)
 
     # the queue ---------------------------------------------------------------------------------
     def queue(self, limit: int = 100) -> list[QueueItem]:
@@ -263,7 +227,11 @@ class Copilot:
             raise ValidationError(f"agent reply of {len(clean)} characters",
                                   user_message=f"A reply has at most {MAX_REPLY_CHARS:,} characters.")
         chat = self._session(session_id)
-        self.take_over(session_id, agent)
+        try:
+            self.take_over(session_id, agent)
+        except HeldByAnotherAgent as e:
+            e.unsent = {"text": text, "draft": draft}
+            raise
         sent = redact(clean).text
         drafted = redact(draft.strip()).text if draft is not None else None
         edited = drafted is None or drafted != sent
@@ -278,22 +246,22 @@ class Copilot:
         turn = self.stores.turns.record_turn(record, [event])
         return SentReply(turn, edited, diff, redacted=sent != clean)
 
-    # marketing copy review (delegates to the copy queue) ----------------------------------------
+    # marketing copy review (delegates to the copy review queue) ----------------------------------
     def pending_copy(self, limit: int = 200) -> list[CopyDraft]:
-        return list(self.stores.copy.list("pending", limit))
+        return self.copy_review.pending(limit)
 
     def approve_copy(self, draft_id: str, agent: StaffPrincipal, reason: str | None = None) -> CopyDraft:
-        return review_copy(self.stores.copy, self.verifier, draft_id, "approve", agent.username, None, reason)
+        return self.copy_review.approve(draft_id, agent.username, reason)
 
     def edit_copy(self, draft_id: str, agent: StaffPrincipal, text: str, reason: str | None = None) -> CopyDraft:
         """Approve with the agent's text; problems against the draft's facts land in ``verdict.review.warnings``."""
-        return review_copy(self.stores.copy, self.verifier, draft_id, "edit", agent.username, text, reason)
+        return self.copy_review.edit(draft_id, agent.username, text, reason)
 
     def reject_copy(self, draft_id: str, agent: StaffPrincipal, reason: str | None = None) -> CopyDraft:
-        return review_copy(self.stores.copy, self.verifier, draft_id, "reject", agent.username, None, reason)
+        return self.copy_review.reject(draft_id, agent.username, reason)
 
     @property
-    def verifier(self) -> Any:
+    def verifier(self) -> Verifier:
         """The chat's checks for edited copy: the catalogue and every offer code, active or not."""
         if self._verifier is None:
             from assistant.turn.verifier import Verifier

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import String, case, distinct, func, select
+from sqlalchemy import Select, String, case, distinct, func, select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session, aliased, sessionmaker
 from sqlalchemy.sql.compiler import SQLCompiler
@@ -54,12 +54,12 @@ class utc_day(FunctionElement[str]):  # noqa: N801 - a SQL function, named like 
 
 
 @compiles(utc_day, "sqlite")
-def _utc_day_sqlite(element: utc_day, compiler: SQLCompiler, **kw: Any) -> str:
+def _utc_day_sqlite(element: utc_day, compiler: SQLCompiler, **kw: object) -> str:
     return f"date({compiler.process(element.clauses, **kw)})"
 
 
 @compiles(utc_day, "postgresql")
-def _utc_day_postgresql(element: utc_day, compiler: SQLCompiler, **kw: Any) -> str:
+def _utc_day_postgresql(element: utc_day, compiler: SQLCompiler, **kw: object) -> str:
     return f"to_char(({compiler.process(element.clauses, **kw)}) AT TIME ZONE 'UTC', 'YYYY-MM-DD')"
 
 
@@ -135,7 +135,7 @@ class AnalyticsStore:
                                 user_message=f"Unknown figure; choose one of {', '.join(self.figures)}.")
         return figure(_day(start), _day(end))
 
-    def _rows(self, query: Any, what: str) -> list[Any]:
+    def _rows(self, query: Select[*tuple[Any, ...]], what: str) -> list[Any]:
         with read(self._sessions, what) as session:
             return list(session.execute(query).all())
 

@@ -6,7 +6,7 @@ import json
 import math
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeAlias
 
 from sqlalchemy import JSON, DateTime, Dialect
 from sqlalchemy.dialects.postgresql import JSONB
@@ -14,11 +14,14 @@ from sqlalchemy.types import TypeDecorator, TypeEngine
 
 from assistant.errors import ValidationError
 
+#: a value a JSON column holds as it is
+JsonValue: TypeAlias = "None | str | bool | int | float | list[JsonValue] | dict[str, JsonValue]"
+
 #: JSON everywhere, stored as JSONB on PostgreSQL.
 JSONType: TypeEngine[Any] = JSON().with_variant(JSONB(), "postgresql")
 
 
-def require_json(value: Any, where: str) -> None:
+def require_json(value: object, where: str) -> None:
     """Raise ``ValidationError`` unless ``value`` can be stored in a JSON column.
 
     Checked before writing because drivers differ: SQLite reports a bad value as a SQLAlchemy error,
@@ -33,7 +36,7 @@ def require_json(value: Any, where: str) -> None:
         ) from e
 
 
-def to_json_safe(value: Any) -> Any:
+def to_json_safe(value: object) -> JsonValue:
     """A copy of ``value`` that any JSON column accepts: keys become text, tuples and sets lists,
     NaN and infinities ``None``, anything else unknown its ``str()``. For diagnostic blobs (a turn's
     trace) that must never stop a turn from being recorded."""

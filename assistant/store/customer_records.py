@@ -75,7 +75,7 @@ def record_hash(record: Mapping[str, Any]) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def parse_timestamp(value: Any, where: str) -> datetime | None:
+def parse_timestamp(value: object, where: str) -> datetime | None:
     """ISO 8601 text (or a datetime) to an aware UTC datetime; a value without offset is taken as UTC."""
     if value is None or value == "":
         return None
@@ -99,7 +99,7 @@ def parse_timestamp(value: Any, where: str) -> datetime | None:
     return parsed.astimezone(UTC)
 
 
-def _number(value: Any, where: str) -> float | None:
+def _number(value: object, where: str) -> float | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int | float | str):
@@ -112,7 +112,7 @@ def _number(value: Any, where: str) -> float | None:
                               user_message=f"Fix {where}: it must be a number.") from e
 
 
-def _integer(value: Any, where: str) -> int | None:
+def _integer(value: object, where: str) -> int | None:
     number = _number(value, where)
     if number is None:
         return None
@@ -122,13 +122,13 @@ def _integer(value: Any, where: str) -> int | None:
     return int(number)
 
 
-def _text(value: Any) -> str | None:
+def _text(value: object) -> str | None:
     if value is None:
         return None
     return str(value)
 
 
-def _mapping(value: Any, where: str) -> dict[str, Any] | None:
+def _mapping(value: object, where: str) -> dict[str, Any] | None:
     if value is None:
         return None
     if not isinstance(value, Mapping):
@@ -137,7 +137,7 @@ def _mapping(value: Any, where: str) -> dict[str, Any] | None:
     return dict(value)
 
 
-def _list(value: Any, where: str) -> list[Any]:
+def _list(value: object, where: str) -> list[object]:
     if value is None:
         return []
     if not isinstance(value, list | tuple):
@@ -146,14 +146,14 @@ def _list(value: Any, where: str) -> list[Any]:
     return list(value)
 
 
-def _record_id(value: Any, where: str) -> str:
+def _record_id(value: object, where: str) -> str:
     if not isinstance(value, str | int) or isinstance(value, bool) or str(value).strip() == "":
         raise ValidationError(f"{where}: missing or empty id",
                               user_message=f"Fix {where}: every customer and order needs a non-empty id.")
     return str(value).strip()
 
 
-def parse_consent(value: Any, where: str) -> ConsentState:
+def parse_consent(value: object, where: str) -> ConsentState:
     consent = _mapping(value, where) or {}
     defaults = ConsentState()
     return ConsentState(
@@ -162,7 +162,7 @@ def parse_consent(value: Any, where: str) -> ConsentState:
     )
 
 
-def parse_preferences(value: Any, where: str) -> tuple[tuple[str, str], ...]:
+def parse_preferences(value: object, where: str) -> tuple[tuple[str, str], ...]:
     """``[{kind, value}, ...]`` to unique ``(kind, value)`` pairs in record order (case-insensitive)."""
     seen: set[tuple[str, str]] = set()
     pairs: list[tuple[str, str]] = []
@@ -179,7 +179,7 @@ def parse_preferences(value: Any, where: str) -> tuple[tuple[str, str], ...]:
     return tuple(pairs)
 
 
-def parse_order(raw: Any, where: str) -> ParsedOrder:
+def parse_order(raw: object, where: str) -> ParsedOrder:
     order = _mapping(raw, where) or {}
     order_id = _record_id(order.get("id"), f"{where}.id")
     where = f"order {order_id}"

@@ -21,13 +21,17 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from assistant.domain import Event, TextDelta
 from assistant.personalization.offer_rules import describe
 from assistant.turn.facts import Facts, best_sentences, money, order_line
 from assistant.turn.prompts import NOTHING_FOUND, REFUSE_OTHER_ORDER, SYSTEM, USER
 from assistant.turn.verifier import Verifier
+
+if TYPE_CHECKING:
+    from langchain_core.language_models import BaseChatModel
+    from langchain_core.messages import BaseMessage
 
 # a sentence ends at . ! ? before a capital, a digit, a quote or a list bullet ("... days. - Express ..."),
 # or at a line break
@@ -49,7 +53,7 @@ class Composed:
     usage: dict[str, Any] = field(default_factory=dict)
 
 
-def build_messages(facts: Facts, shop: str) -> list[Any]:
+def build_messages(facts: Facts, shop: str) -> list[BaseMessage]:
     from langchain_core.messages import HumanMessage, SystemMessage
 
     lines = "\n".join(f"- {line}" for line in facts.lines())
@@ -64,7 +68,7 @@ def _split_sentences(buffer: str) -> tuple[list[str], str]:
     return [p.strip() for p in parts[:-1] if p.strip()], parts[-1]
 
 
-def compose_reply(llm: Any, facts: Facts, verifier: Verifier, shop: str, emit: Callable[[Event], None],
+def compose_reply(llm: BaseChatModel, facts: Facts, verifier: Verifier, shop: str, emit: Callable[[Event], None],
                   max_sentences: int = 4) -> Composed:
     corpus = facts.corpus()
     allowed = [c.id for c in facts.products]
@@ -145,14 +149,14 @@ class _Producer:
     An exception of the stream (``ModelUnavailable``, ...) is raised again by :meth:`take`, in the
     consumer's thread. :meth:`stop` makes the producer stop pulling tokens and close the stream, and waits
     for it, so the backend's usage (``finish_reason="cancelled"``) is recorded when it returns.
+
+    The queue holds pieces of text, then ``None`` (the stream ended) or the exception it raised.
     """
 
-    _PIECE, _DONE, _ERROR = 0, 1, 2
-
-    def __init__(self, llm: Any, messages: list[Any], lookahead: int) -> None:
+    def __init__(self, llm: BaseChatModel, messages: list[BaseMessage], lookahead: int) -> None:
         self._llm = llm
         self._messages = messages
-        self._queue: queue.Queue[tuple[int, Any]] = queue.Queue(maxsize=max(1, lookahead))
+        self._queue: queue.Queue[str | BaseException | None] = queue.Queue(maxsize=max(1, lookahead))
         self._stopping = threading.Event()
         #: perf_counter of the first non-blank piece, set by the producer
         self.first_token_at: float | None = None
@@ -167,11 +171,11 @@ class _Producer:
     def start(self) -> None:
         self._thread.start()
 
-    def _put(self, kind: int, value: Any) -> bool:
+    def _put(self, item: str | BaseException | None) -> bool:
         """Queue an item, waiting for room unless the consumer has stopped (then ``False``)."""
         while not self._stopping.is_set():
             try:
-                self._queue.put((kind, value), timeout=0.05)
+                self._queue.put(item, timeout=0.05)
                 return True
             except queue.Full:
                 continue
@@ -194,12 +198,12 @@ class _Producer:
                     continue
                 if self.first_token_at is None and piece.strip():
                     self.first_token_at = time.perf_counter()
-                if not self._put(self._PIECE, piece):
+                if not self._put(piece):
                     break
         except BaseException as e:  # raised again in the consumer's thread
-            self._put(self._ERROR, e)
+            self._put(e)
         else:
-            self._put(self._DONE, None)
+            self._put(None)
         finally:
             close = getattr(stream, "close", None)
             if close is not None:
@@ -208,15 +212,15 @@ class _Producer:
     def take(self) -> tuple[list[str], bool]:
         """The next pieces (waiting for one, then all that are queued) and whether the stream has ended."""
         pieces: list[str] = []
-        kind, value = self._queue.get()
+        item = self._queue.get()
         while True:
-            if kind == self._ERROR:
-                raise value
-            if kind == self._DONE:
+            if isinstance(item, BaseException):
+                raise item
+            if item is None:
                 return pieces, True
-            pieces.append(value)
+            pieces.append(item)
             try:
-                kind, value = self._queue.get_nowait()
+                item = self._queue.get_nowait()
             except queue.Empty:
                 return pieces, False
 

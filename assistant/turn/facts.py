@@ -9,12 +9,20 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 from assistant.domain import Citation, ProductCard
 from assistant.personalization.offer_rules import describe
 from assistant.records import CustomerProfile, Order
 from knowledge.knowledge_store import Hit
+
+if TYPE_CHECKING:
+    from assistant.turn.verifier import SupportIndex
+
+#: what ``Verifier.requirements`` takes after the reply and the intent: the orders' (id, status, tracking
+#: number), the product ids, the offer codes and the categories of the question
+RequirementArgs = tuple[list[tuple[str, str, str | None]], list[str], list[str], tuple[str, ...]]
 
 
 def money(value: float | None, currency: str = "USD") -> str:
@@ -23,8 +31,8 @@ def money(value: float | None, currency: str = "USD") -> str:
     return f"${value:,.2f}" if currency == "USD" else f"{value:,.2f} {currency}"
 
 
-def _date(value: Any) -> str:
-    return value.date().isoformat() if hasattr(value, "date") else str(value)[:10]
+def _date(value: datetime | str | None) -> str:
+    return value.date().isoformat() if isinstance(value, datetime) else str(value)[:10]
 
 
 def order_line(order: Order) -> str:
@@ -111,13 +119,13 @@ class Facts:
     offers: list[Mapping[str, Any]] = field(default_factory=list)
     refused_order_ids: list[str] = field(default_factory=list)
     #: the verifier's sentence index of these facts, built once per turn (see Verifier.support_index)
-    support: Any = field(default=None, repr=False, compare=False)
+    support: SupportIndex | None = field(default=None, repr=False, compare=False)
     #: for policy questions, the sentences that answer it: amounts in the reply must come from these
     evidence: str | None = None
     #: categories the question is about (a policy answer must stay on them)
     categories: tuple[str, ...] = ()
 
-    def requirement_args(self) -> tuple[Any, ...]:
+    def requirement_args(self) -> RequirementArgs:
         """The arguments of ``Verifier.requirements`` after the reply and the intent."""
         orders = [(o.id, o.status, (o.tracking or {}).get("number")) for o in self.orders]
         return orders, [c.id for c in self.products], [str(o["code"]) for o in self.offers], self.categories

@@ -11,12 +11,15 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from assistant.orders.order_actions import detect_kind
 from assistant.privacy.redaction import redact
 from assistant.records import TurnRecord
 from assistant.turn.understanding import Understanding
+
+if TYPE_CHECKING:
+    from assistant.store.stores import Stores
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +90,7 @@ def summarize(reason: str, turns: Sequence[TurnRecord], message: str, detail: st
     return "\n".join(lines)
 
 
-def open_handover(stores: Any, session_id: str, customer_id: str | None, turn_id: str, reason: str,
+def open_handover(stores: Stores, session_id: str, customer_id: str | None, turn_id: str, reason: str,
                   message: str, detail: str | None = None, limit: int = 6) -> dict[str, str]:
     """Queue the conversation for a person; returns what the turn records and streams."""
     turns = stores.turns.turns_for_session(customer_id, session_id)

@@ -4,7 +4,8 @@
   and whether a person has taken the conversation over.
 - ``action``: proposes an order action, or carries out / drops the pending one on yes / no.
 - ``handover``: queues the conversation for a person with a reason and a summary.
-- ``waiting``: while a person has the conversation, the assistant does not answer by itself.
+- ``waiting``: while a person has the conversation, the assistant does not answer by itself; once an agent took it
+  over (``held``), the shopper's messages wait for them with no reply.
 - ``remember``: counts failures in a row (and hands over after too many), saves what the next turn needs.
 
 What the session remembers lasts one turn: a pending action must be confirmed in the very next turn.
@@ -21,9 +22,12 @@ from assistant.domain import HandoverEvent, ReplaceText, TextDelta
 from assistant.orders.order_actions import ActionOutcome
 from assistant.turn.handover_rules import REPLIES, WAITING, open_handover
 from assistant.turn.prompts import NOTHING_FOUND
+from assistant.turn.state import HELD
 
 if TYPE_CHECKING:
-    from assistant.turn.state import Emit, TurnDeps, TurnState
+    from assistant.orders.order_policy import PendingAction
+    from assistant.store.stores import Stores
+    from assistant.turn.state import Emit, Node, TurnDeps, TurnState
 
 log = logging.getLogger(__name__)
 OFFERS_A_PERSON = "connect you with a person"
@@ -49,6 +53,25 @@ def wants_action(state: TurnState) -> bool:
 def waiting_node(state: TurnState, deps: TurnDeps, emit: Emit) -> dict[str, Any]:
     emit(TextDelta(WAITING))
     return {"reply": WAITING, "verdict": "handed_over"}
+
+
+def taken_over_by(session_state: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """``{"agent", "at"}`` while an agent has taken the conversation over (``SessionStore.hold``), else None."""
+    holder = (session_state or {}).get("taken_over_by")
+    return dict(holder) if isinstance(holder, Mapping) and holder.get("agent") else None
+
+
+def held_node(state: TurnState, deps: TurnDeps, emit: Emit) -> dict[str, Any]:
+    """A person has the conversation. Taken over by an agent: the message is recorded for them with no reply
+    (``HELD`` once per take-over); a hand-over nobody took over yet: the waiting reply. Never the model."""
+    holder = taken_over_by(state.session_state)
+    if holder is None:
+        return waiting_node(state, deps, emit)
+    since = str(holder.get("at") or "")
+    reply = "" if (state.session_state or {}).get("held_notified") == since else HELD
+    if reply:
+        emit(TextDelta(reply))
+    return {"reply": reply, "verdict": "held", "held_for": str(holder["agent"]), "carry": {"held_notified": since}}
 
 
 def start_handover(state: TurnState, deps: TurnDeps, emit: Emit, reason: str, detail: str | None = None,
@@ -94,7 +117,8 @@ def action_node(state: TurnState, deps: TurnDeps, emit: Emit) -> dict[str, Any]:
             "events": list(outcome.events), "carry": carry(outcome, session, deps.actions.summary)}
 
 
-def carry(outcome: ActionOutcome, session: Mapping[str, Any], summary: Callable[[Any], str]) -> dict[str, Any]:
+def carry(outcome: ActionOutcome, session: Mapping[str, Any], summary: Callable[[PendingAction], str]
+          ) -> dict[str, Any]:
     """What the next turn needs to know about this one's action."""
     if outcome.pending is not None:
         return {"pending_action": outcome.pending.to_dict()}
@@ -134,7 +158,7 @@ def remember_node(state: TurnState, deps: TurnDeps, emit: Emit) -> dict[str, Any
     return update
 
 
-def remember_error(stores: Any, customer_id: str | None, session_id: str) -> None:
+def remember_error(stores: Stores, customer_id: str | None, session_id: str) -> None:
     """After a failed turn: one more failure in a row, and the person offered in the reply is on hold."""
     try:
         chat = stores.sessions.get_session(customer_id, session_id)
@@ -144,9 +168,8 @@ def remember_error(stores: Any, customer_id: str | None, session_id: str) -> Non
         log.exception("could not remember the failed turn in session %s", session_id)
 
 
-def guarded(node: Callable[[TurnState, TurnDeps, Emit], dict[str, Any]],
-            errors: type[BaseException] | tuple[type[BaseException], ...] = Exception, replace: bool = False,
-            ) -> Callable[[TurnState, TurnDeps, Emit], dict[str, Any]]:
+def guarded(node: Node, errors: type[BaseException] | tuple[type[BaseException], ...] = Exception,
+            replace: bool = False) -> Node:
     """A node whose lookups may fail: the failure (one of ``errors``) becomes a hand-over (tool_failure), not an
     error turn. ``replace``: the node may have streamed text already, the hand-over's reply replaces it."""
     def run(state: TurnState, deps: TurnDeps, emit: Emit) -> dict[str, Any]:

@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from assistant.personalization.offer_bandit import OfferChooser, segment_of
 from assistant.personalization.offer_rules import REDEMPTION_KINDS, OfferContext, eligible_offers, redemption_counts
@@ -22,6 +22,12 @@ from assistant.turn.facts import Facts
 from assistant.turn.input_guard import quarantine
 from assistant.turn.understanding import Understanding
 from knowledge.knowledge_store import Hit, KnowledgeStore
+
+if TYPE_CHECKING:
+    from langchain_core.tools import BaseTool
+
+    from assistant.store.events import EventStore
+    from assistant.store.order_store import OrderStore
 
 
 def _quarantined(hits: list[Hit]) -> tuple[list[Hit], dict[str, list[str]]]:
@@ -41,7 +47,7 @@ def _quarantined(hits: list[Hit]) -> tuple[list[Hit], dict[str, list[str]]]:
 class ToolCall:
     name: str
     args: dict[str, Any]
-    result: Any
+    result: object  # a JSON-safe summary of what the tool returned
     ms: float
 
     def to_trace(self) -> dict[str, Any]:
@@ -52,11 +58,11 @@ class ToolCall:
 class ShopTools:
     knowledge: KnowledgeStore
     catalog: CatalogIndex
-    orders: Any  # assistant.store.order_store.OrderStore
+    orders: OrderStore
     offers: Callable[[], Sequence[Mapping[str, Any]]]
     now: Callable[[], datetime]
     min_relevance: float = 0.3
-    events: Any = None  # assistant.store.events.EventStore: offer redemptions count against per-shopper caps
+    events: EventStore | None = None  # offer redemptions count against per-shopper caps
     chooser: OfferChooser | None = None  # the offer bandit; None: the first eligible offer
 
     def for_shopper(self, customer_id: str | None) -> ShopperTools:
@@ -71,7 +77,7 @@ class ShopperTools:
         self.customer_id = customer_id
         self.calls: list[ToolCall] = []
 
-    def _record(self, name: str, args: dict[str, Any], started: float, result: Any) -> None:
+    def _record(self, name: str, args: dict[str, Any], started: float, result: object) -> None:
         self.calls.append(ToolCall(name, args, result, (time.perf_counter() - started) * 1000))
 
     def search_policies(self, query: str, k: int = 3) -> list[Hit]:
@@ -151,7 +157,7 @@ class ShopperTools:
         return chosen
 
 
-def langchain_tools(tools: ShopperTools, facts: Facts | None = None) -> list[Any]:
+def langchain_tools(tools: ShopperTools, facts: Facts | None = None) -> list[BaseTool]:
     """The shopper's tools as LangChain tools; the shopper id is bound in, never a model argument.
 
     With ``facts``, what the tools found is gathered there too, so that the reply can be verified against it.

@@ -76,6 +76,8 @@ class TurnState:
 
 
 Emit = Callable[[Event], None]
+#: a node of the turn graph: the turn so far, its dependencies and the event writer -> an update of the state
+Node = Callable[[TurnState, TurnDeps, Emit], dict[str, Any]]
 
 #: said once to a shopper whose conversation an agent took over; later messages get no reply from the assistant
 HELD = "A person from our team is with you now and will reply here."

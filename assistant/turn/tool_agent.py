@@ -21,6 +21,9 @@ from assistant.turn.session_nodes import carry
 from assistant.turn.shop_tools import langchain_tools
 
 if TYPE_CHECKING:
+    from langchain_core.messages import AnyMessage
+    from langchain_core.tools import BaseTool
+
     from assistant.turn.state import Emit, TurnDeps, TurnState
 
 AGENT_SYSTEM = SYSTEM + (
@@ -30,7 +33,7 @@ AGENT_SYSTEM = SYSTEM + (
 )
 
 
-def action_tools(state: TurnState, deps: TurnDeps, outcomes: list[ActionOutcome]) -> list[Any]:
+def action_tools(state: TurnState, deps: TurnDeps, outcomes: list[ActionOutcome]) -> list[BaseTool]:
     """Tools that propose order actions for the shopper of this turn (bound in, never an argument)."""
     from langchain_core.tools import StructuredTool
 
@@ -75,7 +78,7 @@ def agent_node(state: TurnState, deps: TurnDeps, emit: Emit) -> dict[str, Any]:
     outcomes: list[ActionOutcome] = []
     agent = create_agent(deps.llm, [*langchain_tools(tools, facts), *action_tools(state, deps, outcomes)],
                          system_prompt=AGENT_SYSTEM.format(shop=deps.settings.app.shop_name))
-    history: list[Any] = []
+    history: list[AnyMessage] = []
     for turn in deps.stores.turns.turns_for_session(state.customer_id, state.session_id)[-2:]:
         history += [HumanMessage(turn.message), AIMessage(turn.reply)]  # the model sees the last exchange
     context = [f"- {line}" for line in facts.lines()]  # who is asking, so the model can greet and personalize

@@ -14,7 +14,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from assistant.domain import (
     Citation,
@@ -32,10 +32,13 @@ from assistant.personalization.preference_learning import PreferenceLearner
 from assistant.privacy.redaction import redact
 from assistant.records import EventRecord, TurnRecord
 from assistant.store.stores import Stores
-from assistant.turn.graph import build_draft_graph, build_graph, state_summary
+from assistant.turn.graph import build_draft_graph, build_graph, state_summary, stream_steps
 from assistant.turn.prompts import UNAVAILABLE
 from assistant.turn.session_nodes import remember_error
 from assistant.turn.state import TurnDeps, TurnState
+
+if TYPE_CHECKING:
+    from assistant.turn.graph import TurnGraph
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +73,7 @@ class AssistantService:
         self.turns = stores.turns
         self.new_id = new_id
         self.graph = build_graph(deps, self._record_node)
-        self._draft_graph: Any = None
+        self._draft_graph: TurnGraph | None = None
         self.learner = PreferenceLearner(deps.customers, deps.now, deps.settings.profile)
         self._started: dict[str, float] = {}
 
@@ -146,7 +149,7 @@ class AssistantService:
         final: dict[str, Any] | None = None
         emitted_text = False
         try:
-            for mode, payload in self.graph.stream(state, stream_mode=["custom", "values"]):
+            for mode, payload in stream_steps(self.graph, state):
                 if mode == "custom":
                     if isinstance(payload, TextDelta):
                         emitted_text = True
@@ -183,7 +186,7 @@ class AssistantService:
         events: list[Event] = []
         final: dict[str, Any] | None = None
         try:
-            for mode, payload in self._draft_graph.stream(state, stream_mode=["custom", "values"]):
+            for mode, payload in stream_steps(self._draft_graph, state):
                 if mode == "custom":
                     events.append(payload)
                 else:

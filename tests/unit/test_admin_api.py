@@ -15,6 +15,7 @@ from assistant.components import Components, build_components
 from assistant.config.loading import load_settings
 from assistant.staff.roles import StaffPrincipal
 from ui.admin_api import build_admin_api
+from ui.error_table import install_error_table
 
 ADMIN = {"X-Test-Role": "admin"}
 STAFF_KEY = "staff-key-SECRET-4711"
@@ -44,7 +45,7 @@ def components(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Components]
 
 @pytest.fixture(scope="module")
 def client(components: Components) -> TestClient:
-    app = FastAPI()
+    app = install_error_table(FastAPI())
     app.include_router(build_admin_api(components, fake_require))
     return TestClient(app)
 

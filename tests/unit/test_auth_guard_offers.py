@@ -4,7 +4,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from assistant.identity import AuthError, issue_token, verify_token
+from assistant.errors import AuthError
+from assistant.identity import issue_token, verify_token
 from assistant.personalization.offer_rules import OfferContext, discount, ineligible_reason, offer_problems
 from assistant.privacy.redaction import redact
 from assistant.turn.input_guard import guard_input

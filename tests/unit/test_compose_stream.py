@@ -4,9 +4,10 @@ from collections.abc import Callable
 
 from assistant.domain import Event
 from assistant.llm import FakeChatModel
+from assistant.turn.answer_nodes import compose_node, tools_node
 from assistant.turn.compose import _split_sentences
-from assistant.turn.graph import TurnState, compose_node, tools_node
 from assistant.turn.input_guard import guard_input
+from assistant.turn.state import TurnState
 from assistant.turn.turn_service import AssistantService
 from assistant.turn.understanding import understand
 

@@ -14,7 +14,7 @@ from assistant.llm import FakeChatModel
 from assistant.staff.copilot import Copilot, HeldByAnotherAgent
 from assistant.staff.roles import StaffPrincipal
 from assistant.store.handovers import Handover
-from assistant.turn.graph import HELD
+from assistant.turn.state import HELD
 from assistant.turn.turn_service import AssistantService
 from tests.unit.conftest import DEMO_NOW
 

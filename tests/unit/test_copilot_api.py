@@ -18,6 +18,7 @@ from assistant.staff.roles import StaffPrincipal
 from assistant.turn.turn_service import AssistantService
 from tests.unit.conftest import DEMO_NOW
 from ui.copilot_api import build_copilot_api
+from ui.error_table import install_error_table
 
 MAYA = ShopperIdentity("C001")
 ANA = {"X-Test-User": "ana", "X-Test-Role": "agent"}
@@ -49,7 +50,7 @@ def service(own_demo_components: Components, demo_offers: list[dict[str, Any]],
 
 @pytest.fixture
 def client(service: AssistantService) -> TestClient:
-    app = FastAPI()
+    app = install_error_table(FastAPI())
     app.include_router(build_copilot_api(Copilot(service), fake_require))
     return TestClient(app)
 
@@ -137,7 +138,7 @@ def test_a_sent_reply_reaches_the_shoppers_session(client: TestClient, service: 
 
     session = handed_over(service)
     last = service.history(MAYA, session)[-1].id
-    shop = FastAPI()
+    shop = install_error_table(FastAPI())
     shop.include_router(build_api(own_demo_components, fake_require))
     secret = own_demo_components.settings.security.token_secret.get_secret_value()
     shopper = {"Authorization": f"Bearer {issue_token('C001', secret, 600)}"}

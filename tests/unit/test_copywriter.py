@@ -137,21 +137,21 @@ def test_nothing_is_approved_until_a_reviewer_approves_or_edits(writer: CopyWrit
 
 def test_the_copy_commands_generate_list_and_review(own_demo_components: Components,
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
-    from ui.cli import marketing_commands as marketing_cli
+    from ui.cli.cli_context import CliContext
     from ui.cli.main import app
 
     llm = FakeChatModel()
     monkeypatch.setitem(own_demo_components.__dict__, "assistant",
                         build_assistant(own_demo_components, llm=llm, now=lambda: DEMO_NOW))
-    monkeypatch.setattr(marketing_cli, "_components", lambda: own_demo_components)
+    run = CliContext(components_built=own_demo_components)
     runner = CliRunner()
 
     generated = runner.invoke(app, ["generate", "copy", "--customer", "C001", "--kind", "push", "--candidates", "2",
-                                    "--temperature", "0.7", "--top-k", "20"])
-    refused = runner.invoke(app, ["generate", "copy", "--customer", "C002"])
-    pending = runner.invoke(app, ["copy", "list", "--status", "pending"])
+                                    "--temperature", "0.7", "--top-k", "20"], obj=run)
+    refused = runner.invoke(app, ["generate", "copy", "--customer", "C002"], obj=run)
+    pending = runner.invoke(app, ["copy", "list", "--status", "pending"], obj=run)
     draft_id = generated.stdout.split()[1]
-    approved = runner.invoke(app, ["copy", "approve", draft_id, "--reviewer", "ana"])
+    approved = runner.invoke(app, ["copy", "approve", draft_id, "--reviewer", "ana"], obj=run)
 
     assert generated.exit_code == 0, generated.output
     assert "queued" in generated.stdout and "template" in generated.stdout  # the scripted default names nothing

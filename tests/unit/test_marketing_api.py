@@ -14,6 +14,7 @@ from assistant.domain import ShopperIdentity
 from assistant.identity import issue_token
 from assistant.llm import FakeChatModel
 from tests.unit.conftest import DEMO_NOW
+from ui.error_table import install_error_table
 from ui.shopper_api import build_api
 
 STAFF = {"X-API-Key": "staff-test-key"}
@@ -21,7 +22,7 @@ STAFF = {"X-API-Key": "staff-test-key"}
 
 @pytest.fixture
 def client(own_demo_components: Components) -> TestClient:
-    app = FastAPI()
+    app = install_error_table(FastAPI())
     app.include_router(build_api(own_demo_components))
     return TestClient(app)
 
@@ -71,7 +72,7 @@ def test_the_copy_queue_needs_the_staff_key(client: TestClient, own_demo_compone
     assert client.get("/api/v1/copy", headers=STAFF).status_code == 200
 
     security = own_demo_components.settings.security
-    off = FastAPI()
+    off = install_error_table(FastAPI())
     closed = own_demo_components.settings.model_copy(
         update={"security": security.model_copy(update={"staff_api_key": SecretStr("")})})
     twin = Components(closed)

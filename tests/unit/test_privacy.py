@@ -11,6 +11,7 @@ from assistant.components import Components
 from assistant.domain import ShopperIdentity
 from assistant.identity import issue_token
 from assistant.privacy.customer_data import customer_rows, export_customer
+from ui.error_table import install_error_table
 from ui.shopper_api import build_api
 
 STAFF = {"X-API-Key": "staff-test-key"}
@@ -18,7 +19,7 @@ STAFF = {"X-API-Key": "staff-test-key"}
 
 @pytest.fixture(scope="module")
 def client(own_demo_components: Components) -> TestClient:
-    app = FastAPI()
+    app = install_error_table(FastAPI())
     app.include_router(build_api(own_demo_components))
     return TestClient(app)
 

@@ -15,6 +15,7 @@ from assistant.domain import Event, ShopperIdentity
 from assistant.identity import issue_token
 from assistant.llm import FakeChatModel
 from assistant.turn.turn_service import AssistantService
+from ui.error_table import install_error_table
 from ui.shopper_api import build_api
 
 
@@ -104,7 +105,7 @@ def test_nothing_is_inferred_for_a_shopper_who_opted_out(service: AssistantServi
 @pytest.fixture
 def client(own_demo_components: Components, service: AssistantService) -> Iterator[TestClient]:
     own_demo_components.__dict__["assistant"] = service  # the app's service is this test's
-    app = FastAPI()
+    app = install_error_table(FastAPI())
     app.include_router(build_api(own_demo_components))
     try:
         yield TestClient(app)

@@ -16,6 +16,7 @@ from assistant.components import Components
 from assistant.config.loading import load_settings
 from assistant.errors import ConfigError
 from assistant.identity import issue_token
+from ui.error_table import install_error_table
 from ui.rate_limits import BodySizeLimit, RateLimiter
 from ui.shopper_api import build_api
 
@@ -102,7 +103,7 @@ def bearer(customer_id: str) -> dict[str, str]:
 
 @pytest.fixture
 def chat_client(own_demo_components: Components) -> Iterator[TestClient]:
-    app = FastAPI()
+    app = install_error_table(FastAPI())
     app.include_router(build_api(own_demo_components, limiter=limiter(chat_shopper="2/minute", chat_ip="3/minute")))
     yield TestClient(app)
 

@@ -15,8 +15,11 @@ import pytest
 from fastapi import FastAPI, Header, HTTPException
 from fastapi.testclient import TestClient
 
+from assistant.staff.analytics import Analytics
+from assistant.staff.log_review import LogReview
 from assistant.staff.roles import StaffPrincipal
 from assistant.store import CounterIds, EventRecord, FixedClock, Stores, TurnRecord, open_stores
+from ui.error_table import install_error_table
 from ui.review_api import build_review_api
 
 
@@ -47,8 +50,8 @@ def stores(tmp_path: Path, customer_record: Callable[..., dict[str, Any]]) -> It
 
 @pytest.fixture
 def client(stores: Stores) -> TestClient:
-    app = FastAPI()
-    app.include_router(build_review_api(stores, fake_require))
+    app = install_error_table(FastAPI())
+    app.include_router(build_review_api(LogReview(stores.review), Analytics(stores.analytics), fake_require))
     return TestClient(app)
 
 

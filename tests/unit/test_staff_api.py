@@ -14,6 +14,7 @@ from assistant.llm import FakeChatModel
 from assistant.settings import SecuritySettings
 from tests.demo_reset import reset_customers
 from tests.unit.conftest import DEMO_NOW
+from ui.error_table import install_error_table
 from ui.handover_api import build_staff_api
 
 KEY = {"X-API-Key": "staff-secret"}
@@ -36,8 +37,9 @@ def queued(demo_components: Components, demo_offers: list[dict[str, Any]]) -> It
 
 
 def client(demo_components: Components, key: str = "staff-secret") -> TestClient:
-    app = FastAPI()
-    app.include_router(build_staff_api(SecuritySettings(staff_api_key=SecretStr(key)), demo_components.stores))
+    app = install_error_table(FastAPI())
+    app.include_router(build_staff_api(SecuritySettings(staff_api_key=SecretStr(key)), demo_components.copilot,
+                                       demo_components.staff_accounts))
     return TestClient(app)
 
 

@@ -14,8 +14,10 @@ from fastapi.testclient import TestClient
 
 from assistant.components import Components
 from assistant.identity import issue_token
+from assistant.staff.accounts import StaffAccounts
 from assistant.store import FixedClock, session_factory
 from assistant.store.staff_accounts import StaffStore
+from ui.error_table import install_error_table
 from ui.handover_api import build_staff_api
 from ui.rate_limits import RateLimiter
 from ui.shopper_api import build_api
@@ -52,11 +54,11 @@ def make_staff(components: Components, rates: dict[str, str] | None = None) -> S
     store = StaffStore(session_factory(components.stores.engine), clock, hasher=CHEAP)
     security = components.settings.security
     limiter = RateLimiter({**LOOSE, **(rates or {})}, "memory://", f"t{next(_names)}")
-    auth = build_auth(security, store, limiter)
-    app = FastAPI()
+    auth = build_auth(security, StaffAccounts(store), limiter)
+    app = install_error_table(FastAPI())
     app.include_router(auth.router)
     app.include_router(build_api(components, auth.require, limiter))
-    app.include_router(build_staff_api(security, components.stores, auth.require))
+    app.include_router(build_staff_api(security, components.copilot, components.staff_accounts, auth.require))
     return Staff(TestClient(app), app, auth, clock, store)
 
 
@@ -303,7 +305,7 @@ def test_principal_from_request_reads_the_cookie(staff: Staff) -> None:
 
 
 def test_build_auth_unpacks_as_router_and_require(own_demo_components: Components) -> None:
-    router, require = build_auth(own_demo_components.settings.security, own_demo_components.stores.staff)
+    router, require = build_auth(own_demo_components.settings.security, own_demo_components.staff_accounts)
 
     assert any(getattr(r, "path", "") == "/api/v1/staff/login" for r in router.routes)
     with pytest.raises(ValueError):

@@ -10,7 +10,7 @@ import pytest
 
 from assistant.components import Components
 from assistant.staff.roles import StaffPrincipal
-from ui.staff_app import StaffViews
+from ui.staff_views import StaffViews
 
 PEOPLE = {"ada": StaffPrincipal("ada", frozenset({"agent"})), "rita": StaffPrincipal("rita", frozenset({"reviewer"})),
           "adam": StaffPrincipal("adam", frozenset({"admin"}))}
@@ -26,12 +26,14 @@ def as_(who: str | None) -> Any:
 
 
 CALLS = {
-    "agent": [lambda v, r: v.queue(r), lambda v, r: v.copy_queue(r), lambda v, r: v.take_over("s1", r)],
-    "reviewer": [lambda v, r: v.search_turns("", "", "", "", "", "", "any", "any", "any", "any", "any", r),
-                 lambda v, r: v.replay("t1", r), lambda v, r: v.label_turn("t1", "correct", "", r),
-                 lambda v, r: v.analytics("", "", r)],
-    "admin": [lambda v, r: v.collections(r), lambda v, r: v.settings(r), lambda v, r: v.offers(r),
-              lambda v, r: v.save_offer("o1", "{}", r)],
+    "agent": [lambda v, r: v.copilot.queue(r), lambda v, r: v.copy_review.copy_queue(r),
+              lambda v, r: v.copilot.take_over("s1", r)],
+    "reviewer": [lambda v, r: v.log_review.search_turns("", "", "", "", "", "", "any", "any", "any", "any", "any", r),
+                 lambda v, r: v.log_review.replay("t1", r),
+                 lambda v, r: v.log_review.label_turn("t1", "correct", "", r),
+                 lambda v, r: v.analytics.analytics("", "", r)],
+    "admin": [lambda v, r: v.admin.collections(r), lambda v, r: v.admin.settings(r), lambda v, r: v.admin.offers(r),
+              lambda v, r: v.admin.save_offer("o1", "{}", r)],
 }
 
 
@@ -51,14 +53,14 @@ def test_a_wrong_role_gets_nothing(views: StaffViews, who: str, role: str) -> No
 
 
 def test_the_right_role_gets_its_view(views: StaffViews) -> None:
-    rows, _ = views.queue(as_("ada"))
+    rows, _ = views.copilot.queue(as_("ada"))
     assert isinstance(rows, list)
-    rows, choices, found, links = views.search_turns("", "", "", "", "", "", "any", "any", "any", "any", "any",
-                                                     as_("rita"))
+    rows, choices, found, links = views.log_review.search_turns("", "", "", "", "", "", "any", "any", "any",
+                                                                "any", "any", as_("rita"))
     assert "turns match" in found and "/api/v1/review/export?format=jsonl" in links
-    overview = views.collections(as_("adam"))
+    overview = views.admin.collections(as_("adam"))
     assert overview["products"] == 133
-    assert views.settings(as_("adam"))["security"]["token_secret"] == "********"
+    assert views.admin.settings(as_("adam"))["security"]["token_secret"] == "********"
 
 
 def test_an_admin_has_every_view(views: StaffViews) -> None:
@@ -70,8 +72,8 @@ def test_an_admin_has_every_view(views: StaffViews) -> None:
 
 def test_bad_input_is_a_clear_message(views: StaffViews) -> None:
     with pytest.raises(gr.Error, match="date like"):
-        views.search_turns("", "", "yesterday", "", "", "", "any", "any", "any", "any", "any", as_("rita"))
+        views.log_review.search_turns("", "", "yesterday", "", "", "", "any", "any", "any", "any", "any", as_("rita"))
     with pytest.raises(gr.Error, match="no turn|There is no turn"):
-        views.replay("no-such-turn", as_("rita"))
+        views.log_review.replay("no-such-turn", as_("rita"))
     with pytest.raises(gr.Error, match="not valid JSON"):
-        views.save_offer("WELCOME10", "{", as_("adam"))
+        views.admin.save_offer("WELCOME10", "{", as_("adam"))

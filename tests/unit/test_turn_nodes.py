@@ -5,20 +5,19 @@ from typing import Any
 
 from assistant.domain import Event
 from assistant.llm import FakeChatModel
-from assistant.turn.graph import (
-    TurnState,
+from assistant.turn.answer_nodes import (
     compose_node,
     direct_node,
     guard_node,
-    handover_node,
     load_profile_node,
-    route_after_guard,
-    route_after_understand,
     tools_node,
     understand_node,
     verify_node,
 )
+from assistant.turn.graph import route_after_guard, route_after_understand
 from assistant.turn.input_guard import guard_input
+from assistant.turn.session_nodes import handover_node
+from assistant.turn.state import TurnState
 from assistant.turn.turn_service import AssistantService
 from assistant.turn.understanding import understand
 

@@ -6,7 +6,7 @@ import json
 import sys
 import tempfile
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
@@ -21,25 +21,9 @@ from assistant.evaluation.runner import (
     run_cases,
     summarize,
 )
+from ui.cli.cli_context import cli_context, progress_bar
 
 eval_app = typer.Typer(help="Evaluate the assistant on the demo shop.", invoke_without_command=True)
-
-
-def shop_facts(stores: Any) -> ShopFacts:
-    tastes: dict[str, dict[str, list[str]]] = {}
-    personalized: dict[str, bool] = {}
-    owned: dict[str, set[str]] = {}
-    for customer_id in stores.customers.list_ids():
-        profile = stores.customers.get(customer_id)
-        if profile is None:
-            continue
-        personalized[customer_id] = profile.consent.personalization
-        for pref in profile.preferences:
-            if pref.origin == "explicit":
-                tastes.setdefault(customer_id, {}).setdefault(pref.kind, []).append(pref.value)
-        owned[customer_id] = {i.product_id for o in stores.orders.list_for(customer_id) for i in o.items}
-    codes = {str(o["code"]) for o in stores.offers.all(include_inactive=True)}
-    return ShopFacts(tastes, personalized, owned, codes)
 
 
 @eval_app.callback()
@@ -61,16 +45,14 @@ def run_eval(
     from rich.table import Table
 
     from assistant.components import build_assistant, build_components, limit_torch_threads
-    from assistant.config.loading import load_settings
     from assistant.shop.shop_import import demo_shop_path, ingest_shop
-    from ui.cli.main import state
 
+    run = cli_context(ctx)
     console = Console(stderr=False)
     selected = [c for c in load_cases(cases) if not category or c["category"] in category][:limit]
     with tempfile.TemporaryDirectory(prefix="concierge-eval-") as tmp:
-        settings = load_settings(state.profiles, state.config,
-                                 overrides={"app": {"data_dir": tmp, "load_demo": False},
-                                            "database": {"url": None}, "knowledge": {"path": None}})
+        settings = run.load_settings(overrides={"app": {"data_dir": tmp, "load_demo": False},
+                                                "database": {"url": None}, "knowledge": {"path": None}})
         limit_torch_threads(settings)
         components = build_components(settings)
         reports = ingest_shop(demo_shop_path(), components.knowledge, components.stores.customers,
@@ -79,7 +61,7 @@ def run_eval(
             print(f"demo shop import failed: {[r.summary() for r in reports]}", file=sys.stderr)
             raise typer.Exit(2)
         service = build_assistant(components, now=lambda: DEMO_NOW)
-        facts = shop_facts(components.stores)
+        facts = ShopFacts.read(components.stores)
         done = [0]
 
         def progress(result: CaseResult) -> None:
@@ -116,6 +98,7 @@ def run_eval(
 
 @eval_app.command("recommend")
 def eval_recommend(
+    ctx: typer.Context,
     shop: Annotated[list[Path] | None, typer.Option(
         help="A shop folder (products.*, customers.*); repeat for several. Default: the bundled demo shop.")] = None,
     k: Annotated[int, typer.Option("-k", help="Cut-off of hit rate@k and NDCG@k.", min=1)] = 10,
@@ -127,18 +110,16 @@ def eval_recommend(
     from rich.console import Console
     from rich.table import Table
 
-    from assistant.config.loading import load_settings
     from assistant.evaluation.recommender_eval import evaluate_folder, table_rows, to_json
     from assistant.shop.shop_import import demo_shop_path
-    from ui.cli.main import _progress, state
 
-    settings = load_settings(state.profiles, state.config)
+    settings = cli_context(ctx).load_settings()
     folders = list(shop or [Path(demo_shop_path())])
     results = []
     for i, folder in enumerate(folders):
         if not folder.is_dir():
             raise typer.BadParameter(f"{folder} is not a folder", param_hint="--shop")
-        with _progress(f"{folder.name}") as progress:
+        with progress_bar(f"{folder.name}") as progress:
             try:
                 results.append(evaluate_folder(folder, settings, k, prefix=f"evalrec{i}_", progress=progress))
             except ValueError as e:

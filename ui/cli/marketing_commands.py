@@ -1,50 +1,30 @@
 """Commands of the personalization loop: ``simulate offers``, ``generate copy`` and the ``copy`` review queue.
 
-Registered on the ``concierge`` app by ``ui.cli.main``; heavy imports happen inside the commands.
+Added to the ``concierge`` app by ``ui.cli.main``; heavy imports happen inside the commands.
 """
 
 from __future__ import annotations
 
 import getpass
 import json
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from assistant.errors import ConciergeError
+from ui.cli.cli_context import cli_context, user_errors
+
+if TYPE_CHECKING:
+    from assistant.personalization.copywriter import CopyDraft, MarketingOptOut
 
 simulate_app = typer.Typer(help="Simulations with known ground truth.", no_args_is_help=True)
 generate_app = typer.Typer(help="Generate personalized content (queued for review).", no_args_is_help=True)
 copy_app = typer.Typer(help="The review queue of generated marketing copy.", no_args_is_help=True)
 
-_components: Callable[[], Any] = lambda: None  # noqa: E731 - set by register()
-
-
-def register(app: typer.Typer, components: Callable[[], Any]) -> None:
-    """Add the commands to ``app``; ``components`` returns the command's ``Components`` when called."""
-    global _components
-    _components = components
-    app.add_typer(simulate_app, name="simulate")
-    app.add_typer(generate_app, name="generate")
-    app.add_typer(copy_app, name="copy")
-
-
-@contextmanager
-def user_errors() -> Iterator[None]:
-    """A ``ConciergeError`` becomes its message for a person on stderr and exit code 2 (every sub-command)."""
-    try:
-        yield
-    except ConciergeError as e:
-        typer.echo(f"error: {e.user_message}", err=True)
-        raise typer.Exit(2) from e
-
-
 # simulate ----------------------------------------------------------------------------------------
 @simulate_app.command("offers")
 def simulate_offers_cmd(
+    ctx: typer.Context,
     rounds: Annotated[int, typer.Option(min=10, help="Shoppers arriving, one offer each.")] = 10_000,
     seed: Annotated[int, typer.Option(help="Seed of the world and of every policy.")] = 7,
     draws: Annotated[int, typer.Option(min=1, help="Posterior draws per choice (propensity estimate).")] = 200,
@@ -60,7 +40,7 @@ def simulate_offers_cmd(
     started = time.perf_counter()
     result = simulate_offers(rounds, seed, draws)
     if out is None:
-        out = _components().settings.app.data_dir / "simulations" / "offers_regret.png"
+        out = cli_context(ctx).settings.app.data_dir / "simulations" / "offers_regret.png"
     typer.echo(format_report(result))
     path = plot_regret(result, out)
     thompson = result.runs["thompson"].regret[-1]
@@ -73,6 +53,7 @@ def simulate_offers_cmd(
 # generate copy -----------------------------------------------------------------------------------
 @generate_app.command("copy")
 def generate_copy_cmd(
+    ctx: typer.Context,
     segment: Annotated[str | None, typer.Option(help="A tier: copy for that segment.")] = None,
     customer: Annotated[str | None, typer.Option(help="A customer id: copy for that shopper.")] = None,
     kind: Annotated[str, typer.Option(help="email | push | banner")] = "email",
@@ -94,7 +75,7 @@ def generate_copy_cmd(
         raise typer.BadParameter("give exactly one of --segment TIER or --customer ID")
     if kind not in ("email", "push", "banner"):
         raise typer.BadParameter("choose email, push or banner", param_hint="--kind")
-    components = _components()
+    components = cli_context(ctx).components
     s = components.settings
     sampling = Sampling(temperature if temperature is not None else s.llm.temperature,
                         top_p if top_p is not None else s.llm.top_p, top_k if top_k is not None else s.llm.top_k,
@@ -103,7 +84,7 @@ def generate_copy_cmd(
     with user_errors():
         writer = CopyWriter(components.assistant.deps, components.stores.copy)
         if customer is not None:
-            results: list[Any] = [writer.for_customer(customer, kind, n, sampling)]
+            results: list[CopyDraft | MarketingOptOut] = [writer.for_customer(customer, kind, n, sampling)]
         else:
             results = writer.for_segment(str(segment), kind, n, sampling, each=each)
     queued = [r for r in results if not isinstance(r, MarketingOptOut)]
@@ -128,11 +109,11 @@ def _reviewer(name: str | None) -> str:
     return name or getpass.getuser()
 
 
-def _review(draft_id: str, action: str, reviewer: str | None, text: str | None = None,
+def _review(ctx: typer.Context, draft_id: str, action: str, reviewer: str | None, text: str | None = None,
             reason: str | None = None) -> None:
     from assistant.personalization.copywriter import review_copy, review_verifier
 
-    components = _components()
+    components = cli_context(ctx).components
     with user_errors():
         draft = review_copy(components.stores.copy, review_verifier(components), draft_id, action,
                             _reviewer(reviewer), text, reason)
@@ -143,13 +124,14 @@ def _review(draft_id: str, action: str, reviewer: str | None, text: str | None =
 
 @copy_app.command("list")
 def copy_list_cmd(
+    ctx: typer.Context,
     status: Annotated[str | None, typer.Option(help="pending | approved | edited | rejected (default: all)")
                       ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
 ) -> None:
     """List generated copy, oldest first."""
     with user_errors():
-        drafts = _components().stores.copy.list(status)
+        drafts = cli_context(ctx).components.stores.copy.list(status)
     for d in drafts:
         if as_json:
             typer.echo(json.dumps(d.to_dict(), ensure_ascii=False))
@@ -161,23 +143,25 @@ def copy_list_cmd(
 
 
 @copy_app.command("approve")
-def copy_approve_cmd(draft_id: str, reviewer: Annotated[str | None, typer.Option(help="Who approves "
-                                                                                 "(default: your user name).")
-                                                        ] = None) -> None:
+def copy_approve_cmd(ctx: typer.Context, draft_id: str,
+                     reviewer: Annotated[str | None, typer.Option(help="Who approves (default: your user name).")
+                                         ] = None) -> None:
     """Approve a pending piece of copy as written."""
-    _review(draft_id, "approve", reviewer)
+    _review(ctx, draft_id, "approve", reviewer)
 
 
 @copy_app.command("edit")
-def copy_edit_cmd(draft_id: str, text: Annotated[str, typer.Option(help="The approved text.")],
+def copy_edit_cmd(ctx: typer.Context, draft_id: str,
+                  text: Annotated[str, typer.Option(help="The approved text.")],
                   reviewer: Annotated[str | None, typer.Option(help="Who edits (default: your user name).")
                                       ] = None) -> None:
     """Approve a pending piece of copy with your own text (checked against its facts; problems are warned)."""
-    _review(draft_id, "edit", reviewer, text=text)
+    _review(ctx, draft_id, "edit", reviewer, text=text)
 
 
 @copy_app.command("reject")
-def copy_reject_cmd(draft_id: str, reviewer: Annotated[str | None, typer.Option(help="Who rejects.")] = None,
+def copy_reject_cmd(ctx: typer.Context, draft_id: str,
+                    reviewer: Annotated[str | None, typer.Option(help="Who rejects.")] = None,
                     reason: Annotated[str | None, typer.Option(help="Why, for the record.")] = None) -> None:
     """Reject a pending piece of copy."""
-    _review(draft_id, "reject", reviewer, reason=reason)
+    _review(ctx, draft_id, "reject", reviewer, reason=reason)

@@ -1,7 +1,7 @@
 """``concierge users ...``: the shop's staff accounts (add, list, remove, passwd, roles).
 
 Passwords are read from standard input (``--password-stdin``, one line) or typed at a hidden prompt, never
-taken as an argument (arguments end up in shell history and process lists). Registered on the ``concierge``
+taken as an argument (arguments end up in shell history and process lists). Added to the ``concierge``
 app by ``ui.cli.main``.
 """
 
@@ -9,29 +9,19 @@ from __future__ import annotations
 
 import getpass
 import sys
-from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
-from ui.cli.marketing_commands import user_errors
+from ui.cli.cli_context import cli_context, user_errors
 
 users_app = typer.Typer(help="Staff accounts: roles agent, reviewer, admin (admin is all three).",
                         no_args_is_help=True)
-
-_components: Callable[[], Any] = lambda: None  # noqa: E731 - set by register()
 
 Roles = Annotated[list[str], typer.Option("--role", "-r", help="agent, reviewer or admin; repeat for several.")]
 PasswordStdin = Annotated[bool, typer.Option("--password-stdin", help="Read the password from standard input "
                                                                        "(one line) instead of a prompt.")]
 Username = Annotated[str, typer.Argument(help="The staff member's username (stored in lower case).")]
-
-
-def register(app: typer.Typer, components: Callable[[], Any]) -> None:
-    """Add ``users`` to ``app``; ``components`` returns the command's ``Components`` when called."""
-    global _components
-    _components = components
-    app.add_typer(users_app, name="users")
 
 
 def read_password(from_stdin: bool) -> str:
@@ -48,23 +38,19 @@ def read_password(from_stdin: bool) -> str:
     return password
 
 
-def _staff() -> Any:
-    return _components().stores.staff
-
-
 @users_app.command("add")
-def add_cmd(username: Username, role: Roles, password_stdin: PasswordStdin = False) -> None:
+def add_cmd(ctx: typer.Context, username: Username, role: Roles, password_stdin: PasswordStdin = False) -> None:
     """Create a staff account with one or more roles."""
     password = read_password(password_stdin)
     with user_errors():
-        account = _staff().add_user(username, password, role)
+        account = cli_context(ctx).components.stores.staff.add_user(username, password, role)
     typer.echo(f"added {account.username} ({', '.join(sorted(account.roles))})")
 
 
 @users_app.command("list")
-def list_cmd() -> None:
+def list_cmd(ctx: typer.Context) -> None:
     """Every staff account with its roles."""
-    accounts = _staff().list_users()
+    accounts = cli_context(ctx).components.stores.staff.list_users()
     for account in accounts:
         state = " (disabled)" if account.disabled_at else ""
         typer.echo(f"{account.username}\t{','.join(sorted(account.roles))}\t"
@@ -73,10 +59,10 @@ def list_cmd() -> None:
 
 
 @users_app.command("remove")
-def remove_cmd(username: Username) -> None:
+def remove_cmd(ctx: typer.Context, username: Username) -> None:
     """Delete a staff account; its sessions end at once."""
     with user_errors():
-        removed = _staff().remove_user(username)
+        removed = cli_context(ctx).components.stores.staff.remove_user(username)
     if not removed:
         typer.echo(f"error: there is no staff account {username!r}", err=True)
         raise typer.Exit(1)
@@ -84,9 +70,9 @@ def remove_cmd(username: Username) -> None:
 
 
 @users_app.command("passwd")
-def passwd_cmd(username: Username, password_stdin: PasswordStdin = False) -> None:
+def passwd_cmd(ctx: typer.Context, username: Username, password_stdin: PasswordStdin = False) -> None:
     """Set a new password; the account is signed out everywhere."""
-    staff = _staff()
+    staff = cli_context(ctx).components.stores.staff
     if staff.get_user(username) is None:
         typer.echo(f"error: there is no staff account {username!r}", err=True)
         raise typer.Exit(1)
@@ -97,8 +83,8 @@ def passwd_cmd(username: Username, password_stdin: PasswordStdin = False) -> Non
 
 
 @users_app.command("roles")
-def roles_cmd(username: Username, role: Roles) -> None:
+def roles_cmd(ctx: typer.Context, username: Username, role: Roles) -> None:
     """Replace the roles of a staff account (effective at its next request)."""
     with user_errors():
-        account = _staff().set_roles(username, role)
+        account = cli_context(ctx).components.stores.staff.set_roles(username, role)
     typer.echo(f"{account.username} now has {', '.join(sorted(account.roles))}")

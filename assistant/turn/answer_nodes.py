@@ -1,0 +1,152 @@
+"""The turn's nodes that answer: read the message, gather the facts, compose and verify the reply.
+
+- ``guard``: size limits, unreadable input, injection signals, the redacted text to store.
+- ``load_profile``: the shopper's profile, and whether they allow personalization.
+- ``understand``: intent and entities (rules), and a hand-over reason if the message calls for one.
+- ``direct``: replies that need no facts (blocked input, greetings).
+- ``tools``: the facts for the intent; which tools run is decided here, by code.
+- ``compose``: the model writes from the facts, sentence by sentence (see :mod:`assistant.turn.compose`).
+- ``verify``: the whole reply against the facts; a failing one is replaced by one built from the facts.
+
+The nodes for the conversation's state (session, order actions, hand-overs, memory) are in
+:mod:`assistant.turn.session_nodes`; :mod:`assistant.turn.graph` wires both.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from assistant.domain import (
+    OffersEvent,
+    OfferView,
+    ProductCard,
+    ProductsEvent,
+    ReplaceText,
+    SourcesEvent,
+    TextDelta,
+)
+from assistant.turn.compose import compose_reply, fallback_reply
+from assistant.turn.facts import Facts
+from assistant.turn.handover_rules import triage
+from assistant.turn.input_guard import BLOCKED_REPLIES, guard_input
+from assistant.turn.prompts import GREETING
+from assistant.turn.understanding import understand
+
+if TYPE_CHECKING:
+    from assistant.turn.state import Emit, TurnDeps, TurnState
+
+
+def guard_node(state: TurnState, deps: TurnDeps, emit: Emit) -> dict[str, Any]:
+    return {"guard": guard_input(state.message, deps.settings.security.max_message_chars)}
+
+
+def load_profile_node(state: TurnState, deps: TurnDeps, emit: Emit) -> dict[str, Any]:
+    if state.customer_id is None:
+        return {"profile": None, "personalized": False}
+    profile = deps.customers.get(state.customer_id)
+    return {"profile": profile, "personalized": bool(profile and profile.consent.personalization)}
+
+
+def understand_node(state: TurnState, deps: TurnDeps, emit: Emit) -> dict[str, Any]:
+    assert state.guard is not None
+    understanding = understand(state.guard.text, deps.catalog.categories, deps.catalog.brands)
+    return {"understanding": understanding,
+            "handover_reason": triage(state.guard.text, understanding, state.session_state or {})}
+
+
+def direct_node(state: TurnState, deps: TurnDeps, emit: Emit) -> dict[str, Any]:
+    """Replies that need no facts: blocked input and greetings."""
+    assert state.guard is not None
+    if state.guard.blocked:
+        reply = BLOCKED_REPLIES[state.guard.blocked].format(
+            length=f"{len(state.message):,}", limit=f"{deps.settings.security.max_message_chars:,}")
+        verdict = f"blocked:{state.guard.blocked}"
+    else:
+        name = f", {state.profile.name.split()[0]}" if state.profile and state.personalized else ""
+        reply, verdict = GREETING.format(name=name), "template"
+    emit(TextDelta(reply))
+    return {"reply": reply, "verdict": verdict}
+
+
+def tools_node(state: TurnState, deps: TurnDeps, emit: Emit) -> dict[str, Any]:
+    """Gather facts for the intent. Which tools run is decided here, by code."""
+    assert state.guard is not None and state.understanding is not None
+    u, question, s = state.understanding, state.guard.text, deps.settings.agent
+    tools = deps.shop_tools.for_shopper(state.customer_id)
+    facts = Facts(question=question, intent=u.intent, profile=state.profile, personalized=state.personalized,
+                  categories=u.categories)
+    cards: list[ProductCard] = []
+    if u.intent in ("order_status", "order_action"):
+        facts.orders, facts.refused_order_ids = tools.my_orders(u.order_ids)
+        if u.intent == "order_action" or "return" in question.lower() or "refund" in question.lower():
+            facts.policies = tools.search_policies(question, s.policy_k)[:2]
+    elif u.intent == "policy":
+        facts.policies = tools.search_policies(question, s.policy_k)
+    elif u.intent == "recommendation":
+        for rec in tools.recommend(deps.recommender, question, u, state.profile, state.personalized):
+            card = deps.catalog.card(rec.product_id, rec.reason)
+            if card:
+                cards.append(card)
+    elif u.intent == "product":
+        # what was asked decides relevance; the shopper's tastes only reorder what was found
+        hits = tools.search_products(question, u.product_filters, max(8, s.product_k))
+        for rec in deps.recommender.rank(hits, u, state.profile, state.personalized, k=3):
+            card = deps.catalog.card(rec.product_id, rec.reason if state.personalized else None)
+            if card:
+                cards.append(card)
+    elif u.intent == "offers":
+        facts.offers = tools.choose_offer(state.profile, state.personalized, u.categories)
+        facts.policies = tools.search_policies("how coupon codes and offers work", 1)
+    else:  # other: look everywhere, keep only what is relevant
+        facts.policies = tools.search_policies(question, 2)
+        for hit in tools.search_products(question, {"in_stock": True}, 2):
+            card = deps.catalog.card(hit.id)
+            if card:
+                cards.append(card)
+    if u.intent == "recommendation" and cards:  # an offer on what is recommended, if one is eligible
+        shown = tuple(dict.fromkeys([*u.categories, *(c.category for c in cards)]))
+        facts.offers = tools.choose_offer(state.profile, state.personalized, shown)
+    facts.products = cards
+    facts.records = {c.id: deps.catalog.products[c.id] for c in cards}
+    if cards:
+        emit(ProductsEvent(tuple(cards)))
+    offers = [dict(o) for o in facts.offers]
+    if offers:
+        emit(OffersEvent(tuple(OfferView(o["id"], o["code"], o["title"], o.get("description", ""),
+                                         (o.get("bandit") or {}).get("propensity")) for o in offers)))
+    return {"facts": facts, "products": cards, "offers": offers,
+            "tool_calls": state.tool_calls + [c.to_trace() for c in tools.calls]}
+
+
+def compose_node(state: TurnState, deps: TurnDeps, emit: Emit) -> dict[str, Any]:
+    assert state.facts is not None
+    facts = state.facts
+    if facts.empty:
+        # nothing to build on, or only another shopper's order: a fixed reply, never the model
+        reply = fallback_reply(facts, deps.settings.app.shop_name)
+        emit(TextDelta(reply))
+        return {"reply": reply, "raw": "", "verdict": "refused" if facts.refused_order_ids else "no_facts"}
+    result = compose_reply(deps.llm, facts, deps.verifier, deps.settings.app.shop_name, emit)
+    return {"reply": result.text, "raw": result.raw, "verdict": "pass" if result.ok else "fail",
+            "problems": list(result.problems), "llm_usage": result.usage}
+
+
+def verify_node(state: TurnState, deps: TurnDeps, emit: Emit) -> dict[str, Any]:
+    """Check the whole reply; on failure replace it by one built from the facts."""
+    assert state.facts is not None
+    if state.verdict in ("no_facts", "refused", "handover"):  # handover: the model failed (see build_graph)
+        return {}
+    facts = state.facts
+    verdict = deps.verifier.check(state.reply, facts.corpus(), facts.question, [c.id for c in facts.products],
+                                  None, facts.evidence, [str(o["code"]) for o in facts.offers])
+    required = deps.verifier.requirements(state.reply, facts.intent, *facts.requirement_args())
+    problems = list(dict.fromkeys([*state.problems, *verdict.problems, *required]))
+    if state.verdict == "pass" and verdict.ok and not required and state.reply.strip():
+        if state.facts.policies or state.facts.products or state.facts.orders:
+            emit(SourcesEvent(tuple(state.facts.citations())))
+        return {"verdict": "pass"}
+    reply = fallback_reply(state.facts, deps.settings.app.shop_name)
+    emit(ReplaceText(reply, "; ".join(problems) or "empty reply"))
+    if state.facts.policies or state.facts.products or state.facts.orders:
+        emit(SourcesEvent(tuple(state.facts.citations())))
+    return {"reply": reply, "verdict": "fallback", "status": "fallback", "problems": problems}

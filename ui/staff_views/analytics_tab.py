@@ -1,0 +1,91 @@
+"""The analytics tab for reviewers: volume, resolution without hand-over, hand-over reasons, thumbs, verifier
+fallbacks, offer conversion per offer and per segment, and the bandit's arm shares over a period."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+import gradio as gr
+
+from assistant.staff.analytics import Analytics
+from ui.staff_views.view_support import RoleCheck, call, parse_day
+
+
+class AnalyticsTab:
+    """The analytics handler; it checks for the ``reviewer`` role first."""
+
+    def __init__(self, need: RoleCheck, service: Analytics) -> None:
+        self.need = need
+        self.service = service
+
+    def analytics(self, start: str, end: str, request: gr.Request) -> tuple[Any, ...]:
+        """The summary line and the seven figures (as data frames) for the period."""
+        import pandas as pd
+
+        self.need(request, "reviewer")
+        first, last = parse_day(start, "From"), parse_day(end, "To")
+        a = self.service
+
+        def run(name: str) -> list[dict[str, Any]]:
+            return list(call(lambda: a.run(name, first, last)))
+
+        def frame(rows: list[dict[str, Any]], columns: list[str]) -> Any:
+            df = pd.DataFrame(rows, columns=columns)
+            if "day" in df:
+                df["day"] = pd.to_datetime(df["day"])
+            return df
+
+        volume = run("volume")
+        resolution, feedback, fallbacks = run("resolution"), run("feedback"), run("fallbacks")
+        total = run("resolution_total")[0]
+        long_volume = [{"day": r["day"], "series": s, "count": r[s]} for r in volume for s in ("conversations",
+                                                                                                 "turns")]
+        rates = ([{"day": r["day"], "series": "resolved without hand-over", "rate": r["resolution_rate"]}
+                  for r in resolution if r["resolution_rate"] is not None]
+                 + [{"day": r["day"], "series": "thumbs up", "rate": r["up_rate"]} for r in feedback
+                    if r["up_rate"] is not None]
+                 + [{"day": r["day"], "series": "verifier fallback", "rate": r["fallback_rate"]} for r in fallbacks
+                    if r["fallback_rate"] is not None])
+        thumbs = [{"day": r["day"], "thumbs": s, "count": r[s]} for r in feedback for s in ("up", "down")]
+        rate = total["resolution_rate"]
+        summary = (f"{total['conversations']} conversations, {total['handed_over']} handed over; resolved without "
+                   f"hand-over: **{rate:.0%}**" if rate is not None else "No conversations in this period.")
+        return (summary, frame(long_volume, ["day", "series", "count"]), frame(rates, ["day", "series", "rate"]),
+                frame(run("handover_reasons"), ["reason", "count", "share"]), frame(thumbs, ["day", "thumbs", "count"]),
+                frame(run("offer_conversion"), ["offer_id", "shown", "converted", "conversion_rate"]),
+                frame(run("segment_conversion"), ["segment", "shown", "converted", "conversion_rate"]),
+                frame(run("arm_shares"), ["day", "offer_id", "shown", "share"]))
+
+    def build(self) -> None:
+        """The tab's components and events (inside the page's ``gr.Tab``)."""
+        first, last = default_range()
+        with gr.Row():
+            start = gr.Textbox(first, label="From (YYYY-MM-DD)", elem_id="analytics-start")
+            end = gr.Textbox(last, label="To (YYYY-MM-DD)", elem_id="analytics-end")
+            go = gr.Button("Show", variant="primary", elem_id="analytics-show")
+        summary = gr.Markdown(elem_id="analytics-summary")
+        with gr.Row():
+            volume = gr.LinePlot(x="day", y="count", color="series", title="Conversations and turns per day",
+                                 y_lim=[0, None])
+            resolution = gr.LinePlot(x="day", y="rate", color="series", title="Resolved without hand-over; "
+                                     "thumbs-up rate; verifier fallback rate", y_lim=[0, 1])
+        with gr.Row():
+            reasons = gr.BarPlot(x="reason", y="count", title="Hand-over reasons", y_lim=[0, None])
+            thumbs = gr.BarPlot(x="day", y="count", color="thumbs", title="Thumbs up / down per day",
+                                y_lim=[0, None])
+        with gr.Row():
+            per_offer = gr.BarPlot(x="offer_id", y="conversion_rate", title="Offer shown → accepted, per offer",
+                                   y_lim=[0, 1])
+            per_segment = gr.BarPlot(x="segment", y="conversion_rate", title="Offer shown → accepted, per segment",
+                                     y_lim=[0, 1])
+        shares = gr.LinePlot(x="day", y="share", color="offer_id", title="Bandit arm shares over time",
+                             y_lim=[0, 1])
+        go.click(self.analytics, [start, end],
+                 [summary, volume, resolution, reasons, thumbs, per_offer, per_segment, shares])
+
+
+def default_range() -> tuple[str, str]:
+    """The last 30 days, as the form's first values."""
+    today = date.today()
+    return (today - timedelta(days=30)).isoformat(), today.isoformat()

@@ -1,0 +1,153 @@
+"""The copilot tab for support agents: the hand-over queue, a conversation with the shopper's profile, a
+suggested reply to edit and send, taking a conversation over and giving it back."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Iterable
+from typing import Any
+
+import gradio as gr
+
+from assistant.records import TurnRecord
+from assistant.staff.copilot import ConversationContext, Copilot
+from ui.staff_views.view_support import RoleCheck, Update, call
+
+CHOOSE_FIRST = "Choose a conversation from the queue first."
+
+
+class CopilotTab:
+    """The copilot's handlers; each checks for the ``agent`` role first."""
+
+    def __init__(self, need: RoleCheck, copilot: Copilot) -> None:
+        self.need = need
+        self.copilot = copilot
+
+    def queue(self, request: gr.Request) -> tuple[list[list[Any]], Update]:
+        self.need(request, "agent")
+        items = self.copilot.queue()
+        rows: list[list[Any]] = [[i.handover.created_at.strftime("%Y-%m-%d %H:%M"), i.handover.reason,
+                                  i.handover.summary, i.handover.customer_id or "anonymous", i.held_by or "",
+                                  i.handover.session_id] for i in items]
+        choices = [(f"{i.handover.created_at:%H:%M} · {i.handover.reason} · {i.handover.customer_id or 'anon'}",
+                    i.handover.session_id) for i in items]
+        for live in self.copilot.live():
+            if all(c[1] != live.session_id for c in choices):
+                choices.append((f"live · {live.customer_id or 'anon'} · {live.last_message[:40]}", live.session_id))
+        return rows, gr.update(choices=choices, value=choices[0][1] if choices else None)
+
+    def open_conversation(self, session_id: str | None, request: gr.Request) -> tuple[str, list[dict[str, str]], str]:
+        self.need(request, "agent")
+        if not session_id:
+            raise gr.Error(CHOOSE_FIRST)
+        context = call(lambda: self.copilot.context(session_id))
+        return (profile_md(context), conversation(context.turns),
+                f"Held by **{context.held_by}**" if context.held_by else "Nobody has taken this conversation.")
+
+    def suggest(self, session_id: str | None, request: gr.Request) -> tuple[str, str, str]:
+        self.need(request, "agent")
+        if not session_id:
+            raise gr.Error(CHOOSE_FIRST)
+        draft = call(lambda: self.copilot.suggest(session_id))
+        lines = []
+        if draft.sources:
+            lines.append("**Sources:** " + "; ".join(html.escape(s.heading or s.title) + f" ({s.source})"
+                                                      for s in draft.sources))
+        for p in draft.products:
+            lines.append(f"- **{html.escape(p.name)}** ${p.price:,.2f}" + (f" — {html.escape(p.reason)}"
+                                                                            if p.reason else ""))
+        for o in draft.offers:
+            lines.append(f"- 🎁 offer **{html.escape(o.title)}** code `{o.code}`")
+        lines.append(f"<small>intent {draft.intent} · verifier {draft.verdict}</small>")
+        return draft.reply, draft.reply, "\n".join(lines)
+
+    def send(self, session_id: str | None, text: str, draft: str,
+             request: gr.Request) -> tuple[list[dict[str, str]], str, str]:
+        who = self.need(request, "agent")
+        if not session_id:
+            raise gr.Error(CHOOSE_FIRST)
+        if not (text or "").strip():
+            raise gr.Error("Write a reply (or ask for a suggestion) before sending.")
+        sent = call(lambda: self.copilot.send(session_id, who, text, draft or None))
+        context = self.copilot.context(session_id)
+        status = "Sent" + (" (edited from the draft)" if sent.edited else " (the draft as suggested)")
+        return conversation(context.turns), "", status
+
+    def take_over(self, session_id: str | None, request: gr.Request) -> str:
+        who = self.need(request, "agent")
+        if not session_id:
+            raise gr.Error(CHOOSE_FIRST)
+        call(lambda: self.copilot.take_over(session_id, who))
+        return f"Held by **{who.username}**: the assistant waits while you reply."
+
+    def give_back(self, session_id: str | None, request: gr.Request) -> str:
+        who = self.need(request, "agent")
+        if not session_id:
+            raise gr.Error(CHOOSE_FIRST)
+        call(lambda: self.copilot.give_back(session_id, who))
+        return "Given back: the assistant answers again."
+
+    def build(self) -> None:
+        """The tab's components and events (inside the page's ``gr.Tab``)."""
+        with gr.Row():
+            refresh = gr.Button("Refresh queue", elem_id="copilot-refresh", scale=1)
+            chosen = gr.Dropdown(label="Conversation", choices=[], elem_id="copilot-choose", scale=4)
+            open_btn = gr.Button("Open", elem_id="copilot-open", scale=1)
+        queue = gr.Dataframe(headers=["since", "reason", "summary", "customer", "held by", "session"],
+                             label="Hand-over queue (oldest first)", interactive=False, wrap=True)
+        with gr.Row():
+            with gr.Column(scale=2):
+                profile = gr.Markdown(elem_id="copilot-profile")
+            with gr.Column(scale=3):
+                holder = gr.Markdown(elem_id="copilot-holder")
+                chat = gr.Chatbot(label="Conversation", height=360, elem_id="copilot-conversation")
+                with gr.Row():
+                    take = gr.Button("Take over", elem_id="copilot-take")
+                    give = gr.Button("Give back", elem_id="copilot-give")
+                    suggest = gr.Button("Suggest reply", elem_id="copilot-suggest")
+                draft = gr.State("")
+                reply = gr.Textbox(label="Reply (edit, then send)", lines=4, elem_id="copilot-reply")
+                evidence = gr.Markdown(elem_id="copilot-evidence")
+                send = gr.Button("Send to shopper", variant="primary", elem_id="copilot-send")
+                sent = gr.Markdown(elem_id="copilot-sent")
+        refresh.click(self.queue, None, [queue, chosen])
+        open_btn.click(self.open_conversation, [chosen], [profile, chat, holder])
+        take.click(self.take_over, [chosen], [holder])
+        give.click(self.give_back, [chosen], [holder])
+        suggest.click(self.suggest, [chosen], [reply, draft, evidence])
+        send.click(self.send, [chosen, reply, draft], [chat, reply, sent])
+
+
+def profile_md(context: ConversationContext) -> str:
+    c = context.customer
+    if c is None:
+        return "**Anonymous shopper** (not signed in): no profile."
+    consent = c.consent
+    lines = [f"### {html.escape(c.name)} ({c.id})", f"Tier **{c.tier}** · {c.points} points  ",
+             f"Consent: personalization {'yes' if consent.personalization else 'no'}, "
+             f"marketing {'yes' if consent.marketing else 'no'}", ""]
+    if context.handover is not None:
+        lines += [f"Hand-over: **{context.handover.reason}** — {html.escape(context.handover.summary)}", ""]
+    if c.preferences:
+        lines += ["**Preferences**", ""]
+        lines += [f"- {p.get('kind')}: {html.escape(str(p.get('value')))} ({p.get('origin')}"
+                  + (f", {float(p['confidence']):.2f}" if p.get("confidence") is not None else "") + ")"
+                  for p in c.preferences]
+    if c.orders:
+        lines += ["", "**Orders**", ""]
+        lines += [f"- {o.id} · {o.status} · {o.placed_at:%Y-%m-%d} · "
+                  + (f"${o.total:,.2f}" if o.total is not None else "") for o in c.orders[:10]]
+    return "\n".join(lines)
+
+
+def conversation(turns: Iterable[TurnRecord]) -> list[dict[str, str]]:
+    """The turns as chat messages; an agent's reply says who wrote it."""
+    messages: list[dict[str, str]] = []
+    for t in turns:
+        if t.message:
+            messages.append({"role": "user", "content": t.message})
+        if t.reply:
+            who = t.author.split(":", 1)[1] if t.author.startswith("agent:") else None
+            messages.append({"role": "assistant",
+                             "content": (f"**{who} (agent):** " if who else "") + t.reply})
+    return messages
