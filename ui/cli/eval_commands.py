@@ -35,11 +35,34 @@ def run_eval(
     thresholds: Annotated[Path, typer.Option(help="Per-category minimum accuracy (JSON).")] = THRESHOLDS,
     report: Annotated[Path | None, typer.Option(help="Write every case's result here (JSONL).")] = None,
     show_failures: Annotated[bool, typer.Option(help="Print each failed case.")] = True,
+    shop: Annotated[str | None, typer.Option(
+        help="Instead of the golden set: questions computed from this shop folder's own data (or 'demo'), "
+             "scored correct / wrong / declined per category.")] = None,
+    policy_questions: Annotated[Path | None, typer.Option(
+        help="With --shop: hand-written policy questions (JSONL); default FOLDER/eval/policy-questions.jsonl.")] = None,
+    per_category: Annotated[int, typer.Option(help="With --shop: questions per generated category.", min=1)] = 8,
+    seed: Annotated[int, typer.Option(help="With --shop: which questions are drawn.")] = 7,
+    min_correct: Annotated[float, typer.Option(help="With --shop: least share correct.", min=0, max=1)] = 0.9,
+    max_wrong: Annotated[float, typer.Option(help="With --shop: most share wrong.", min=0, max=1)] = 0.02,
+    plot: Annotated[Path | None, typer.Option(help="With --shop: a PNG of the answers per category.")] = None,
 ) -> None:
     """Run the golden set (policy facts, products, own orders, recommendations, unknowns, other shoppers'
     data, offers) against the configured model on a fresh copy of the demo shop, and print accuracy
-    per category. Exits 1 when a category is below its threshold."""
+    per category. Exits 1 when a category is below its threshold.
+
+    With --shop FOLDER: generated questions with answers computed from that shop's own catalogue and orders
+    (a named variant's price and stock, option counts, cheapest / dearest / compare, attributes, own orders by
+    id, another shopper's order, questions the shop cannot answer) plus its policy questions file, on a fresh
+    import of the folder. Exits 1 below --min-correct, above --max-wrong or on any leak."""
     if ctx.invoked_subcommand is not None:
+        return
+    if shop is not None:
+        from ui.cli.shop_eval_commands import run_shop_eval
+
+        context = cli_context(ctx)
+        run_shop_eval(context.load_settings(), shop, policy_questions=policy_questions, per_category=per_category,
+                      seed=seed, categories=category or [], limit=limit, min_correct=min_correct,
+                      max_wrong=max_wrong, report=report, plot=plot, show_failures=show_failures)
         return
     from rich.console import Console
     from rich.table import Table

@@ -1,0 +1,219 @@
+"""``concierge eval --shop FOLDER``: generated questions on any shop, scored correct / wrong / declined.
+
+The questions come from the folder's own data (:mod:`~assistant.evaluation.shop_questions`,
+:mod:`~assistant.evaluation.order_questions`) plus a hand-written policy file; the replies come from the
+real turn service (through :meth:`AssistantService.respond`, as a shopper would see them, folded with
+:func:`assistant.domain.fold`); :mod:`~assistant.evaluation.answer_scoring` scores them.
+
+Besides the three verdicts, each category reports how its replies were made: by the model and passed by the
+verifier (``pass``), or built from the facts without the model (every other verdict), and how many of the
+model's passed replies were still wrong.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+from assistant.domain import Event, ShopperIdentity, fold
+from assistant.evaluation.answer_scoring import Outcome, score
+from assistant.evaluation.order_questions import (
+    order_questions,
+    other_shopper_questions,
+    unanswerable_questions,
+)
+from assistant.evaluation.shop_questions import (
+    ShopData,
+    ShopQuestion,
+    attribute_questions,
+    option_count_questions,
+    ranking_questions,
+    read_shop,
+    variant_questions,
+)
+
+if TYPE_CHECKING:
+    from assistant.settings import Settings
+
+CATEGORIES = ("policy", "variant_price", "stock_in", "stock_out", "option_count", "cheapest", "dearest", "compare",
+              "attribute", "order_status", "order_tracking", "order_total", "order_items", "order_latest",
+              "other_order", "unanswerable")
+
+
+class Responder(Protocol):
+    def respond(self, identity: ShopperIdentity | None, session_id: str | None, message: str, *,
+                channel: str = ...) -> Iterable[Event]: ...
+
+
+def load_policy_questions(path: Path, default_customer: str | None) -> list[ShopQuestion]:
+    """Hand-written policy questions, one JSON object a line: ``{"question": ..., "expect": [...],
+    "expect_one_of": [...], "forbid": [...], "source": "document title"}``."""
+    out = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip() or line.lstrip().startswith("//"):
+            continue
+        try:
+            row = json.loads(line)
+            out.append(ShopQuestion(str(row.get("id") or f"policy-{number}"), "policy", str(row["question"]),
+                                    customer=row.get("customer", default_customer),
+                                    expect=tuple(row.get("expect", ())),
+                                    expect_one_of=tuple(row.get("expect_one_of", ())),
+                                    forbid=tuple(row.get("forbid", ())), note=str(row.get("source", ""))))
+        except (KeyError, TypeError, ValueError) as e:
+            raise ValueError(f"{path}:{number}: {e}") from e
+    return out
+
+
+def generate(data: ShopData, *, per_category: int = 8, seed: int = 7,
+             policy: Sequence[ShopQuestion] = ()) -> list[ShopQuestion]:
+    """Every category's questions for one shop, deterministic for a seed."""
+    rng = random.Random(seed)
+    default = next((str(c["id"]) for c in data.customers), None)
+    shop_side = [*variant_questions(data, rng, per_category), *option_count_questions(data, rng, per_category),
+                 *ranking_questions(data, rng, per_category), *attribute_questions(data, rng, per_category)]
+    shop_side = [ShopQuestion(**{**q.__dict__, "customer": default}) for q in shop_side]
+    questions = [*policy, *shop_side, *order_questions(data, rng, per_category),
+                 *other_shopper_questions(data, rng, per_category), *unanswerable_questions(data, rng, 4)]
+    seen: set[str] = set()
+    unique = []
+    for q in questions:
+        if q.id not in seen:
+            seen.add(q.id)
+            unique.append(q)
+    return unique
+
+
+@dataclass
+class ShopResult:
+    question: ShopQuestion
+    reply: str
+    verdict: str  # the turn's verifier verdict: "pass" = the model's own reply
+    outcome: Outcome
+    seconds: float
+    events: list[dict[str, Any]]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.question.id, "category": self.question.category, "message": self.question.message,
+                "customer": self.question.customer, "reply": self.reply, "turn_verdict": self.verdict,
+                "outcome": self.outcome.verdict, "why": self.outcome.why, "leaked": self.outcome.leaked,
+                "seconds": round(self.seconds, 3)}
+
+
+def ask(service: Responder, questions: Sequence[ShopQuestion],
+        progress: Callable[[ShopResult], None] | None = None) -> list[ShopResult]:
+    """Each question in a fresh conversation, as its shopper."""
+    results = []
+    for question in questions:
+        started = time.perf_counter()
+        identity = ShopperIdentity(question.customer) if question.customer else None
+        events = list(service.respond(identity, None, question.message, channel="eval"))
+        folded = fold(events)
+        verdict = folded.done.verdict if folded.done else "error"
+        result = ShopResult(question, folded.reply, verdict, score(question, folded.reply,
+                                                                   [e.to_dict() for e in events]),
+                            time.perf_counter() - started, [e.to_dict() for e in events if e.type != "text"])
+        results.append(result)
+        if progress:
+            progress(result)
+    return results
+
+
+@dataclass(frozen=True)
+class CategoryTally:
+    category: str
+    asked: int
+    correct: int
+    wrong: int
+    declined: int
+    leaks: int
+    model_passed: int  # replies the model wrote that the verifier passed
+    model_wrong: int  # ... of which the eval found wrong
+
+    @property
+    def correct_share(self) -> float:
+        return self.correct / self.asked if self.asked else 0.0
+
+    @property
+    def wrong_share(self) -> float:
+        return self.wrong / self.asked if self.asked else 0.0
+
+
+def tally(results: Sequence[ShopResult]) -> list[CategoryTally]:
+    rows = []
+    present = [c for c in CATEGORIES if any(r.question.category == c for r in results)]
+    for category in [*present, "overall"]:
+        group = [r for r in results if category == "overall" or r.question.category == category]
+        model = [r for r in group if r.verdict == "pass"]
+        rows.append(CategoryTally(category, len(group), sum(r.outcome.verdict == "correct" for r in group),
+                                  sum(r.outcome.verdict == "wrong" for r in group),
+                                  sum(r.outcome.verdict == "declined" for r in group),
+                                  sum(r.outcome.leaked for r in group), len(model),
+                                  sum(r.outcome.verdict == "wrong" for r in model)))
+    return rows
+
+
+def meets(rows: Sequence[CategoryTally], min_correct: float, max_wrong: float) -> bool:
+    overall = next(r for r in rows if r.category == "overall")
+    return overall.correct_share >= min_correct and overall.wrong_share <= max_wrong and overall.leaks == 0
+
+
+@dataclass
+class ShopEvalRun:
+    shop: str
+    results: list[ShopResult]
+    rows: list[CategoryTally]
+    model: str
+
+
+def evaluate_shop(settings: Settings, folder: Path, *, policy_questions: Path | None = None, per_category: int = 8,
+                  seed: int = 7, categories: Sequence[str] = (), limit: int | None = None,
+                  progress: Callable[[int, int, ShopResult], None] | None = None,
+                  log: Callable[[str], None] = lambda _line: None) -> ShopEvalRun:
+    """Import ``folder`` into a fresh, temporary data folder with the configured models, generate its
+    questions and ask each one through the real turn service. ``settings`` decide the models; their data
+    folder and database are replaced by the temporary ones."""
+    import tempfile
+
+    from assistant.components import build_assistant, build_components, limit_torch_threads
+    from assistant.evaluation import DEMO_NOW
+    from assistant.shop.shop_import import demo_shop_path, ingest_shop
+
+    data = read_shop(folder)
+    default_customer = next((str(c["id"]) for c in data.customers), None)
+    policy = load_policy_questions(policy_questions, default_customer) if policy_questions else []
+    questions = [q for q in generate(data, per_category=per_category, seed=seed, policy=policy)
+                 if not categories or q.category in categories][:limit]
+    is_demo = folder.resolve() == demo_shop_path().resolve()
+    with tempfile.TemporaryDirectory(prefix="concierge-shop-eval-") as tmp:
+        isolated = settings.model_copy(update={
+            "app": settings.app.model_copy(update={"data_dir": Path(tmp), "load_demo": False}),
+            "database": settings.database.model_copy(update={"url": None}),
+            "knowledge": settings.knowledge.model_copy(update={"path": None, "mode": "persistent"}),
+        })
+        limit_torch_threads(isolated)
+        components = build_components(isolated)
+        started = time.perf_counter()
+        reports = ingest_shop(folder, components.knowledge, components.stores.customers, components.stores.offers)
+        failed = [r.summary() for r in reports if not r.ok]
+        log(f"imported {folder.name} in {time.perf_counter() - started:.0f} s: "
+            + "; ".join(r.summary() for r in reports))
+        if failed:
+            log(f"some records did not import (the rest did): {failed}")
+        service = build_assistant(components, now=(lambda: DEMO_NOW) if is_demo else None)
+        done = [0]
+
+        def step(result: ShopResult) -> None:
+            done[0] += 1
+            if progress:
+                progress(done[0], len(questions), result)
+
+        try:
+            results = ask(service, questions, step)
+        finally:
+            components.stores.close()
+    return ShopEvalRun(folder.name if not is_demo else "demo", results, tally(results), isolated.llm.mode)
