@@ -13,9 +13,11 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cached_property
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from assistant.errors import ConfigError
+from assistant.records import ShopProfile
 from assistant.settings import Settings
 from knowledge.embeddings import Embedder, build_embedder
 from knowledge.knowledge_store import KnowledgeStore, build_chroma_client
@@ -26,6 +28,7 @@ if TYPE_CHECKING:  # annotations only: the heavy pieces are imported when first 
 
     from assistant.privacy.shopper_data import ShopperData
     from assistant.shop.catalog_index import CatalogCache
+    from assistant.shop.shop_import import Progress
     from assistant.staff.accounts import StaffAccounts
     from assistant.staff.analytics import Analytics
     from assistant.staff.copilot import Copilot
@@ -104,6 +107,16 @@ class Components:
         return CatalogCache(self.knowledge)
 
     @cached_property
+    def shop_profile(self) -> ShopProfile:
+        """Who the shop is (name, currency, locale): as imported with the shop folder (the same for every process
+        on this database), else the neutral default; ``app.shop_*`` settings override it. Read again after an
+        import (``reload_shop_data``)."""
+        from assistant.shop.shop_identity import effective_profile
+
+        return effective_profile(self.stores.shop.get(), self.settings.app,
+                                 lambda: [str(p.get("currency") or "") for p in self.catalog.get().products.values()])
+
+    @cached_property
     def llm(self) -> BaseChatModel:
         from assistant.llm.backends import build_chat_model
 
@@ -165,8 +178,22 @@ class Components:
 
         k = self.settings.knowledge
         reports = load_demo_if_empty(self.knowledge, self.stores.customers, self.stores.offers,
-                                     chunk_size=k.chunk_size, overlap=k.chunk_overlap)
-        self.catalog.invalidate()
+                                     shop_profiles=self.stores.shop, chunk_size=k.chunk_size, overlap=k.chunk_overlap)
+        self.reload_shop_data()
+        return reports
+
+    def ingest_shop(self, root: Path, *,
+                    progress_for: Callable[[str], Progress | None] = lambda _kind: None) -> list[ImportReport]:
+        """Import a whole shop folder (catalogue, policies, customers, offers and its profile, shop.json) into
+        this app's stores; the shop data is read again afterwards."""
+        from assistant.shop.shop_import import ingest_shop
+
+        k = self.settings.knowledge
+        reports = ingest_shop(root, self.knowledge, self.stores.customers, self.stores.offers,
+                              shop_profiles=self.stores.shop, chunk_size=k.chunk_size, overlap=k.chunk_overlap,
+                              max_bytes=int(k.max_file_mb * 1_000_000),
+                              progress_for=progress_for)
+        self.reload_shop_data()
         return reports
 
     def reload_shop_data(self) -> None:
@@ -175,14 +202,13 @@ class Components:
         The chat model and the stores are kept."""
         self.catalog.invalidate()
         self.__dict__.pop("assistant", None)
+        self.__dict__.pop("shop_profile", None)
 
 
 def build_components(settings: Settings) -> Components:
     configure_offline()
     settings.app.data_dir.mkdir(parents=True, exist_ok=True)
     return Components(settings)
-
-
 
 
 def build_assistant(
@@ -222,5 +248,6 @@ def build_assistant(
         verifier=Verifier(catalog, known_codes, settings.agent.support_threshold, components.embedder),
         recommender=build_recommender(components.knowledge, catalog, components.stores, settings, clock), now=clock,
         stores=components.stores, actions=OrderActions(components.stores.orders, catalog, settings.orders),
+        shop=components.shop_profile,
     )
     return AssistantService(deps, components.stores)

@@ -159,3 +159,34 @@ class EventRecord:
     turn_id: str | None = None
     id: int | None = None
     created_at: datetime | None = None
+
+
+#: what the assistant calls a shop that gave no name (a sentence says "... in our shop's information")
+UNNAMED_SHOP = "our shop"
+ShopProfileSource = Literal["shop.json", "default"]
+
+
+@dataclass(frozen=True)
+class ShopProfile:
+    """Who the shop is: its name, the currency its amounts are in and its locale (``shop.json`` of the shop
+    folder, or a neutral default: no name, the catalogue's most common currency, English).
+
+    ``name`` is empty when the shop gave none: sentences then use :attr:`called` ("our shop"), titles
+    leave the name out. ``source`` says where it came from; ``origin`` is the shop folder it was imported with.
+    """
+
+    name: str = ""
+    currency: str = "USD"
+    locale: str = "en"
+    source: ShopProfileSource = "default"
+    origin: str | None = None
+    updated_at: datetime | None = None
+
+    @property
+    def called(self) -> str:
+        """How the assistant names the shop in a sentence: its name, or "our shop"."""
+        return self.name or UNNAMED_SHOP
+
+    def title(self, suffix: str) -> str:
+        """A page title: "<name> · <suffix>", or the suffix alone for a shop without a name."""
+        return f"{self.name} · {suffix}" if self.name else suffix

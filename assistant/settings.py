@@ -21,6 +21,25 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 ENV_PREFIX = "CONCIERGE_"
 
 
+def normalize_locale(value: str) -> str:
+    """``en-us`` -> ``en_US``; ``ValueError`` for a locale Babel does not know."""
+    from babel import Locale, UnknownLocaleError
+
+    try:
+        return str(Locale.parse(value.strip().replace("-", "_")))
+    except (UnknownLocaleError, ValueError, TypeError) as e:
+        raise ValueError(f"unknown locale {value!r} (use a code such as en_US or de_DE)") from e
+
+
+def check_currency(code: str) -> str:
+    """``code`` if it is an ISO 4217 currency Babel knows; else ``ValueError``."""
+    from babel.numbers import list_currencies
+
+    if code not in list_currencies():
+        raise ValueError(f"unknown currency {code!r} (use an ISO 4217 code such as USD or EUR)")
+    return code
+
+
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -31,7 +50,15 @@ class AppSettings(_Section):
     data_dir: Path = Field(
         Path("data"), description="Folder for everything the app writes: SQLite file, Chroma, model cache."
     )
-    shop_name: str = Field("Northwind Outfitters", description="The shop's name, as the assistant says it.")
+    shop_name: str = Field(
+        "", description="The shop's name as the assistant says it, overriding the imported shop's (shop.json). "
+        "Empty: the imported shop's name; a shop without one is \"our shop\" in sentences.")
+    shop_currency: str = Field(
+        "", description="ISO 4217 code overriding the imported shop's currency (shop.json). Empty: the imported "
+        "shop's; without shop.json, the catalogue's most common currency.")
+    shop_locale: str = Field(
+        "", description="Locale overriding the imported shop's (shop.json), e.g. en_GB: it picks the currency "
+        "symbol. Empty: the imported shop's; without shop.json, en.")
     load_demo: bool = Field(
         True, description="Load the bundled demo shop on start when the knowledge base and store are empty."
     )
@@ -41,6 +68,17 @@ class AppSettings(_Section):
         "before torch loads unless already set). The verifier embeds each sentence while llama.cpp generates "
         "the next; with one torch thread the model keeps the other core (2 cores: decode inside the turn 0.51x "
         "-> 0.9x of llama.cpp). Empty: torch's default (all cores). Imports by the CLI keep all cores.", ge=1)
+
+
+    @field_validator("shop_currency")
+    @classmethod
+    def _a_currency(cls, value: str) -> str:
+        return check_currency(value.strip().upper()) if value.strip() else ""
+
+    @field_validator("shop_locale")
+    @classmethod
+    def _a_locale(cls, value: str) -> str:
+        return normalize_locale(value) if value.strip() else ""
 
 
 class DatabaseSettings(_Section):
@@ -166,7 +204,7 @@ class OrderPolicySettings(_Section):
         False, description="Refund the order's shipping charge when every item of the order is returned.")
     refund_method: Literal["original", "store_credit"] = Field(
         "original", description="Where refunds go: original (the payment method of the order; a gift card "
-        "payment back to a gift card) or store_credit (a Northwind gift card).")
+        "payment back to a gift card) or store_credit (a gift card of the shop).")
     address_countries: list[str] = Field(
         default_factory=lambda: ["US"], description="Countries a shipping address may be changed to (US: one of "
         "the 50 states).")

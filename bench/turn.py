@@ -44,7 +44,7 @@ from assistant.components import (  # noqa: E402
 from assistant.config.loading import load_settings  # noqa: E402
 from assistant.domain import ShopperIdentity  # noqa: E402
 from assistant.evaluation import DEMO_NOW  # noqa: E402
-from assistant.shop.shop_import import demo_shop_path, ingest_shop  # noqa: E402
+from assistant.shop.shop_import import demo_shop_path  # noqa: E402
 from assistant.turn.prompts import SYSTEM, USER  # noqa: E402
 
 STEPS = ("guard", "load_profile", "understand", "tools", "compose", "verify", "record")
@@ -121,7 +121,7 @@ def main() -> None:
         settings = load_settings(overrides={"app": {"data_dir": tmp, "load_demo": False}})
         limit_torch_threads(settings)  # as `concierge serve` does
         components = build_components(settings)
-        ingest_shop(demo_shop_path(), components.knowledge, components.stores.customers, components.stores.offers)
+        components.ingest_shop(demo_shop_path())
         llm = TimedLLM(components.llm)
         service = build_assistant(components, llm=llm, now=lambda: DEMO_NOW)
         list(service.respond(ShopperIdentity("C001"), None, "How much is standard shipping?"))  # warm-up
@@ -174,7 +174,7 @@ def main() -> None:
             for r in rows:
                 if r["trace"].get("facts") and r["trace"].get("raw_model_text"):
                     facts = "\n".join(f"- {line}" for line in r["trace"]["facts"])
-                    prompts.append([{"role": "system", "content": SYSTEM.format(shop=settings.app.shop_name)},
+                    prompts.append([{"role": "system", "content": SYSTEM.format(shop=components.shop_profile.called)},
                                     {"role": "user", "content": USER.format(facts=facts, question=r["question"])}])
             reference = reference_decode(prompts, settings.llm.max_new_tokens, settings.llm.threads)
             print(f"decode: {settings.llm.mode} {backend:.0f} tok/s   llama.cpp reference {reference:.0f} tok/s   "

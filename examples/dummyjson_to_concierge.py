@@ -2,8 +2,8 @@
 
 Usage: python examples/dummyjson_to_concierge.py SRC_DIR OUT_DIR   (stdlib only)
 
-Writes ``OUT_DIR/products.jsonl``, ``OUT_DIR/customers.jsonl`` and ``OUT_DIR/policies/shipping-and-returns.md``
-in the formats of docs/formats.md, ready for ``concierge ingest OUT_DIR``.
+Writes ``OUT_DIR/products.jsonl``, ``OUT_DIR/customers.jsonl``, ``OUT_DIR/policies/shipping-and-returns.md`` and
+``OUT_DIR/shop.json`` in the formats of docs/formats.md, ready for ``concierge ingest OUT_DIR``.
 
 Mapping
 - product: ``id`` -> ``"dj-<id>"``; ``title`` -> name; ``brand`` (missing on about half) -> brand or left out;
@@ -20,6 +20,8 @@ Mapping
   quantity, unit price; total is the cart's discounted total. The source has no status or dates, so the
   status cycles deterministically over ``STATUS_CYCLE`` by cart id and placed_at is a fixed date derived
   from the cart id (delivered_at four days later for delivered and returned orders).
+- shop.json: the source names no shop; the converter names it ``SHOP_NAME`` (a neutral name of its own), USD,
+  en_US.
 - policies: the source has no policy text, only per-product warranty, shipping and return-policy strings.
   One Markdown document lists the distinct strings with how many products carry each, and says so.
 
@@ -37,6 +39,8 @@ from pathlib import Path
 from typing import Any
 
 CURRENCY = "USD"
+#: DummyJSON names no shop: a neutral name of the converter's own (shop.json)
+SHOP_NAME = "DummyJSON Sample Store"
 STATUS_CYCLE = ("delivered", "shipped", "processed", "pending", "delivered", "cancelled", "returned")
 EPOCH = datetime(2025, 1, 6, 9, 0, tzinfo=UTC)
 COUNTRIES = {"United States": "US", "United Kingdom": "GB", "Canada": "CA"}
@@ -189,6 +193,8 @@ def convert(src: Path, out: Path) -> str:
     write_jsonl(out / "products.jsonl", products)
     write_jsonl(out / "customers.jsonl", customers)
     (out / "policies" / "shipping-and-returns.md").write_text(policy_markdown(raw_products), "utf-8")
+    shop = {"name": SHOP_NAME, "currency": CURRENCY, "locale": "en_US"}
+    (out / "shop.json").write_text(json.dumps(shop, sort_keys=True) + "\n", "utf-8")
     n_orders = sum(len(c.get("orders", [])) for c in customers)
     reasons = ", ".join(f"{n} {why}" for why, n in sorted(skipped.items())) or "none"
     return (f"dummyjson: {len(products)} products, {len(customers)} customers, {n_orders} orders, "

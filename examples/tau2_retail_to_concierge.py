@@ -2,8 +2,8 @@
 
 Usage: python examples/tau2_retail_to_concierge.py SRC_DIR OUT_DIR   (stdlib only)
 
-Writes ``OUT_DIR/products.jsonl``, ``OUT_DIR/customers.jsonl`` and ``OUT_DIR/policies/policy.md`` in the
-formats of docs/formats.md, ready for ``concierge ingest OUT_DIR``.
+Writes ``OUT_DIR/products.jsonl``, ``OUT_DIR/customers.jsonl``, ``OUT_DIR/policies/policy.md`` and
+``OUT_DIR/shop.json`` in the formats of docs/formats.md, ready for ``concierge ingest OUT_DIR``.
 
 Mapping
 - product: ``product_id`` -> id; name; category is the name as a slug (the source has no categories);
@@ -22,6 +22,8 @@ Mapping
   derived from the order id and status (pending orders recent, delivered ones older), fixed and
   reproducible; delivered orders get delivered_at a few days later.
 - policies: policy.md is copied unchanged to policies/policy.md.
+- shop.json: the source names no shop; the converter names it ``SHOP_NAME`` (a neutral name of its own), USD,
+  en_US.
 """
 
 from __future__ import annotations
@@ -36,6 +38,8 @@ from pathlib import Path
 from typing import Any
 
 CURRENCY = "USD"
+#: tau2 retail names no shop: a neutral name of the converter's own (shop.json)
+SHOP_NAME = "Tau2 Retail Sample Store"
 NOW = datetime(2025, 6, 30, 12, 0, tzinfo=UTC)  # the fixed "today" that placed_at dates lead up to
 COUNTRIES = {"USA": "US", "United States": "US"}
 # tau2's OrderStatus onto the documented enum. The two "requested" statuses are requests about a
@@ -212,6 +216,8 @@ def convert(src: Path, out: Path) -> str:
     for name, rows in (("products.jsonl", products), ("customers.jsonl", customers)):
         with (out / name).open("w", encoding="utf-8") as f:
             f.writelines(json.dumps(r, ensure_ascii=False, sort_keys=True) + "\n" for r in rows)
+    shop = {"name": SHOP_NAME, "currency": CURRENCY, "locale": "en_US"}
+    (out / "shop.json").write_text(json.dumps(shop, sort_keys=True) + "\n", "utf-8")
     policies = 0
     if (src / "policy.md").is_file():
         shutil.copyfile(src / "policy.md", out / "policies" / "policy.md")

@@ -14,6 +14,7 @@ from assistant.components import Components
 from assistant.domain import Citation, OfferView, ProductCard, ReplyFold, ShopperIdentity
 from assistant.errors import ConciergeError, NotFoundError
 from assistant.records import TurnRecord
+from assistant.turn.facts import money
 from assistant.turn.turn_service import AssistantService
 from ui.preferences_panel import build_preferences_panel
 from ui.rate_limits import RateLimiter
@@ -34,7 +35,8 @@ def render_cards(cards: Iterable[ProductCard]) -> str:
     for card in cards:
         reason = f"<br><small>{html.escape(card.reason)}</small>" if card.reason else ""
         stock = "in stock" if card.in_stock else "out of stock"
-        rows.append(f"<div class='concierge-card'><b>{html.escape(card.name)}</b><br>${card.price:,.2f} · {stock}"
+        rows.append(f"<div class='concierge-card'><b>{html.escape(card.name)}</b><br>"
+                    f"{html.escape(money(card.price, card.currency))} · {stock}"
                     f"{reason}</div>")
     return "\n\n" + "".join(rows) if rows else ""
 
@@ -145,12 +147,13 @@ def build_chat_ui(components: Components, limiter: RateLimiter | None = None) ->
         except NotFoundError:
             return
 
-    blocks = gr.Blocks(title=f"{components.settings.app.shop_name} · Concierge")
+    title = components.shop_profile.title("Concierge")
+    blocks = gr.Blocks(title=title)
     with blocks:
         token = gr.State(None)
         session = gr.State(None)
         turn_ids = gr.State([])
-        gr.Markdown(f"### {components.settings.app.shop_name} · Concierge")
+        gr.Markdown(f"### {html.escape(title)}")
         with gr.Row(visible=security.demo_sign_in):
             who = gr.Dropdown(choices=demo_choices() if security.demo_sign_in else [], label="Demo sign-in",
                               scale=3)

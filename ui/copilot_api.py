@@ -6,9 +6,10 @@ The signed-in agent is who takes over, sends and gives back; a body never names 
 - ``GET /queue``: unresolved hand-overs, oldest first, with reason, summary and who has each
 - ``GET /live``: conversations with recent turns, to take one over
 - ``GET /handovers/{id}``, ``GET /sessions/{id}``: the shopper's profile, the whole conversation, the hand-over
-- ``POST /sessions/{id}/suggest``: a reply drafted by the turn pipeline with its sources, recommendations
-  and offers (nothing recorded)
-- ``POST /sessions/{id}/send`` ``{text, draft}``: the reply goes to the shopper, recorded as the agent's
+- ``POST /sessions/{id}/suggest``: a reply to what the shopper needs, drafted from facts by the turn pipeline,
+  with its sources, recommendations and offers and the ``session_id`` it is for (nothing recorded)
+- ``POST /sessions/{id}/send`` ``{text, draft, draft_session_id}``: the reply goes to the shopper, recorded as the
+  agent's; a draft suggested for another conversation is refused (422)
 - ``POST /sessions/{id}/take-over``, ``POST /sessions/{id}/give-back`` ``{note}``
 
 A conversation another agent has is a 409 whose body carries ``held_by`` and, for ``send``, the ``text`` and
@@ -35,6 +36,9 @@ class SendRequest(BaseModel):
     draft: str | None = Field(None, max_length=20_000,
                               description="The suggested reply it was edited from (kept with the diff); empty: "
                                           "written from scratch.")
+    draft_session_id: str | None = Field(
+        None, max_length=128, description="The conversation the draft was suggested for (``session_id`` of the "
+                                          "suggestion): a draft for another conversation is refused with 422.")
 
 
 class GiveBackRequest(BaseModel):
@@ -71,16 +75,18 @@ def build_copilot_api(copilot: Copilot, require: RoleDependency) -> APIRouter:
     @router.post("/sessions/{session_id}/suggest")
     def suggest(session_id: str, agent: Agent,
                 body: Annotated[SuggestRequest | None, Body()] = None) -> dict[str, Any]:
-        """A reply to the shopper's last message drafted by the assistant, with its sources, recommended
-        products (each with its reason) and eligible offers. Nothing is recorded or sent."""
+        """A reply to what the shopper needs (the newest need in the conversation, not a bare request for a
+        person; or ``message``), drafted from facts, with its sources, recommended products (each with its
+        reason), eligible offers and the ``session_id`` it was drafted for. Nothing is recorded or sent."""
         return copilot.suggest(session_id, body.message if body else None).to_dict()
 
     @router.post("/sessions/{session_id}/send")
     def send(session_id: str, body: SendRequest, agent: Agent) -> dict[str, Any]:
         """Send the reply to the shopper (the conversation becomes the agent's if nobody has it). The turn
         records the agent, the draft, what was sent and the diff. Another agent's conversation: 409, nothing
-        sent, the text returned under ``unsent``."""
-        return copilot.send(session_id, agent, body.text, body.draft).to_dict()
+        sent, the text returned under ``unsent``. A draft suggested for another conversation
+        (``draft_session_id``): 422, nothing sent."""
+        return copilot.send(session_id, agent, body.text, body.draft, body.draft_session_id).to_dict()
 
     @router.post("/sessions/{session_id}/take-over")
     def take_over(session_id: str, agent: Agent) -> dict[str, Any]:

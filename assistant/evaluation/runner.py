@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from assistant.domain import ShopperIdentity
+from assistant.personalization.tastes import size_system
 
 if TYPE_CHECKING:
     from assistant.store.stores import Stores
@@ -111,9 +112,11 @@ def check_case(case: dict[str, Any], reply: str, events: list[dict[str, Any]], s
             categories = tastes.get("category", [])
             if categories and card["category"] not in categories:
                 failures.append(f"{card['name']} ({card['category']}) is not in the preferred {categories}")
-            sizes = [s for s in tastes.get("size", []) if re.fullmatch(r"\d+(\.5)?", s)]
-            if sizes and card["category"] in ("running-shoes", "hiking-boots") and \
-                    not set(sizes) & set(card.get("options", {}).get("size", [])):
+            # a card with size options in stock must have the shopper's stated size of that sizing system
+            offered = [str(v) for key, values in card.get("options", {}).items() if "size" in key.lower()
+                       for v in values]
+            sizes = [s for s in tastes.get("size", []) if size_system(s) in {size_system(v) for v in offered}]
+            if sizes and not set(sizes) & set(offered):
                 failures.append(f"{card['name']} is not in stock in size {sizes[0]}")
     shown_codes = {o["code"] for o in offers}
     if checks.get("codes_from_offers"):

@@ -198,7 +198,8 @@ def evaluate_shop(settings: Settings, folder: Path, *, policy_questions: Path | 
         limit_torch_threads(isolated)
         components = build_components(isolated)
         started = time.perf_counter()
-        reports = ingest_shop(folder, components.knowledge, components.stores.customers, components.stores.offers)
+        reports = ingest_shop(folder, components.knowledge, components.stores.customers, components.stores.offers,
+                              shop_profiles=components.stores.shop)
         failed = [r.summary() for r in reports if not r.ok]
         log(f"imported {folder.name} in {time.perf_counter() - started:.0f} s: "
             + "; ".join(r.summary() for r in reports))

@@ -11,6 +11,7 @@ it; ``bench/llm.py --prefix-cache`` measures that against a cold context and aga
 
 from __future__ import annotations
 
+import atexit
 import os
 import threading
 from collections.abc import Callable, Iterator
@@ -122,6 +123,19 @@ def load_pool(model_path: Path, context_window: int, threads: int, seed: int = 7
             raise ModelUnavailable(f"llama.cpp could not load {model_path}: {e}") from e
         _LOADED[key] = LlamaPool(f"llama.cpp model {Path(model_path).name}", loaded, threads)
         return _LOADED[key]
+
+
+@atexit.register
+def close_all() -> None:
+    """Free every loaded model while the interpreter still works: left to ``Llama.__del__`` at shutdown, the
+    freeing runs after llama_cpp's module globals are gone and prints a ``TypeError`` traceback."""
+    with _LOADING:
+        for pool in _LOADED.values():
+            for instance in pool.instances:
+                close = getattr(instance, "close", None)
+                if callable(close):
+                    close()
+        _LOADED.clear()
 
 
 def load_llama(model_path: Path, context_window: int, threads: int, seed: int = 7) -> Any:

@@ -32,8 +32,9 @@ from assistant.records import Order, OrderItem
 from assistant.settings import OrderPolicySettings
 from assistant.shop.catalog_index import CatalogIndex
 from assistant.turn.facts import money
+from assistant.turn.order_refs import ORDER_ID
 from assistant.turn.prompts import REFUSE_OTHER_ORDER
-from assistant.turn.understanding import ORDER_ID, Understanding
+from assistant.turn.understanding import Understanding
 
 if TYPE_CHECKING:
     from assistant.store.order_store import OrderStore

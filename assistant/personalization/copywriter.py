@@ -258,7 +258,7 @@ class CopyWriter:
 
         to = f" to {facts.first_name}" if facts.first_name else f" to {facts.tier} members"
         facts_text = "\n".join(f"- {line}" for line in facts.lines())
-        messages = [SystemMessage(COPY_SYSTEM.format(shop=self.settings.app.shop_name)),
+        messages = [SystemMessage(COPY_SYSTEM.format(shop=self.deps.shop.called)),
                     HumanMessage(COPY_USER.format(facts=facts_text, task=COPY_TASKS[kind].format(to=to)))]
         support = self.deps.verifier.support_index(facts.corpus())
         tried: list[Candidate] = []

@@ -1,12 +1,14 @@
 """Learning a profile from what shoppers write: rules over the shop's vocabulary, no model.
 
 ``extract_preferences`` reads one message and returns inferred preferences with a confidence: categories,
-brands, sizes, colours, a budget ("under $80"), occasions ("trail running", "a camping trip") and dislikes
-("I don't like X", "no X", "hate X"). ``PreferenceLearner`` applies them to a personalized shopper's profile
-after each turn: repeated evidence raises an inferred preference's confidence (noisy-or) and its evidence
-count; a contradiction (a new budget, "actually size 9", disliking what was inferred as liked) lowers the old
-one; a preference the shopper removed is never inferred again (the store keeps its tombstone). How the
-profile is read back (decay with age, explicit preferences first) is in ``assistant.personalization.tastes``.
+brands, sizes, colours, a budget ("under $80"), occasions ("for gongfu brewing", "a ski trip") and dislikes
+("I don't like X", "no X", "hate X"). What counts as a category, a colour, a size or a thing a shop sells comes
+from the shop's vocabulary (learned from its catalogue), never from a list of words. ``PreferenceLearner``
+applies them to a personalized shopper's profile after each turn: repeated evidence raises an inferred
+preference's confidence (noisy-or) and its evidence count; a contradiction (a new budget, "actually size 9",
+disliking what was inferred as liked) lowers the old one; a preference the shopper removed is never inferred
+again (the store keeps its tombstone). How the profile is read back (decay with age, explicit preferences
+first) is in ``assistant.personalization.tastes``.
 """
 
 from __future__ import annotations
@@ -21,8 +23,9 @@ from typing import TYPE_CHECKING, Any
 from assistant.errors import ConciergeError, NotFoundError
 from assistant.personalization.tastes import SINGLE_KINDS, describe, effective_confidence, group_of, size_system
 from assistant.settings import ProfileSettings
+from assistant.shop.shop_vocabulary import STOP_WORDS, ShopVocabulary, find_phrase, tokens
 from assistant.turn.input_guard import GuardResult
-from assistant.turn.understanding import CATEGORY_WORDS, COLOURS, SIZE, understand
+from assistant.turn.understanding import SIZE, understand
 
 if TYPE_CHECKING:
     from assistant.store.customers import CustomerStore
@@ -45,21 +48,12 @@ DISLIKE = re.compile(
     r"allergic\s+to|(?:please\s+)?avoid|nothing\s+(?:made\s+(?:of|from)|with))\s+"
     r"(?P<thing>[^.,;:!?]{2,60}?)" + _STOP, re.I)
 NO_THING = re.compile(r"\bno\s+(?P<thing>[a-z][\w-]*(?:\s+[a-z][\w-]*)?)", re.I)
-#: attribute words a bare "no X" may name (besides colours, brands and category words)
-ATTRIBUTE_WORDS = ("leather", "wool", "merino", "synthetic", "synthetics", "polyester", "nylon", "cotton", "plastic",
-                   "scented", "scent", "scents", "fragrance", "perfume", "heavy", "laces", "logo", "logos", "down",
-                   "feathers", "fur", "suede", "rubber", "latex", "alcohol", "parabens", "nuts", "gluten")
 _LEADING = re.compile(r"^(?:the|any|anything|a|an|some|all|too|very|really|those|these|that|this|it|them)\s+", re.I)
 _TRAILING = re.compile(r"\s+(?:at all|anymore|any more|much|very much|really|either|too|please)$", re.I)
 
-#: occasions named as such; a longer phrase wins over one inside it
-OCCASIONS = ("trail running", "road running", "marathon training", "half marathon", "marathon", "5k", "10k",
-             "triathlon",
-             "day hiking", "day hikes", "backpacking", "thru-hiking", "mountaineering", "winter camping",
-             "family camping", "car camping", "camping trip", "hiking trip", "ski trip", "skiing", "snowboarding",
-             "climbing", "bouldering", "commuting", "commute", "travel", "travelling", "traveling", "festival",
-             "gym", "yoga", "cycling", "fishing", "beach", "wedding", "birthday", "holiday gifts",
-             "home coffee brewing", "coffee brewing", "sun protection", "weekend hikes")
+#: what something is for: "for gongfu brewing", "for commuting" (an occasion when the shop's words say so)
+FOR = re.compile(r"\bfor\s+(?:a |an |my |our |the |some |long |short )?(?P<what>[a-z][a-z-]*(?:\s+[a-z][a-z-]*){0,2})",
+                 re.I)
 TRIP = re.compile(r"\b(?:a|an|my|our|the|next|upcoming)\s+(?P<what>[a-z]+(?:[ -][a-z]+)?)\s+(?P<kind>trip|holiday|"
                   r"vacation|getaway|race|weekend)\b", re.I)
 _NOT_OCCASION = frozenset({"next", "big", "long", "short", "little", "first", "last", "quick", "new", "good", "great",
@@ -89,43 +83,71 @@ def _clean(thing: str) -> str:
     return " ".join(thing.split()[:4])
 
 
-def _normalize_dislike(thing: str, categories: list[str], brands: list[str]) -> str:
+def _colour(vocabulary: ShopVocabulary, phrase: str) -> bool:
+    return any("color" in tokens(name) for name in vocabulary.values.get(tuple(tokens(phrase)), {}))
+
+
+def _normalize_dislike(thing: str, vocabulary: ShopVocabulary) -> str:
     """A disliked thing as the shop names it: a brand, a category or a colour if it is one, else the phrase."""
     lowered = thing.lower()
-    brand = next((b for b in brands if b.lower() == lowered), None)
+    brand = next((b for b in vocabulary.brands if b.lower() == lowered), None)
     if brand:
         return brand
-    if lowered in COLOURS:
+    if _colour(vocabulary, lowered):
         return lowered
-    for category in categories:  # the whole phrase names the category ("hiking boots"), not a thing in it
-        words = {category, category.replace("-", " ")}
-        if lowered in words or lowered.rstrip("s") in words:
+    for category in vocabulary.categories:  # the whole phrase names the category ("desk lamps"), not a thing in it
+        if tokens(lowered) == tokens(category):
             return category
     return lowered
 
 
-def _vocabulary(categories: list[str], brands: list[str]) -> set[str]:
-    words = {c.replace("-", " ") for c in categories} | {c for c in categories}
-    words |= {w for c in categories for w in CATEGORY_WORDS.get(c, ())}
-    return words | {b.lower() for b in brands} | set(COLOURS) | set(ATTRIBUTE_WORDS)
+def _things(vocabulary: ShopVocabulary) -> set[str]:
+    """What the shop sells or describes, as compared phrases: category and product words, tags, brands, options."""
+    return {" ".join(t) for t in vocabulary.terms} | {" ".join(v) for v in vocabulary.values} \
+        | {" ".join(tokens(b)) for b in vocabulary.brands}
 
 
-def _no_things(text: str, vocabulary: set[str]) -> list[tuple[int, int, str]]:
+def _no_things(text: str, things: set[str]) -> list[tuple[int, int, str]]:
     """"no X" where X is something a shop sells or describes (not "no more than", "no thanks")."""
     out = []
     for m in NO_THING.finditer(text):
         words = m.group("thing").lower().split()
         for n in (2, 1):
             phrase = " ".join(words[:n])
-            if len(words) >= n and (phrase in vocabulary or phrase.rstrip("s") in vocabulary):
+            if len(words) >= n and " ".join(tokens(phrase)) in things:
                 out.append((m.start(), m.start("thing") + len(" ".join(m.group("thing").split()[:n])), phrase))
                 break
     return out
 
 
-def extract_preferences(message: str, categories: Iterable[str] = (), brands: Iterable[str] = ()) -> list[Extracted]:
-    """Inferred preferences in one message, each once, with a confidence in 0..1."""
-    cats, brand_list = list(categories), list(brands)
+def _occasions(text: str, vocabulary: ShopVocabulary) -> list[tuple[int, int, str]]:
+    """"a ski trip", "for gongfu brewing": what the shopper wants things for. After "for", the words must
+    be the shop's own (a tag, a word of its products) and not merely name a category, brand or option."""
+    found = [(m.start("what"), m.end(), f"{m.group('what').lower()} {m.group('kind').lower()}")
+             for m in TRIP.finditer(text) if m.group("what").lower().split()[0] not in _NOT_OCCASION]
+    for m in FOR.finditer(text):
+        words = m.group("what").lower().split()
+        kept: list[str] = []
+        for word in words:  # the run of the shop's words right after "for"
+            if word in STOP_WORDS or not set(tokens(word)) <= vocabulary.known:
+                break
+            kept.append(word)
+        phrase = tuple(tokens(" ".join(kept)))
+        term = vocabulary.terms.get(phrase)
+        if not kept or phrase in vocabulary.values or (term is not None and len(term.categories) == 1) or \
+                any(phrase == tuple(tokens(x)) for x in vocabulary.brands):
+            continue  # a thing of one category, an option value or a brand: what it is, not what it is for
+        start = m.start("what") + m.group("what").lower().index(kept[0])
+        if not any(s <= start < e for s, e, _ in found):
+            found.append((start, start + len(" ".join(kept)), " ".join(kept)))
+    return found
+
+
+def extract_preferences(message: str, categories: Iterable[str] = (), brands: Iterable[str] = (),
+                        vocabulary: ShopVocabulary | None = None) -> list[Extracted]:
+    """Inferred preferences in one message, each once, with a confidence in 0..1. ``vocabulary``: the shop's
+    own, learned from its catalogue (without one, only the ``categories`` and ``brands`` are known)."""
+    vocabulary = vocabulary or ShopVocabulary.from_labels(categories, brands)
     found: dict[tuple[str, str], Extracted] = {}
 
     def add(kind: str, value: str, confidence: float, correction: bool = False) -> None:
@@ -135,36 +157,41 @@ def extract_preferences(message: str, categories: Iterable[str] = (), brands: It
 
     spans: list[tuple[int, int, str]] = [(m.start(), m.end(), _clean(m.group("thing")))
                                          for m in DISLIKE.finditer(message)]
-    spans += _no_things(message, _vocabulary(cats, brand_list))
+    spans += _no_things(message, _things(vocabulary))
     for _, _, thing in spans:
         if thing:
-            add("dislike", _normalize_dislike(thing, cats, brand_list), CONFIDENCE["dislike"])
+            add("dislike", _normalize_dislike(thing, vocabulary), CONFIDENCE["dislike"])
     positive = list(message)
     for start, end, _ in spans:  # what is disliked is not liked
         positive[start:end] = " " * (end - start)
     text = "".join(positive)
-    u = understand(text, cats, brand_list)
+    occasions = _occasions(text, vocabulary)
+    # what a thing is for is not what it is: inside an occasion only a category named as such counts
+    plain = list(text)
+    for start, end, _ in occasions:
+        plain[start:end] = " " * (end - start)
+    u = understand(text, vocabulary=vocabulary)
+    named = {c for _, _, o in occasions for c in vocabulary.categories if find_phrase(tokens(o), tokens(c))}
+    outside = set(understand("".join(plain), vocabulary=vocabulary).categories)
     bonus = LIKED_BONUS if LIKED.search(text) else 0.0
     corrected = CORRECTION.search(text) is not None
     for category in u.categories:
-        add("category", category, CONFIDENCE["category"] + bonus)
+        if category in outside or category in named:
+            add("category", category, CONFIDENCE["category"] + bonus)
     for brand in u.brands:
         add("brand", brand, CONFIDENCE["brand"] + bonus)
     for colour in u.colours:
         add("colour", "grey" if colour == "gray" else colour, CONFIDENCE["colour"] + bonus)
     sizes: dict[str, str] = {}  # per sizing system, the last one named ("size 10, no, size 9")
-    for m in SIZE.finditer(text):
-        value = m.group(1) if m.group(1)[0].isdigit() else m.group(1).upper()
+    named_sizes = [value for name, value in vocabulary.option_mentions(text) if "size" in tokens(name)] \
+        if vocabulary.values else [m.group(1) if m.group(1)[0].isdigit() else m.group(1).upper()
+                                   for m in SIZE.finditer(text)]
+    for value in named_sizes:
         sizes[size_system(value)] = value
     for value in sizes.values():
         add("size", value, CORRECTED if corrected else CONFIDENCE["size"] + bonus, corrected)
     if u.max_price is not None:
         add("budget", f"under {u.max_price:g}", CORRECTED if corrected else CONFIDENCE["budget"], corrected)
-    lowered = text.lower()
-    occasions = [(m.start(), m.end(), o) for o in OCCASIONS
-                 for m in re.finditer(rf"(?<![\w-]){re.escape(o)}(?![\w-])", lowered)]
-    occasions += [(m.start("what"), m.end(), f"{m.group('what').lower()} {m.group('kind').lower()}")
-                  for m in TRIP.finditer(text) if m.group("what").lower().split()[0] not in _NOT_OCCASION]
     for start, end, occasion in sorted(occasions):
         if not any(s <= start and end <= e and (e - s) > (end - start) for s, e, _ in occasions):
             add("occasion", occasion, CONFIDENCE["occasion"] + bonus)
@@ -196,13 +223,14 @@ class PreferenceLearner:
         self.contradiction_factor = self.settings.contradiction_factor
 
     def extract_turn(self, customer_id: str | None, personalized: bool, guard: GuardResult | None,
-                     categories: Iterable[str], brands: Iterable[str]) -> list[Extracted]:
+                     categories: Iterable[str], brands: Iterable[str],
+                     vocabulary: ShopVocabulary | None = None) -> list[Extracted]:
         """What a turn's message says about a personalized shopper; nothing for anyone else, or for a
         message that was blocked or tried to instruct the assistant. Reads the redacted text only."""
         if not self.settings.learn_from_chat or customer_id is None or not personalized or guard is None \
                 or guard.blocked or guard.injection:
             return []
-        return extract_preferences(guard.stored_text, categories, brands)
+        return extract_preferences(guard.stored_text, categories, brands, vocabulary)
 
     def learn_safely(self, customer_id: str | None, turn_id: str, extracted: list[Extracted]) -> LearnResult:
         """``learn``, logging instead of raising: the turn is already stored and answered."""

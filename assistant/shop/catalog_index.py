@@ -1,8 +1,9 @@
 """An in-memory index of the catalogue, read from the knowledge store.
 
-The turn needs the shop's vocabulary (categories, brands, product names) to understand messages and to
-verify replies, and whole product records to build product cards. Reading them once from Chroma (and
-again after an import) keeps those lookups off the hot path.
+The turn needs the shop's vocabulary (categories, brands, product names, option names and values, the words
+its product names and tags use per category: :class:`~assistant.shop.shop_vocabulary.ShopVocabulary`) to
+understand messages and to verify replies, and whole product records to build product cards. Reading them
+once from Chroma (and again after an import) keeps those lookups off the hot path.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from assistant.domain import ProductCard
+from assistant.shop.shop_vocabulary import ShopVocabulary
 from knowledge.knowledge_store import KnowledgeStore
 
 
@@ -22,6 +24,7 @@ from knowledge.knowledge_store import KnowledgeStore
 class CatalogIndex:
     products: dict[str, dict[str, Any]] = field(default_factory=dict)
     _keys: dict[str, tuple[str, ...]] | None = field(default=None, repr=False, compare=False)
+    _vocabulary: ShopVocabulary | None = field(default=None, repr=False, compare=False)
 
     @classmethod
     def load(cls, knowledge: KnowledgeStore) -> CatalogIndex:
@@ -39,6 +42,19 @@ class CatalogIndex:
     @property
     def brands(self) -> list[str]:
         return sorted({p["brand"] for p in self.products.values() if p.get("brand")})
+
+    @property
+    def vocabulary(self) -> ShopVocabulary:
+        """What the shop's data calls things, learned once per index (an import makes a new index)."""
+        if self._vocabulary is None or len(self._vocabulary.names) != len(self.products):
+            self._vocabulary = ShopVocabulary.from_products(self.products.values())
+        return self._vocabulary
+
+    def resolve(self, text: str) -> list[str]:
+        """Products ``text`` names: by (nearly) all the words of the name, else by the model's first words."""
+        vocabulary = self.vocabulary
+        return vocabulary.named_products(text) or [pid for pid in self.names_in(text)
+                                                   if vocabulary.names.get(pid) not in vocabulary.terms]
 
     def get(self, product_id: str) -> dict[str, Any] | None:
         return self.products.get(product_id)

@@ -2,7 +2,8 @@
 
 Catalogue and policies go to the knowledge store (``knowledge.catalog_import`` / ``knowledge.policy_import``);
 customers with their orders go to the relational store, each customer in its own transaction. A *shop
-folder* holds all of them in a fixed layout (see docs/formats.md), and the bundled demo shop is one.
+folder* holds all of them in a fixed layout (see docs/formats.md), and the bundled demo shop is one; its
+``shop.json`` (name, currency, locale) goes to the relational store too (``assistant.shop.shop_identity``).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from assistant.errors import ConciergeError
+from assistant.shop.shop_identity import SHOP_FILE, import_shop_profile
 from knowledge.catalog_import import import_catalog
 from knowledge.importing import (
     RECORD_SUFFIXES,
@@ -29,6 +31,7 @@ from knowledge.policy_import import import_policies
 if TYPE_CHECKING:
     from assistant.store.customers import CustomerStore
     from assistant.store.offer_store import OfferStore
+    from assistant.store.shop_profiles import ShopProfileStore
 
 Progress = Callable[[int, int], Any]
 
@@ -154,6 +157,10 @@ class ShopLayout:
     def offers(self) -> Path | None:
         return self._first("offers.json")
 
+    @property
+    def shop(self) -> Path | None:
+        return self._first(SHOP_FILE)
+
 
 def demo_shop_path() -> Path:
     """The bundled demo shop (``knowledge/demo``)."""
@@ -168,12 +175,14 @@ def ingest_shop(
     customers: CustomerStore,
     offers: OfferStore | None = None,
     *,
+    shop_profiles: ShopProfileStore | None = None,
     chunk_size: int = 900,
     overlap: int = 120,
     max_bytes: int = 20_000_000,
     progress_for: Callable[[str], Progress | None] = lambda _kind: None,
 ) -> list[ImportReport]:
-    """Import every part of a shop folder, each under an origin named after the shop folder."""
+    """Import every part of a shop folder, each under an origin named after the shop folder; with
+    ``shop_profiles``, the shop's profile too (``shop.json``, or the neutral default for a whole shop)."""
     layout = ShopLayout(root)
     label = root.name
     reports: list[ImportReport] = []
@@ -189,18 +198,28 @@ def ingest_shop(
                                         max_bytes=max_bytes, progress=progress_for("customers")))
     if layout.offers and offers is not None:
         reports.append(import_offers(offers, layout.offers, origin=f"{label}/offers"))
+    if shop_profiles is not None and (reports or layout.shop):
+        def currencies() -> list[str]:  # this folder's catalogue, else everything imported
+            found = knowledge.existing("products", f"{label}/catalog") if layout.catalog else {}
+            metadata = found.values() if found else (m for _, m in knowledge.all_metadata("products"))
+            return [str(m.get("currency") or "") for m in metadata]
+
+        shop = import_shop_profile(shop_profiles, root, currencies, origin=label, whole_shop=bool(layout.catalog))
+        if shop is not None:
+            reports.append(shop)
     if not reports:
         report = ImportReport("shop")
-        report.fail(RecordError(str(root), None, "no products.*, policies/, customers.* or offers.json here"),
-                    whole_file=True)
+        report.fail(RecordError(str(root), None, f"no products.*, policies/, customers.*, offers.json or {SHOP_FILE} "
+                                                 "here"), whole_file=True)
         reports.append(report)
     return reports
 
 
-
 def load_demo_if_empty(knowledge: KnowledgeStore, customers: CustomerStore, offers: OfferStore | None = None, *,
-                       chunk_size: int = 900, overlap: int = 120) -> list[ImportReport] | None:
+                       shop_profiles: ShopProfileStore | None = None, chunk_size: int = 900,
+                       overlap: int = 120) -> list[ImportReport] | None:
     """First start: import the bundled demo shop when both stores are empty. None if nothing was done."""
     if any(knowledge.stats().values()) or customers.list_ids():
         return None
-    return ingest_shop(demo_shop_path(), knowledge, customers, offers, chunk_size=chunk_size, overlap=overlap)
+    return ingest_shop(demo_shop_path(), knowledge, customers, offers, shop_profiles=shop_profiles,
+                       chunk_size=chunk_size, overlap=overlap)

@@ -233,7 +233,8 @@ class Admin:
             if root is not None:
                 k = self.settings.knowledge
                 reports = ingest_shop(root, self.components.knowledge, self.components.stores.customers,
-                                      self.components.stores.offers, chunk_size=k.chunk_size,
+                                      self.components.stores.offers, shop_profiles=self.components.stores.shop,
+                                      chunk_size=k.chunk_size,
                                       overlap=k.chunk_overlap, max_bytes=self.max_upload_bytes,
                                       progress_for=lambda kind: steps.unit(parts.index(kind), f"demo shop {kind}")
                                       if kind in parts else None)

@@ -9,11 +9,12 @@ from dataclasses import asdict, dataclass, is_dataclass
 from datetime import datetime
 from typing import Any
 
+from assistant.domain import Citation, OfferView, ProductCard
 from assistant.records import ConsentState, Order, TurnRecord
 from assistant.store.handovers import Handover
 
 __all__ = ["ConversationContext", "CustomerContext", "Handover", "LiveConversation", "QueueItem", "SentReply",
-           "draft_diff", "jsonable", "sentences", "turn_view"]
+           "SuggestedReply", "draft_diff", "jsonable", "sentences", "turn_view"]
 
 
 def jsonable(value: Any) -> Any:
@@ -91,6 +92,25 @@ class SentReply:
 
     def to_dict(self) -> dict[str, Any]:
         return {**turn_view(self.turn), "edited": self.edited, "diff": self.diff, "redacted": self.redacted}
+
+
+@dataclass(frozen=True)
+class SuggestedReply:
+    """A reply suggested to the agent for one conversation (``session_id``: send it there only), written from
+    facts to the shopper; nothing of it was recorded."""
+
+    session_id: str
+    message: str  # the shopper's words it answers (as stored: redacted)
+    reply: str
+    intent: str
+    verdict: str  # pass | fallback | refused | no_facts | template | blocked:...
+    sources: tuple[Citation, ...] = ()
+    products: tuple[ProductCard, ...] = ()  # recommendations carry their reason
+    offers: tuple[OfferView, ...] = ()  # eligible offers the bandit picked (not counted as shown)
+    problems: tuple[str, ...] = ()  # why the verifier replaced the model's text, if it did
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(jsonable(self))
 
 
 def turn_view(t: TurnRecord) -> dict[str, Any]:

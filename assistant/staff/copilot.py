@@ -2,8 +2,9 @@
 
 An agent opens a hand-over (or any live conversation) and sees the shopper's profile (stated and inferred
 preferences with confidence, tier, points, orders, consent), the whole conversation and the hand-over. The
-turn pipeline drafts a reply for the shopper's last message (``suggest``: sources, recommendations with
-reasons, eligible offers; nothing recorded, no offer counted as shown). The agent edits and sends it
+turn pipeline drafts a reply to what the shopper needs (``suggest``, see ``agent_drafts``: the newest need in the
+conversation, not a bare request for a person; sources, recommendations with reasons, eligible offers; nothing
+recorded, no offer counted as shown; never an offer of a person). The agent edits and sends it
 (``send``): the turn is recorded with ``author="agent:<username>"``, and its trace keeps the draft, what was
 sent and the diff between them. The shopper's chat receives it through the session's turns.
 
@@ -26,6 +27,7 @@ from assistant.domain import ShopperIdentity
 from assistant.errors import ConflictError, NotFoundError, ValidationError
 from assistant.privacy.redaction import redact
 from assistant.records import ChatSession, EventRecord, TurnRecord
+from assistant.staff.agent_drafts import shopper_needs, suggest_reply
 from assistant.staff.conversation_views import (
     ConversationContext,
     CustomerContext,
@@ -33,6 +35,7 @@ from assistant.staff.conversation_views import (
     LiveConversation,
     QueueItem,
     SentReply,
+    SuggestedReply,
     draft_diff,
 )
 from assistant.staff.copy_review import CopyDraft, CopyReview
@@ -41,11 +44,12 @@ from assistant.turn.session_nodes import taken_over_by
 
 if TYPE_CHECKING:
     from assistant.store.stores import Stores
-    from assistant.turn.turn_service import AssistantService, DraftReply
+    from assistant.turn.turn_service import AssistantService
     from assistant.turn.verifier import Verifier
+    from knowledge.knowledge_store import Hit
 
 __all__ = ["GIVEN_BACK", "MAX_REPLY_CHARS", "UNRESOLVED", "ConversationContext", "Copilot", "CustomerContext",
-           "Handover", "HeldByAnotherAgent", "LiveConversation", "QueueItem", "SentReply"]
+           "Handover", "HeldByAnotherAgent", "LiveConversation", "QueueItem", "SentReply", "SuggestedReply"]
 
 MAX_REPLY_CHARS = 4000
 GIVEN_BACK = "given back to the assistant"
@@ -164,19 +168,29 @@ class Copilot:
             handover = self.stores.handovers.open_for_session(session_id)
         return handover.agent if handover is not None and handover.status == "claimed" else None
 
-    def suggest(self, session_id: str, message: str | None = None) -> DraftReply:
-        """A reply to the shopper's last message (or to ``message``) drafted by the turn pipeline, with its
-        sources, recommendations with reasons and eligible offers. Records nothing."""
+    def suggest(self, session_id: str, message: str | None = None) -> SuggestedReply:
+        """A reply to what the shopper needs (``agent_drafts``: the newest need in the conversation, not a bare
+        request for a person), or to ``message``, drafted from facts by the turn pipeline with its sources,
+        recommendations with reasons and eligible offers, written to the shopper. Records nothing."""
         chat = self._session(session_id)
-        if message is None:
-            asked = [t.message for t in self.stores.turns.turns_for_session(chat.customer_id, session_id)
-                     if t.message.strip() and not t.author.startswith("agent:")]
-            if not asked:
-                raise ValidationError(f"session {session_id} has no message to answer",
-                                      user_message="The shopper has not written anything yet: nothing to draft.")
-            message = asked[-1]
+        turns = self.stores.turns.turns_for_session(chat.customer_id, session_id)
+        asked = [t.message for t in turns if t.message.strip() and not t.author.startswith("agent:")]
+        if message is None and not asked:
+            raise ValidationError(f"session {session_id} has no message to answer",
+                                  user_message="The shopper has not written anything yet: nothing to draft.")
+        needs = shopper_needs(turns) if message is None else [message]
         identity = ShopperIdentity(chat.customer_id) if chat.customer_id else None
-        return self.service.draft(identity, session_id, message)
+        profile = self.stores.customers.get(chat.customer_id) if chat.customer_id else None
+        greet = self.stores.handovers.open_for_session(session_id) is not None and \
+            not any(t.author.startswith("agent:") for t in turns)
+
+        def policies(text: str) -> list[Hit]:
+            deps = self.service.deps
+            return deps.shop_tools.for_shopper(chat.customer_id).search_policies(text, deps.settings.agent.policy_k)
+
+        return suggest_reply(session_id, needs, message if message is not None else asked[-1],
+                             lambda text: self.service.draft(identity, session_id, text), policies, greet=greet,
+                             first_name=profile.name.split()[0] if profile and profile.name.strip() else None)
 
     def _open_handover(self, session_id: str, agent: StaffPrincipal) -> Handover | None:
         """The session's unresolved hand-over; ``HeldByAnotherAgent`` if another agent claimed it."""
@@ -215,11 +229,17 @@ class Copilot:
             self.stores.handovers.resolve(handover.id, agent.username, note or GIVEN_BACK)
         return released
 
-    def send(self, session_id: str, agent: StaffPrincipal, text: str, draft: str | None = None) -> SentReply:
+    def send(self, session_id: str, agent: StaffPrincipal, text: str, draft: str | None = None,
+             draft_session_id: str | None = None) -> SentReply:
         """Send the agent's reply to the shopper: a turn with ``author="agent:<username>"``, no shopper message,
         and in its trace the draft, what was sent, whether and how it was edited. Sending takes the
         conversation over if nobody has it; another agent's conversation raises ``HeldByAnotherAgent`` and
-        records nothing."""
+        records nothing. ``draft_session_id``: the conversation the draft was suggested for
+        (``SuggestedReply.session_id``); another conversation's draft is refused (``ValidationError``)."""
+        if draft_session_id is not None and draft_session_id != session_id:
+            raise ValidationError(f"a draft for session {draft_session_id} sent to session {session_id}",
+                                  user_message="That draft was suggested for another conversation: nothing was "
+                                               "sent. Ask for a suggestion in this conversation.")
         clean = (text or "").strip()
         if not clean:
             raise ValidationError("empty agent reply", user_message="Write the reply before sending it.")

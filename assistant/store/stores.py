@@ -18,6 +18,7 @@ from assistant.store.offer_store import OfferStore
 from assistant.store.order_store import OrderStore
 from assistant.store.review_queries import ReviewStore
 from assistant.store.sessions import SessionStore, TurnStore
+from assistant.store.shop_profiles import ShopProfileStore
 from assistant.store.staff_accounts import StaffStore
 
 
@@ -36,6 +37,7 @@ class Stores:
     review: ReviewStore
     analytics: AnalyticsStore
     staff: StaffStore
+    shop: ShopProfileStore  # the shop's name, currency and locale
 
     def close(self) -> None:
         self.engine.dispose()
@@ -60,6 +62,7 @@ def build_stores(engine: Engine, *, clock: Clock | None = None, ids: IdFactory |
         review=ReviewStore(sessions, clock),
         analytics=AnalyticsStore(sessions, clock),
         staff=StaffStore(sessions, clock, ids),
+        shop=ShopProfileStore(sessions, clock),
     )
 
 

@@ -29,6 +29,9 @@ from assistant.turn.compose import compose_reply, fallback_reply
 from assistant.turn.facts import Facts
 from assistant.turn.handover_rules import triage
 from assistant.turn.input_guard import BLOCKED_REPLIES, guard_input
+from assistant.turn.order_refs import LATEST
+from assistant.turn.policy_answers import cited
+from assistant.turn.product_facts import offers_with_products, product_facts
 from assistant.turn.prompts import GREETING
 from assistant.turn.understanding import understand
 
@@ -49,7 +52,9 @@ def load_profile_node(state: TurnState, deps: TurnDeps, emit: Emit) -> dict[str,
 
 def understand_node(state: TurnState, deps: TurnDeps, emit: Emit) -> dict[str, Any]:
     assert state.guard is not None
-    understanding = understand(state.guard.text, deps.catalog.categories, deps.catalog.brands)
+    own_ids = deps.shop_tools.for_shopper(state.customer_id).own_order_ids()  # ids are recognised by these
+    understanding = understand(state.guard.text, deps.catalog.categories, deps.catalog.brands, own_ids,
+                               vocabulary=deps.catalog.vocabulary)
     return {"understanding": understanding,
             "handover_reason": triage(state.guard.text, understanding, state.session_state or {})}
 
@@ -74,43 +79,29 @@ def tools_node(state: TurnState, deps: TurnDeps, emit: Emit) -> dict[str, Any]:
     u, question, s = state.understanding, state.guard.text, deps.settings.agent
     tools = deps.shop_tools.for_shopper(state.customer_id)
     facts = Facts(question=question, intent=u.intent, profile=state.profile, personalized=state.personalized,
-                  categories=u.categories)
+                  categories=u.categories, similarity=deps.verifier.similarity)
     cards: list[ProductCard] = []
     if u.intent in ("order_status", "order_action"):
-        facts.orders, facts.refused_order_ids = tools.my_orders(u.order_ids)
+        facts.orders, facts.refused_order_ids = tools.my_orders(u.order_ids, 1 if LATEST.search(question) else 3)
         if u.intent == "order_action" or "return" in question.lower() or "refund" in question.lower():
             facts.policies = tools.search_policies(question, s.policy_k)[:2]
     elif u.intent == "policy":
         facts.policies = tools.search_policies(question, s.policy_k)
-    elif u.intent == "recommendation":
-        for rec in tools.recommend(deps.recommender, question, u, state.profile, state.personalized):
-            card = deps.catalog.card(rec.product_id, rec.reason)
-            if card:
-                cards.append(card)
-    elif u.intent == "product":
-        # what was asked decides relevance; the shopper's tastes only reorder what was found
-        hits = tools.search_products(question, u.product_filters, max(8, s.product_k))
-        for rec in deps.recommender.rank(hits, u, state.profile, state.personalized, k=3):
-            card = deps.catalog.card(rec.product_id, rec.reason if state.personalized else None)
-            if card:
-                cards.append(card)
+    elif u.intent in ("recommendation", "product"):  # a computed answer, else search or recommender cards
+        cards = product_facts(state, deps, tools, facts)
     elif u.intent == "offers":
         facts.offers = tools.choose_offer(state.profile, state.personalized, u.categories)
         facts.policies = tools.search_policies("how coupon codes and offers work", 1)
     else:  # other: look everywhere, keep only what is relevant
         facts.policies = tools.search_policies(question, 2)
-        for hit in tools.search_products(question, {"in_stock": True}, 2):
-            card = deps.catalog.card(hit.id)
-            if card:
-                cards.append(card)
-    if u.intent == "recommendation" and cards:  # an offer on what is recommended, if one is eligible
-        shown = tuple(dict.fromkeys([*u.categories, *(c.category for c in cards)]))
-        facts.offers = tools.choose_offer(state.profile, state.personalized, shown)
+        cards = product_facts(state, deps, tools, facts)
+    # an offer on what is recommended goes to the offers panel; into the reply only when asked for
+    panel = offers_with_products(state, tools, facts, cards)
     facts.products = cards
     facts.records = {c.id: deps.catalog.products[c.id] for c in cards}
     if cards:
         emit(ProductsEvent(tuple(cards)))
-    offers = [dict(o) for o in facts.offers]
+    offers = [dict(o) for o in facts.offers] or [dict(o) for o in panel]
     if offers:
         emit(OffersEvent(tuple(OfferView(o["id"], o["code"], o["title"], o.get("description", ""),
                                          (o.get("bandit") or {}).get("propensity")) for o in offers)))
@@ -123,10 +114,10 @@ def compose_node(state: TurnState, deps: TurnDeps, emit: Emit) -> dict[str, Any]
     facts = state.facts
     if facts.empty:
         # nothing to build on, or only another shopper's order: a fixed reply, never the model
-        reply = fallback_reply(facts, deps.settings.app.shop_name)
+        reply = fallback_reply(facts, deps.shop.called)
         emit(TextDelta(reply))
         return {"reply": reply, "raw": "", "verdict": "refused" if facts.refused_order_ids else "no_facts"}
-    result = compose_reply(deps.llm, facts, deps.verifier, deps.settings.app.shop_name, emit)
+    result = compose_reply(deps.llm, facts, deps.verifier, deps.shop.called, emit)
     return {"reply": result.text, "raw": result.raw, "verdict": "pass" if result.ok else "fail",
             "problems": list(result.problems), "llm_usage": result.usage}
 
@@ -137,15 +128,23 @@ def verify_node(state: TurnState, deps: TurnDeps, emit: Emit) -> dict[str, Any]:
     if state.verdict in ("no_facts", "refused", "handover"):  # handover: the model failed (see build_graph)
         return {}
     facts = state.facts
+    evidence = facts.policy_evidence()  # a policy answer: each claim stated by one sentence that answers
     verdict = deps.verifier.check(state.reply, facts.corpus(), facts.question, [c.id for c in facts.products],
-                                  None, facts.evidence, [str(o["code"]) for o in facts.offers])
+                                  None, evidence, [str(o["code"]) for o in facts.offers])
     required = deps.verifier.requirements(state.reply, facts.intent, *facts.requirement_args())
+    if facts.answer is not None:  # a computed answer: the reply must say it, first
+        required = [*required, *facts.answer.problems(state.reply)]
     problems = list(dict.fromkeys([*state.problems, *verdict.problems, *required]))
     if state.verdict == "pass" and verdict.ok and not required and state.reply.strip():
+        update: dict[str, Any] = {"verdict": "pass"}
+        source = cited(state.reply, facts.policies, evidence.split("\n")) if evidence else ""
+        if source:  # a policy answer names the documents it comes from
+            emit(TextDelta(" " + source))
+            update["reply"] = f"{state.reply} {source}"
         if state.facts.policies or state.facts.products or state.facts.orders:
             emit(SourcesEvent(tuple(state.facts.citations())))
-        return {"verdict": "pass"}
-    reply = fallback_reply(state.facts, deps.settings.app.shop_name)
+        return update
+    reply = fallback_reply(state.facts, deps.shop.called)
     emit(ReplaceText(reply, "; ".join(problems) or "empty reply"))
     if state.facts.policies or state.facts.products or state.facts.orders:
         emit(SourcesEvent(tuple(state.facts.citations())))

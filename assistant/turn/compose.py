@@ -25,7 +25,10 @@ from typing import TYPE_CHECKING, Any
 
 from assistant.domain import Event, TextDelta
 from assistant.personalization.offer_rules import describe
-from assistant.turn.facts import Facts, best_sentences, money, order_line
+from assistant.turn.facts import Facts
+from assistant.turn.order_answers import orders_answer
+from assistant.turn.policy_answers import source_line
+from assistant.turn.product_facts import product_listing
 from assistant.turn.prompts import NOTHING_FOUND, REFUSE_OTHER_ORDER, SYSTEM, USER
 from assistant.turn.verifier import Verifier
 
@@ -42,6 +45,15 @@ MAX_REPEATS = 2
 #: pieces (tokens) the producer may read ahead of the consumer: about 0.1 s of decoding on the bundled model,
 #: several times a sentence's verification, and few enough tokens wasted when the reply stops early
 LOOKAHEAD = 16
+
+
+#: markdown emphasis and headings the small model writes ("**Yes**", "## Price"): the chat shows plain text
+_MARKDOWN = re.compile(r"\*\*|__|`|(?<![\w*])\*(?=[^\s*])|(?<=\S)\*(?![\w*])|^\s*#{1,6}\s+")
+
+
+def plain_text(sentence: str) -> str:
+    """A sentence without markdown emphasis or heading marks (a list's bullet stays)."""
+    return " ".join(_MARKDOWN.sub("", sentence).split())
 
 
 @dataclass
@@ -87,8 +99,7 @@ def _consume(producer: _Producer, facts: Facts, verifier: Verifier, corpus: str,
     """The consumer's side of :func:`compose_reply`: verify and emit sentences as the producer reads them."""
     if facts.support is None:
         facts.support = verifier.support_index(corpus)
-    if facts.evidence is None and facts.intent == "policy" and facts.policies:
-        facts.evidence = " ".join(best_sentences(facts.policies, facts.question, limit=4))
+    facts.policy_evidence()  # a policy answer's claims must each be stated by one of these sentences
     first_token: float | None = None
     raw, buffer = "", ""
     sentences: list[str] = []
@@ -99,13 +110,14 @@ def _consume(producer: _Producer, facts: Facts, verifier: Verifier, corpus: str,
 
     def accept(sentence: str) -> bool:
         nonlocal problems, repeats
+        sentence = plain_text(sentence)
         key = " ".join(re.findall(r"[a-z0-9]+", sentence.lower()))
         if key in seen or not key:
             repeats += bool(key)
             return True  # the small model repeats itself: say it once
         seen.add(key)
         verdict = verifier.check(sentence, corpus, facts.question, allowed, facts.support, facts.evidence,
-                                 [str(o["code"]) for o in facts.offers])
+                                 [str(o["code"]) for o in facts.offers], opening=not sentences)
         if not verdict.ok:
             problems = verdict.problems
             return False
@@ -238,25 +250,21 @@ def fallback_reply(facts: Facts, shop: str) -> str:
     parts: list[str] = []
     for order_id in facts.refused_order_ids:
         parts.append(REFUSE_OTHER_ORDER.format(order_id=order_id))
-    if facts.orders:
-        if len(facts.orders) == 1:
-            parts.append(order_line(facts.orders[0]).replace("Order ", "Your order ", 1))
-        else:
-            parts.append("Your latest orders: " + " ".join(order_line(o) for o in facts.orders))
+    if facts.orders:  # the answer first: the status, tracking number, total or items asked for
+        parts.append(orders_answer(facts.orders, facts.question))
     profile = facts.profile if facts.personalized else None
     first = profile.name.split()[0] if profile else None
+    if facts.answer is not None:  # a computed answer about the catalogue: it is the reply's first sentence
+        parts.append(facts.answer.text)
+    elif facts.products:  # the products answer first; an offer (only when asked for) follows
+        parts.append(product_listing(facts, first))
     if facts.offers:
         lead = f"{first}, as a {profile.tier} member you can use" if profile and first else "An offer for you"
         parts.append(f"{lead}: " + " ".join(describe(o) for o in facts.offers))
-    if facts.products:
-        listed = "; ".join(f"{c.name} ({money(c.price, c.currency)}" + (f", {c.reason})" if c.reason else ")")
-                           for c in facts.products)
-        lead = f"Here {'is an option' if len(facts.products) == 1 else 'are some options'}"
-        parts.append(f"{first + ', h' + lead[1:] if first else lead}: {listed}.")
-    if facts.policies and not facts.offers:
-        sentences = best_sentences(facts.policies, facts.question)
+    if facts.policies and not facts.offers:  # the policy's own sentences that answer, then their documents
+        sentences = facts.policy_answer()
         if sentences:
-            parts.append(" ".join(sentences))
+            parts.append(" ".join([*sentences, source_line(facts.policies, sentences)]).strip())
     if not parts:
         return NOTHING_FOUND.format(shop=shop)
     return " ".join(parts)

@@ -6,29 +6,59 @@ and profile, and the offers chosen for them. Retrieved text is data: it is quote
 
 from __future__ import annotations
 
-import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from assistant.domain import Citation, ProductCard
 from assistant.personalization.offer_rules import describe
 from assistant.records import CustomerProfile, Order
+from assistant.turn.order_refs import first_sentence_needs
+from assistant.turn.policy_answers import Similarity, answer_sentences, policy_body
 from knowledge.knowledge_store import Hit
 
 if TYPE_CHECKING:
+    from assistant.turn.catalog_answers import CatalogAnswer
     from assistant.turn.verifier import SupportIndex
 
 #: what ``Verifier.requirements`` takes after the reply and the intent: the orders' (id, status, tracking
-#: number), the product ids, the offer codes and the categories of the question
-RequirementArgs = tuple[list[tuple[str, str, str | None]], list[str], list[str], tuple[str, ...]]
+#: number), the product ids, the offer codes, the categories of the question, and what the first sentence
+#: must contain (groups of spellings, one of each: the one order's status, tracking number, total or items)
+RequirementArgs = tuple[list[tuple[str, str, str | None]], list[str], list[str], tuple[str, ...],
+                        list[tuple[str, ...]]]
 
 
-def money(value: float | None, currency: str = "USD") -> str:
+@lru_cache(maxsize=512)
+def _currency_style(currency: str, locale: str | None) -> tuple[str, int]:
+    """(symbol, decimals) of ``currency`` as English text in ``locale``'s region writes it (CLDR via Babel):
+    USD is "$" (but "US$" in en_CA), CAD "CA$" (but "$" in en_CA), EUR "€", GBP "£", JPY "¥" with no decimals; a
+    code Babel does not know is its own symbol with two decimals."""
+    from babel import Locale, UnknownLocaleError, localedata
+    from babel.numbers import get_currency_precision, get_currency_symbol
+
+    english = "en"
+    if locale:
+        try:
+            territory = Locale.parse(locale.replace("-", "_")).territory
+        except (UnknownLocaleError, ValueError, TypeError):
+            territory = None
+        if territory and localedata.exists(f"en_{territory}"):
+            english = f"en_{territory}"
+    return get_currency_symbol(currency, locale=english), get_currency_precision(currency)
+
+
+def money(value: float | None, currency: str = "USD", locale: str | None = None) -> str:
+    """An amount as English text writes it, with the currency's symbol: "$1,234.50", "€12.00", "¥1,200",
+    "CHF 12.00". ``locale`` (the shop's, e.g. en_CA) picks between symbols that several currencies share; the
+    digits are always English (a decimal point, commas between thousands): the replies are English."""
     if value is None:
         return "unknown"
-    return f"${value:,.2f}" if currency == "USD" else f"{value:,.2f} {currency}"
+    symbol, decimals = _currency_style((currency or "USD").upper(), locale)
+    number = f"{abs(value):,.{decimals}f}"
+    sign = "-" if value < 0 and float(number.replace(",", "")) != 0 else ""
+    return f"{sign}{symbol} {number}" if symbol[-1:].isalpha() else f"{sign}{symbol}{number}"
 
 
 def _date(value: datetime | str | None) -> str:
@@ -87,23 +117,17 @@ def product_line(card: ProductCard, record: Mapping[str, Any] | None = None) -> 
     stock = "in stock" if card.in_stock else "out of stock"
     line = f"{card.name} ({card.category.replace('-', ' ')}"
     line += f", {card.brand})" if card.brand else ")"
-    line += f": {money(card.price, card.currency)}, {stock}"
+    high = float((record or {}).get("max_price") or card.price)
+    price = money(card.price, card.currency) + (f" to {money(high, card.currency)}" if high - card.price >= 0.005
+                                                else "")
+    line += f": {price}, {stock}"
     for key, values in card.options.items():
         line += f"; {key} in stock: {', '.join(values[:12])}"
     if card.rating:
         line += f"; rated {card.rating}"
-    if record and record.get("attributes", {}).get("warranty_months") is not None:
-        line += f"; warranty {record['attributes']['warranty_months']} months"
     if card.reason:
         line += f"; {card.reason}"
     return line + "."
-
-
-def _policy_body(hit: Hit) -> str:
-    """The chunk without its heading lines."""
-    lines = hit.text.split("\n")
-    depth = len(str(hit.metadata.get("heading", "")).split(" > "))
-    return " ".join(line.strip() for line in lines[depth:] if line.strip())
 
 
 @dataclass
@@ -120,15 +144,35 @@ class Facts:
     refused_order_ids: list[str] = field(default_factory=list)
     #: the verifier's sentence index of these facts, built once per turn (see Verifier.support_index)
     support: SupportIndex | None = field(default=None, repr=False, compare=False)
-    #: for policy questions, the sentences that answer it: amounts in the reply must come from these
+    #: for policy questions, the sentences that answer it, one a line, best first: every claim of a written
+    #: reply must be stated by one of them (see :meth:`policy_evidence`)
     evidence: str | None = None
+    #: how the question and a policy sentence compare by meaning (the verifier's embedder), to rank sentences
+    similarity: Similarity | None = field(default=None, repr=False, compare=False)
     #: categories the question is about (a policy answer must stay on them)
     categories: tuple[str, ...] = ()
+    #: a question about the catalogue answered in code (a price, stock, a count, ...): the prompt holds only it
+    answer: CatalogAnswer | None = None
 
     def requirement_args(self) -> RequirementArgs:
         """The arguments of ``Verifier.requirements`` after the reply and the intent."""
         orders = [(o.id, o.status, (o.tracking or {}).get("number")) for o in self.orders]
-        return orders, [c.id for c in self.products], [str(o["code"]) for o in self.offers], self.categories
+        first = first_sentence_needs(self.orders[0], self.question) \
+            if self.intent == "order_status" and len(self.orders) == 1 else []
+        return orders, [c.id for c in self.products], [str(o["code"]) for o in self.offers], self.categories, first
+
+    def policy_evidence(self) -> str | None:
+        """For a policy question (or another question answered by policies alone), the policy sentences that
+        answer it (computed once): a written reply may state only what one of them states."""
+        about_policy = self.intent == "policy" or (self.intent == "other" and not self.products)
+        if self.evidence is None and about_policy and self.policies:
+            self.evidence = "\n".join(answer_sentences(self.policies, self.question, limit=4, close=False,
+                                                       similarity=self.similarity))
+        return self.evidence
+
+    def policy_answer(self, limit: int = 2) -> list[str]:
+        """The policy sentences that answer the question, best first: the extractive answer."""
+        return answer_sentences(self.policies, self.question, limit, similarity=self.similarity)
 
     @property
     def empty(self) -> bool:
@@ -147,6 +191,9 @@ class Facts:
 
     def lines(self) -> list[str]:
         """Compact fact lines, most useful first, for the model's prompt."""
+        if self.answer is not None:  # the computed answer and the facts that answer it, nothing else
+            return [f"Answer: {self.answer.text}", *self.answer.lines,
+                    *("Offer for this shopper: " + describe(offer) for offer in self.offers)]
         out: list[str] = []
         shopper = self.shopper_line()
         if shopper:
@@ -156,7 +203,7 @@ class Facts:
         for order_id in self.refused_order_ids:
             out.append(f"Order {order_id} is not one of this shopper's orders: do not discuss it.")
         for hit in self.policies:
-            out.append(f"Policy ({hit.metadata.get('heading')}): {_policy_body(hit)}")
+            out.append(f"Policy ({hit.metadata.get('heading')}): {policy_body(hit)}")
         for card in self.products:
             out.append("Product " + product_line(card, self.records.get(card.id)))
         for offer in self.offers:
@@ -180,39 +227,3 @@ class Facts:
         for order in self.orders:
             cites.append(Citation("order", order.id, f"Order {order.id}"))
         return cites
-
-
-_SENTENCE = re.compile(r"(?<=[.!?])\s+")
-
-
-_ASKS_AMOUNT = re.compile(r"\b(how (long|much|many|soon|fast)|when|what time|what does .* cost|price|fee)\b", re.I)
-
-
-def best_sentences(hits: Sequence[Hit], question: str, limit: int = 2) -> list[str]:
-    """The sentences of the retrieved chunks that best answer the question (an extractive answer).
-
-    Scored by content words shared with the question, plus a bonus for a number when the question asks
-    for an amount or a time, and a small bonus for the higher-ranked chunk.
-    """
-    words = {w for w in re.findall(r"[a-z0-9]+", question.lower()) if len(w) > 2} - _STOP
-    wants_number = _ASKS_AMOUNT.search(question) is not None
-    scored: list[tuple[float, int, int, str]] = []
-    for rank, hit in enumerate(hits[:3]):
-        for position, sentence in enumerate(_SENTENCE.split(_policy_body(hit))):
-            sentence = sentence.strip().lstrip("-* ").strip()
-            if len(sentence) < 15:
-                continue
-            tokens = set(re.findall(r"[a-z0-9]+", sentence.lower()))
-            score = len(words & tokens) + len({w.rstrip("s") for w in words} & {t.rstrip("s") for t in tokens}) * 0.5
-            if wants_number and re.search(r"\d", sentence):
-                score += 1.5
-            score -= 0.3 * rank
-            scored.append((score, rank, position, sentence))
-    if not scored:
-        return []
-    best = sorted(scored, key=lambda s: (-s[0], s[1], s[2]))[:limit]
-    best = [b for b in best if b[0] >= best[0][0] - 1.0]  # drop a weak second sentence
-    return [s for *_, s in sorted(best, key=lambda s: (s[1], s[2]))]
-
-
-_STOP = frozenset("the and for you your can how what does are with have this that from our any".split())

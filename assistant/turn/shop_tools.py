@@ -20,6 +20,7 @@ from assistant.records import CustomerProfile, Order
 from assistant.shop.catalog_index import CatalogIndex
 from assistant.turn.facts import Facts
 from assistant.turn.input_guard import quarantine
+from assistant.turn.order_refs import resolve_order_id
 from assistant.turn.understanding import Understanding
 from knowledge.knowledge_store import Hit, KnowledgeStore
 
@@ -98,17 +99,31 @@ class ShopperTools:
                       for h in hits])
         return hits
 
+    def own_order_ids(self) -> list[str]:
+        """The shopper's order ids as the store keeps them, newest first (none for an anonymous shopper)."""
+        return [] if self.customer_id is None else [o.id for o in self.shop.orders.list_for(self.customer_id)]
+
     def my_orders(self, order_ids: Sequence[str] = (), limit: int = 3) -> tuple[list[Order], list[str]]:
-        """The shopper's orders (the named ones, or the latest); named ids that are not theirs are refused."""
+        """The shopper's orders (the named ones, or the latest ``limit``); named ids that are not theirs are
+        refused. A named id is matched against the shopper's own ids however it is spelt ('#', case, spaces)."""
         started = time.perf_counter()
         if self.customer_id is None:
             self._record("my_orders", {"order_ids": list(order_ids)}, started, "no shopper")
             return [], list(order_ids)
-        found, refused = [], []
+        found: list[Order] = []
+        refused: list[str] = []
         if order_ids:
+            own: list[str] | None = None
             for order_id in order_ids:
                 order = self.shop.orders.get(self.customer_id, order_id)
-                (found.append(order) if order is not None else refused.append(order_id))
+                if order is None:
+                    own = self.own_order_ids() if own is None else own
+                    stored = resolve_order_id(order_id, own)
+                    order = self.shop.orders.get(self.customer_id, stored) if stored else None
+                if order is None:
+                    refused.append(order_id)
+                elif order.id not in {o.id for o in found}:
+                    found.append(order)
         else:
             found = self.shop.orders.list_for(self.customer_id)[:limit]
         self._record("my_orders", {"order_ids": list(order_ids), "limit": limit}, started,

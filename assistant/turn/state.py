@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from assistant.domain import Event, ProductCard
-from assistant.records import CustomerProfile
+from assistant.records import CustomerProfile, ShopProfile
 from assistant.settings import Settings
 from assistant.shop.catalog_index import CatalogIndex
 from assistant.turn.facts import Facts
@@ -42,6 +42,7 @@ class TurnDeps:
     now: Callable[[], datetime]
     stores: Stores  # sessions, turns, hand-overs
     actions: OrderActions
+    shop: ShopProfile = field(default_factory=ShopProfile)  # the shop's name, currency and locale
 
 
 @dataclass

@@ -77,7 +77,7 @@ def agent_node(state: TurnState, deps: TurnDeps, emit: Emit) -> dict[str, Any]:
                   categories=u.categories)
     outcomes: list[ActionOutcome] = []
     agent = create_agent(deps.llm, [*langchain_tools(tools, facts), *action_tools(state, deps, outcomes)],
-                         system_prompt=AGENT_SYSTEM.format(shop=deps.settings.app.shop_name))
+                         system_prompt=AGENT_SYSTEM.format(shop=deps.shop.called))
     history: list[AnyMessage] = []
     for turn in deps.stores.turns.turns_for_session(state.customer_id, state.session_id)[-2:]:
         history += [HumanMessage(turn.message), AIMessage(turn.reply)]  # the model sees the last exchange
@@ -96,7 +96,7 @@ def agent_node(state: TurnState, deps: TurnDeps, emit: Emit) -> dict[str, Any]:
                 "carry": carry(outcome, state.session_state or {}, deps.actions.summary)}
     if facts.refused_order_ids or (facts.empty and not raw.strip()):
         # another shopper's (or a made-up) order, or nothing found: a fixed reply, never the model's words
-        reply = fallback_reply(facts, deps.settings.app.shop_name)
+        reply = fallback_reply(facts, deps.shop.called)
         emit(TextDelta(reply))
         return {**update, "reply": reply, "verdict": "refused" if facts.refused_order_ids else "no_facts"}
     verdict = deps.verifier.check(raw, facts.corpus(), question, [c.id for c in facts.products])

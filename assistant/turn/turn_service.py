@@ -240,7 +240,8 @@ class AssistantService:
             model=getattr(self.deps.llm, "model_name", None) or type(self.deps.llm).__name__,
         )
         inferred = self.learner.extract_turn(state.customer_id, state.personalized, state.guard,
-                                             self.deps.catalog.categories, self.deps.catalog.brands)
+                                             self.deps.catalog.categories, self.deps.catalog.brands,
+                                             self.deps.catalog.vocabulary)
         if inferred:
             trace["preferences_inferred"] = [e.to_dict() for e in inferred]
         try:

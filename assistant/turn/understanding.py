@@ -1,7 +1,8 @@
 """Understanding a shopper's message: intent and entities, by rules (fast, testable, no model).
 
-Categories and brands are matched against the shop's own catalogue vocabulary (passed in), plus a
-small table of everyday retail words that map onto a category only when the shop has that category.
+Categories, brands, option values (colours, sizes, ...) and product names are matched against the shop's own
+vocabulary, learned from its catalogue (:class:`~assistant.shop.catalog_index.ShopVocabulary`): a word is a
+category's word only because the shop's product names and tags use it so.
 """
 
 from __future__ import annotations
@@ -10,33 +11,18 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from assistant.shop.shop_vocabulary import ShopVocabulary, tokens
+from assistant.turn.order_refs import find_order_ids
+
 INTENTS = ("handover", "order_status", "order_action", "offers", "recommendation", "product", "policy",
            "greeting", "confirm", "deny", "other")
 
-ORDER_ID = re.compile(r"(?<![\w-])#?([A-Z]{1,4}-?\d{4,10}|#\d{4,10})(?![\w-])", re.IGNORECASE)
 _MONEY = r"\$?\s?(\d+(?:[.,]\d{1,2})?)\s*(?:usd|dollars?|bucks|\$)?"
 MAX_PRICE = re.compile(r"\b(?:under|below|less than|cheaper than|max(?:imum)?|up to|at most|no more than|within)\s+"
                        + _MONEY, re.IGNORECASE)
 MIN_PRICE = re.compile(r"\b(?:over|above|more than|at least|min(?:imum)?)\s+" + _MONEY, re.IGNORECASE)
-SIZE = re.compile(r"\bsize\s+(\d{1,2}(?:\.5)?|x{0,2}s|s|m|l|x{1,2}l)\b", re.IGNORECASE)
-COLOURS = ("black", "white", "grey", "gray", "blue", "navy", "red", "green", "olive", "yellow", "orange", "pink",
-           "purple", "brown", "tan", "beige", "silver", "teal", "charcoal", "burgundy", "sand", "cream")
-
-#: everyday words for common retail categories; used only for categories the shop actually has
-CATEGORY_WORDS: dict[str, tuple[str, ...]] = {
-    "running-shoes": ("running shoe", "running shoes", "runners", "sneaker", "trainers", "jogging"),
-    "hiking-boots": ("hiking boot", "hiking boots", "boots", "boot", "hiking shoes"),
-    "tops": ("shirt", "t-shirt", "tee", "top", "tops", "hoodie", "sweater", "base layer", "tank"),
-    "bottoms": ("pants", "trousers", "shorts", "leggings", "tights", "joggers", "bottoms"),
-    "outerwear": ("jacket", "coat", "parka", "rain shell", "raincoat", "vest", "windbreaker", "fleece"),
-    "backpacks": ("backpack", "daypack", "rucksack", "pack", "bag"),
-    "camping": ("tent", "sleeping bag", "camping", "stove", "lantern", "headlamp", "sleeping pad", "hammock"),
-    "kitchen": ("kettle", "mug", "pan", "skillet", "knife", "cookware", "coffee", "french press", "kitchen",
-                "bottle", "tumbler"),
-    "audio": ("headphones", "earbuds", "speaker", "headset", "audio", "earphones"),
-    "skincare": ("sunscreen", "moisturizer", "moisturiser", "lotion", "cream", "lip balm", "serum", "skincare",
-                 "cleanser", "face wash"),
-}
+#: "size 9", "size M" when no catalogue is at hand; with one, only sizes its options have count
+SIZE = re.compile(r"\bsize\s+(\d{1,2}(?:\.5)?|x{0,2}s|s|m|l|x{1,2}l)(?![\w-]|\.\d)", re.IGNORECASE)
 
 _RULES: list[tuple[str, re.Pattern[str]]] = [
     ("handover", re.compile(r"\b(human|real person|agent|representative|someone (?:real|from your team)|"
@@ -61,7 +47,7 @@ _RULES: list[tuple[str, re.Pattern[str]]] = [
                           r"policy|policies|how long|how do i|can i)\b", re.I)),
     ("product", re.compile(r"\b(looking for|do you (?:have|sell|carry)|price of|how much|in stock|available in|"
                            r"need (?:a|an|some|new)|want (?:a|an|some)|show me|buy|sizes?|colou?rs?|cheap|"
-                           r"waterproof|lightweight|best)\b", re.I)),
+                           r"best)\b", re.I)),
     ("greeting", re.compile(r"^\s*(hi|hello|hey|good (?:morning|afternoon|evening)|thanks?|thank you|bye|"
                             r"goodbye)\b[\s!.?]*(there|concierge)?[\s!.?]*$", re.I)),
 ]
@@ -88,6 +74,10 @@ class Understanding:
     size: str | None = None
     colours: tuple[str, ...] = ()
     signals: dict[str, list[str]] = field(default_factory=dict)
+    #: (option name, value) pairs named, for values the catalogue has ("color"/"blue", "size"/"M")
+    options: tuple[tuple[str, str], ...] = ()
+    #: ids of the catalogue's products the message names
+    products: tuple[str, ...] = ()
 
     @property
     def product_filters(self) -> dict[str, object]:
@@ -105,7 +95,8 @@ class Understanding:
     def to_dict(self) -> dict[str, object]:
         return {"intent": self.intent, "order_ids": list(self.order_ids), "max_price": self.max_price,
                 "min_price": self.min_price, "categories": list(self.categories), "brands": list(self.brands),
-                "size": self.size, "colours": list(self.colours)}
+                "size": self.size, "colours": list(self.colours), "options": [list(o) for o in self.options],
+                "products": list(self.products)}
 
 
 def _price(pattern: re.Pattern[str], text: str) -> float | None:
@@ -125,22 +116,50 @@ PRODUCT_SEARCH = re.compile(r"\b(looking for|show me|do you (?:have|sell|carry)|
                             r"in stock|how much (?:is|are|does)|price of)\b", re.I)
 
 
-def understand(message: str, categories: Iterable[str] = (), brands: Iterable[str] = ()) -> Understanding:
-    """Intent and entities of one message. ``categories``/``brands`` are the shop's own vocabulary."""
+#: a question about the shop's rules or timing ("if I cancel an order, how long until ...", "what happens if
+#: ...", "can I still cancel my order once it is processed?"): a policy question even when it says "my order"
+RULE_QUESTION = re.compile(r"\b(?:if|once|after|when) (?:i|i'?ve|i'?m|my|an?|the|it|it'?s|they|you)\b[^?]*\?|"
+                           r"\bwhat happens (?:if|when|to|after)\b|\bhow (?:long|soon|many days|much time) (?:until|"
+                           r"before|(?:does|do|can|could|will|would|should|must) (?:it|i|orders?|an order|refunds?|a "
+                           r"refund) )|\bis it possible\b|\b(?:am i|are we) allowed\b|\bdo i (?:need|have) to\b|"
+                           r"\bhow do you\b|\bin general\b", re.I)
+#: asks for something done, or about one order's state, not about the rules ("I want to cancel my order if ...")
+_REQUEST = re.compile(r"\b(?:i want|i'?d like|i would like|please|where(?:'s| is) my|track my|tracking (?:number|"
+                      r"info|link|code|id)|status of my|"
+                      r"order status|has my .* (?:shipped|arrived)|did my .* ship)\b", re.I)
+#: an action named next to an order id the shopper gave
+_ACTION = re.compile(r"\b(?:cancel|return|exchange|swap|send (?:it|them) back|(?:change|update) (?:the |my )?"
+                     r"(?:shipping |delivery )?address)\b", re.I)
+
+
+def _size(message: str, vocabulary: ShopVocabulary, options: list[tuple[str, str]]) -> str | None:
+    """The size asked: a value of a size option the shop has ("size 5.8-inch" is not size 5), or, with no
+    catalogue at hand, a plain "size 9" / "size M"."""
+    named = [value for name, value in options if "size" in tokens(name)]
+    if named or vocabulary.values:
+        return named[0] if named else None
+    m = SIZE.search(message)
+    return None if m is None else (m.group(1) if m.group(1)[0].isdigit() else m.group(1).upper())
+
+
+def _about_an_attribute(message: str, vocabulary: ShopVocabulary, products: list[str]) -> bool:
+    """The message asks about an attribute of a product it names ("the warranty of the X")."""
+    words = set(tokens(message))
+    return any(vocabulary.attribute_words.get(pid, frozenset()) & words for pid in products)
+
+
+def understand(message: str, categories: Iterable[str] = (), brands: Iterable[str] = (),
+               own_order_ids: Iterable[str] = (), *, vocabulary: ShopVocabulary | None = None) -> Understanding:
+    """Intent and entities of one message. ``vocabulary``: the shop's own, learned from its catalogue (without
+    one, only the names in ``categories``/``brands`` are known);
+    ``own_order_ids`` the shopper's order ids as stored (an order id is recognised by them first)."""
     text = message.lower()
-    known = list(categories)
-    matches: list[tuple[int, int, str]] = []  # (start, end, category)
-    for category in known:
-        for word in (category.replace("-", " "), category, *CATEGORY_WORDS.get(category, ())):
-            for m in re.finditer(rf"(?<![\w-]){re.escape(word.lower())}(?:e?s)?(?![\w-])", text):
-                matches.append((m.start(), m.end(), category))
-    # "sleeping bag" is camping, not the "bag" inside it: drop matches inside a longer one
-    kept = [a for a in matches if not any(b[0] <= a[0] and a[1] <= b[1] and (b[1] - b[0]) > (a[1] - a[0])
-                                          and b[2] != a[2] for b in matches)]
-    found_categories = list(dict.fromkeys(c for _, _, c in sorted(kept)))
-    found_brands = [b for b in brands if b and _mentions(text, b)]
-    order_ids = tuple(dict.fromkeys(m.group(1).upper().lstrip("#") for m in ORDER_ID.finditer(message)
-                                    if any(ch.isdigit() for ch in m.group(1))))
+    vocabulary = vocabulary or ShopVocabulary.from_labels(categories, brands)
+    found_categories = vocabulary.category_matches(message)
+    found_brands = [b for b in vocabulary.brands if b and _mentions(text, b)]
+    options = vocabulary.option_mentions(message)
+    products = vocabulary.named_products(message)
+    order_ids = find_order_ids(message, own_order_ids)
     signals: dict[str, list[str]] = {}
     for intent, pattern in _RULES:
         hits = [m.group(0) for m in pattern.finditer(message)]
@@ -151,7 +170,11 @@ def understand(message: str, categories: Iterable[str] = (), brands: Iterable[st
         intent = "confirm" if CONFIRM.match(message) else "deny"
     elif "handover" in signals:
         intent = "handover"
-    elif "order_action" in signals and (order_ids or re.search(r"\bmy\b", text)):
+    elif not order_ids and ("order_action" in signals or "order_status" in signals) and \
+            RULE_QUESTION.search(message) and not _REQUEST.search(message):
+        intent = "policy"
+    elif ("order_action" in signals or (order_ids and _ACTION.search(message))) and \
+            (order_ids or re.search(r"\bmy\b", text)):
         intent = "order_action"
     elif order_ids or "order_status" in signals:
         intent = "order_status"
@@ -159,16 +182,16 @@ def understand(message: str, categories: Iterable[str] = (), brands: Iterable[st
         intent = "offers"
     elif "recommendation" in signals:
         intent = "recommendation"
-    elif "policy" in signals and (not found_categories or
-                                  (STRONG_POLICY.search(message) and not PRODUCT_SEARCH.search(message))):
+    elif "policy" in signals and (not (found_categories or products) or
+                                  (STRONG_POLICY.search(message) and not PRODUCT_SEARCH.search(message)
+                                   and not _about_an_attribute(message, vocabulary, products))):
         intent = "policy"
-    elif "product" in signals or found_categories or found_brands:
+    elif "product" in signals or found_categories or found_brands or products:
         intent = "product"
     elif "policy" in signals:
         intent = "policy"
     elif "greeting" in signals:
         intent = "greeting"
-    size = SIZE.search(message)
     return Understanding(
         intent=intent,
         order_ids=order_ids,
@@ -176,7 +199,9 @@ def understand(message: str, categories: Iterable[str] = (), brands: Iterable[st
         min_price=_price(MIN_PRICE, message),
         categories=tuple(found_categories),
         brands=tuple(found_brands),
-        size=size.group(1).upper() if size and not size.group(1)[0].isdigit() else (size.group(1) if size else None),
-        colours=tuple(c for c in COLOURS if _mentions(text, c)),
+        size=_size(message, vocabulary, options),
+        colours=tuple(dict.fromkeys(value.lower() for name, value in options if "color" in tokens(name))),
         signals=signals,
+        options=tuple(options),
+        products=tuple(products),
     )

@@ -5,10 +5,11 @@ in the facts (or in the shopper's own question). A reply that fails is replaced 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from assistant.shop.catalog_index import CatalogIndex
+from assistant.turn.policy_answers import ANSWERING, claim_problems
 from assistant.turn.prompts import COPY_SYSTEM, SYSTEM
 from knowledge.embeddings import Embedder
 
@@ -38,6 +39,7 @@ def prompt_leak(reply: str) -> str | None:
 
 
 _FACT_SENTENCE = re.compile(r"(?<=[.!?;])\s+|\n+")
+_FIRST_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(#$])|\n+")
 
 
 class SupportIndex:
@@ -118,17 +120,33 @@ class Verifier:
             return None
         return SupportIndex(self.embedder, corpus)
 
+    def similarity(self, question: str, sentences: Sequence[str]) -> list[float]:
+        """Cosine similarity of the question to each sentence (zeros without an embedder)."""
+        if self.embedder is None or not sentences:
+            return [0.0] * len(sentences)
+        import numpy as np
+
+        matrix = np.asarray(self.embedder.embed_cached(list(sentences)), dtype=np.float32)
+        vector = np.asarray(self.embedder.embed_query(question), dtype=np.float32)
+        return [float(x) for x in matrix @ vector]
+
     def requirements(self, reply: str, intent: str, orders: list[tuple[str, str, str | None]],
-                     product_ids: list[str], codes: list[str], categories: tuple[str, ...] = ()) -> list[str]:
+                     product_ids: list[str], codes: list[str], categories: tuple[str, ...] = (),
+                     first: Sequence[Sequence[str]] = ()) -> list[str]:
         """What a reply to this intent must contain to be an answer at all.
 
-        ``orders`` are (id, status, tracking number) of the orders in the facts.
+        ``orders`` are (id, status, tracking number) of the orders in the facts; ``first`` what the reply's
+        first sentence must contain, the answer (groups of spellings: one of each group).
         """
         lowered = reply.lower()
-        if intent in ("order_status", "order_action") and len(orders) == 1:
+        if intent in ("order_status", "order_action") and len(orders) == 1 and not first:
             _, status, tracking = orders[0]
             if status.lower() not in lowered and not (tracking and tracking in reply):
                 return [f"it does not say the order's status ({status})"]
+        opening = _FIRST_SENTENCE.split(reply.strip(), maxsplit=1)[0].lower()
+        missing = [group[0] for group in first if group and not any(g.lower() in opening for g in group)]
+        if missing:
+            return [f"its first sentence does not answer ({', '.join(missing)})"]
         if intent in ("product", "recommendation") and product_ids and \
                 not set(self.catalog.names_in(reply)) & set(product_ids):
             return ["it names none of the products found"]
@@ -142,9 +160,12 @@ class Verifier:
 
     def check(self, reply: str, corpus: str, question: str = "", allowed_products: Iterable[str] = (),
               support: SupportIndex | None = None, evidence: str | None = None,
-              offer_codes: Iterable[str] | None = None) -> Verdict:
-        """``evidence``: the sentences that answer the question; amounts (money, %, durations) and ranges
-        in the reply must be in it, not merely somewhere in the facts.
+              offer_codes: Iterable[str] | None = None, opening: bool = True) -> Verdict:
+        """``evidence``: the sentences that answer the question, one a line; amounts (money, %, durations) and
+        ranges in the reply must be in it, not merely somewhere in the facts, and each sentence of the reply
+        must be stated by one of them (its words, numbers, negation and "only": see
+        :func:`assistant.turn.policy_answers.unsupported`); when ``opening`` (``reply`` begins the reply), its first
+        sentence must be stated by one of the first :data:`ANSWERING` lines, the ones that answer best.
 
         ``offer_codes``: the codes of the offers chosen for this shopper in this turn. When given, they are
         the only offer codes (``known_codes``) the reply may name, even if the question or a retrieved
@@ -155,6 +176,10 @@ class Verifier:
             for value, unit, written in _numbers(reply):
                 if unit and value not in in_evidence:
                     problems.append(f"{written!r} is not in the policy text that answers the question")
+            # every claim stated by one sentence that answers the question: similarity alone passes nothing;
+            # the reply's opening claim by one of the best two (it answers first)
+            lines = [line for line in evidence.split("\n") if line.strip()]
+            problems.extend(claim_problems(reply, lines, ANSWERING if opening else None))
         for low, high in _RANGE.findall(reply):
             if not re.search(rf"\b{low}\s*(?:-|–|to)\s*{high}\b", f"{corpus}\n{question}"):
                 problems.append(f"the range {low}-{high} is not in the facts")

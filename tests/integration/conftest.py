@@ -130,7 +130,7 @@ def real_demo_shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]
                                                       "database": {"url": None}, "knowledge": {"path": None}})
     components = build_components(settings)
     reports = ingest_shop(demo_shop_path(), components.knowledge, components.stores.customers,
-                          components.stores.offers)
+                          components.stores.offers, shop_profiles=components.stores.shop)
     assert all(r.ok for r in reports), [r.summary() for r in reports]
     try:
         yield components

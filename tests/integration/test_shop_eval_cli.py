@@ -23,6 +23,7 @@ def _eval(shop: Path, tmp_path: Path, *extra: str) -> subprocess.CompletedProces
 
 
 def test_shop_eval_asks_scores_reports_and_plots(tmp_path: Path) -> None:
+    (tmp_path / "shop").mkdir()
     shop = write_tiny_shop(tmp_path / "shop")
     report, plot = tmp_path / "report.jsonl", tmp_path / "answers.png"
 

@@ -31,7 +31,7 @@ pytestmark = pytest.mark.integration
 
 Record = Callable[..., dict[str, Any]]
 TABLES = {"customers", "consents", "preferences", "orders", "order_items", "chat_sessions", "turns", "events",
-          "offers", "handovers"}
+          "offers", "handovers", "shop_profile"}
 
 
 # -- schema ----------------------------------------------------------------------------------------
@@ -86,6 +86,19 @@ def test_processes_starting_together_migrate_one_after_the_other(store_url: str)
     finally:
         for engine in engines:
             engine.dispose()
+
+
+def test_the_shop_profile_is_one_row_replaced_by_the_next_import(stores: Stores, fixed_clock: FixedClock) -> None:
+    from assistant.records import ShopProfile
+
+    lantern = ShopProfile("Lantern Tea House", "EUR", "de_DE", "shop.json", "lantern")
+    first, same = stores.shop.put(lantern), stores.shop.put(lantern)
+    fixed_clock.advance(seconds=60)
+    replaced = stores.shop.put(ShopProfile(currency="JPY", origin="imported-shop"))
+
+    stored = stores.shop.get()
+    assert (first, same, replaced) == ("imported", "unchanged", "updated")
+    assert stored == ShopProfile("", "JPY", "en", "default", "imported-shop", fixed_clock.now())
 
 
 def test_sqlite_store_runs_in_wal_mode_with_foreign_keys(tmp_path: Path) -> None:

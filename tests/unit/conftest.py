@@ -41,7 +41,7 @@ def demo_components(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Compon
         "embeddings": {"dimensions": 4096}})
     components = build_components(settings)
     reports = ingest_shop(demo_shop_path(), components.knowledge, components.stores.customers,
-                          components.stores.offers)
+                          components.stores.offers, shop_profiles=components.stores.shop)
     assert all(r.ok for r in reports), [r.summary() for r in reports]
     yield components
     components.stores.close()
@@ -77,7 +77,7 @@ def own_demo_components(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Co
         "embeddings": {"dimensions": 4096}, "security": {"staff_api_key": "staff-test-key"}})
     components = build_components(settings)
     reports = ingest_shop(demo_shop_path(), components.knowledge, components.stores.customers,
-                          components.stores.offers)
+                          components.stores.offers, shop_profiles=components.stores.shop)
     assert all(r.ok for r in reports), [r.summary() for r in reports]
     yield components
     components.stores.close()

@@ -136,7 +136,8 @@ def test_suggest_drafts_a_reply_to_the_last_message_with_sources_and_records_not
     draft = copilot.suggest(session)
 
     assert draft.message == "How long do I have to return something?"
-    assert draft.reply == RETURNS and draft.verdict == "pass" and draft.intent == "policy"
+    # issue 13: a policy answer ends with the title of the document it comes from
+    assert draft.reply.startswith(f"{RETURNS} Source: ") and draft.verdict == "pass" and draft.intent == "policy"
     assert draft.sources and all(s.kind == "policy" for s in draft.sources)
     assert service.stores.turns.turns_for_session("C001", session) == turns_before
     assert state_of(service, session) == state_before
@@ -323,7 +324,7 @@ def test_after_giving_back_the_assistant_answers_again_and_the_handover_is_resol
 
     fake_llm.enqueue([RETURNS])
     done = say(service, session, "How long do I have to return something?")
-    assert done.verdict == "pass" and done.reply == RETURNS
+    assert done.verdict == "pass" and done.reply.startswith(f"{RETURNS} Source: ")  # issue 13: the source's title
     assert copilot.holder(session) is None and service.stores.handovers.open_for_session(session) is None
     resolved = service.stores.handovers.get(handover_id)
     assert resolved is not None and resolved.status == "resolved" and resolved.agent == "ana"

@@ -183,7 +183,8 @@ def injected_components(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Co
         "app": {"data_dir": str(root.parent / "data")}, "knowledge": {"collection_prefix": f"i{uuid.uuid4().hex[:8]}_"},
         "embeddings": {"dimensions": 4096}})
     components = build_components(settings)
-    reports = ingest_shop(root, components.knowledge, components.stores.customers, components.stores.offers)
+    reports = ingest_shop(root, components.knowledge, components.stores.customers, components.stores.offers,
+                          shop_profiles=components.stores.shop)  # the demo's shop.json: Northwind, as SHOP says
     assert all(r.ok for r in reports), [r.summary() for r in reports]
     yield components
     components.stores.close()

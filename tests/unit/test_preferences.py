@@ -1,5 +1,6 @@
 """Learning a profile from chat: extraction by rules, evidence, contradiction, decay, explicit first, removal."""
 
+import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -9,16 +10,21 @@ import pytest
 from assistant.personalization.preference_learning import PreferenceLearner, extract_preferences
 from assistant.personalization.tastes import Tastes, effective_confidence, tastes_from
 from assistant.settings import ProfileSettings
+from assistant.shop.shop_import import demo_shop_path
+from assistant.shop.shop_vocabulary import ShopVocabulary
 from assistant.store import FixedClock, Stores, open_stores
 
 CATEGORIES = ["audio", "backpacks", "bottoms", "camping", "hiking-boots", "kitchen", "outerwear", "running-shoes",
               "skincare", "tops"]
 BRANDS = ["Stridewell", "Ridgeline", "Kestrel", "Halcyon Audio", "Fernleaf"]
 START = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
+#: the demo shop's vocabulary, learned from its catalogue (colours, sizes, the words of its products and tags)
+DEMO = ShopVocabulary.from_products(
+    json.loads(line) for line in (demo_shop_path() / "products.jsonl").read_text().splitlines() if line.strip())
 
 
 def extracted(message: str) -> set[tuple[str, str]]:
-    return {(e.kind, e.value) for e in extract_preferences(message, CATEGORIES, BRANDS)}
+    return {(e.kind, e.value) for e in extract_preferences(message, CATEGORIES, BRANDS, DEMO)}
 
 
 # -- extraction ----------------------------------------------------------------------------------------
@@ -63,8 +69,8 @@ def test_budget_takes_the_upper_bound() -> None:
 
 
 def test_a_correction_is_marked_and_trusted_more() -> None:
-    plain = extract_preferences("size 10", CATEGORIES, BRANDS)[0]
-    corrected = extract_preferences("Actually size 9", CATEGORIES, BRANDS)[0]
+    plain = extract_preferences("size 10", CATEGORIES, BRANDS, DEMO)[0]
+    corrected = extract_preferences("Actually size 9", CATEGORIES, BRANDS, DEMO)[0]
 
     assert corrected.correction and not plain.correction
     assert corrected.confidence > plain.confidence
@@ -94,7 +100,7 @@ def learner(stores: Stores, clock: FixedClock) -> PreferenceLearner:
 
 
 def learn(learner: PreferenceLearner, customer: str, message: str, turn: str = "t1") -> None:
-    learner.learn(customer, turn, extract_preferences(message, CATEGORIES, BRANDS))
+    learner.learn(customer, turn, extract_preferences(message, CATEGORIES, BRANDS, DEMO))
 
 
 def inferred(stores: Stores, customer: str, kind: str) -> dict[str, float]:

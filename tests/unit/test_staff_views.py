@@ -77,3 +77,36 @@ def test_bad_input_is_a_clear_message(views: StaffViews) -> None:
         views.log_review.replay("no-such-turn", as_("rita"))
     with pytest.raises(gr.Error, match="not valid JSON"):
         views.admin.save_offer("WELCOME10", "{", as_("adam"))
+
+
+def test_opening_another_conversation_clears_the_previous_draft(views: StaffViews,
+                                                                own_demo_components: Components) -> None:
+    from assistant.domain import ShopperIdentity
+
+    service = own_demo_components.assistant
+    first, second = service.open_session(ShopperIdentity("C001")), service.open_session(ShopperIdentity("C002"))
+    list(service.respond(ShopperIdentity("C001"), first, "How long do I have to return something?"))
+    list(service.respond(ShopperIdentity("C002"), second, "hello"))
+    opened = views.copilot.open_conversation(first, as_("ada"))
+    reply, draft, evidence = views.copilot.suggest(opened[3], as_("ada"))
+    assert reply and draft == {"session_id": first, "reply": reply} and evidence
+
+    profile, chat, holder, now_open, reply, draft, evidence, sent = views.copilot.open_conversation(second, as_("ada"))
+
+    assert now_open == second and "C002" in profile
+    assert (reply, draft, evidence, sent) == ("", None, "", "")
+
+
+def test_the_tab_refuses_to_send_a_draft_to_another_conversation(views: StaffViews,
+                                                                 own_demo_components: Components) -> None:
+    from assistant.domain import ShopperIdentity
+
+    service = own_demo_components.assistant
+    first, second = service.open_session(ShopperIdentity("C001")), service.open_session(ShopperIdentity("C002"))
+    list(service.respond(ShopperIdentity("C002"), second, "hello"))
+    before = service.stores.turns.turns_for_session("C002", second)
+
+    with pytest.raises(gr.Error, match="another conversation"):
+        views.copilot.send(second, "Hi, your order is on its way.", {"session_id": first, "reply": "Hi"}, as_("ada"))
+
+    assert service.stores.turns.turns_for_session("C002", second) == before

@@ -176,7 +176,9 @@ def test_verify_node_keeps_a_good_reply_and_cites_sources(make_service: Make, fa
 
     update = verify_node(s, service.deps, sink)
 
-    assert update == {"verdict": "pass"} and sink.events[0].type == "sources"
+    # issue 13: a policy answer names the document it comes from, by title
+    assert update == {"verdict": "pass", "reply": "Express shipping costs $14.99. Source: Shipping."}
+    assert [e.type for e in sink.events] == ["text", "sources"]
 
 
 def test_compose_node_drops_a_sentence_cut_off_by_the_token_budget(make_service: Make,

@@ -1,11 +1,18 @@
 """Intent and entities by rules."""
 
+import json
+
 import pytest
 
+from assistant.shop.shop_import import demo_shop_path
+from assistant.shop.shop_vocabulary import ShopVocabulary
 from assistant.turn.understanding import understand
 
 CATEGORIES = ["running-shoes", "hiking-boots", "tops", "bottoms", "outerwear", "backpacks", "camping", "kitchen",
               "audio", "skincare"]
+#: the demo shop's vocabulary, learned from its catalogue (colours, sizes, the words of its product names)
+DEMO = ShopVocabulary.from_products(
+    json.loads(line) for line in (demo_shop_path() / "products.jsonl").read_text().splitlines() if line.strip())
 
 
 @pytest.mark.parametrize("message, intent", [
@@ -28,15 +35,14 @@ def test_intents(message: str, intent: str) -> None:
 
 
 def test_entities() -> None:
-    u = understand("Stridewell trail running shoes, size 9.5, in blue, under $120 please", CATEGORIES,
-                   ["Stridewell"])
+    u = understand("Stridewell trail running shoes, size 9.5, in blue, under $120 please", vocabulary=DEMO)
 
     assert (u.categories, u.brands, u.size, u.colours, u.max_price) == (
         ("running-shoes",), ("Stridewell",), "9.5", ("blue",), 120.0)
 
 
 def test_a_longer_phrase_wins_over_the_word_inside_it() -> None:
-    assert understand("a sleeping bag for winter", CATEGORIES).categories == ("camping",)
+    assert understand("a sleeping bag for winter", vocabulary=DEMO).categories == ("camping",)
 
 
 def test_order_ids_are_upper_cased_and_deduplicated() -> None:

@@ -79,7 +79,7 @@ def run_eval(
         limit_torch_threads(settings)
         components = build_components(settings)
         reports = ingest_shop(demo_shop_path(), components.knowledge, components.stores.customers,
-                              components.stores.offers)
+                              components.stores.offers, shop_profiles=components.stores.shop)
         if not all(r.ok for r in reports):
             print(f"demo shop import failed: {[r.summary() for r in reports]}", file=sys.stderr)
             raise typer.Exit(2)

@@ -118,6 +118,7 @@ def ingest(
     components = run.components
     with ExitStack() as bars:
         reports = ingest_shop(root, components.knowledge, components.stores.customers, components.stores.offers,
+                              shop_profiles=components.stores.shop,
                               chunk_size=s.chunk_size,
                               overlap=s.chunk_overlap, max_bytes=run.max_bytes,
                               progress_for=lambda kind: bars.enter_context(progress_bar(kind)))

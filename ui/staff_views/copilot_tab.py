@@ -11,9 +11,12 @@ import gradio as gr
 
 from assistant.records import TurnRecord
 from assistant.staff.copilot import ConversationContext, Copilot
+from assistant.turn.facts import money
 from ui.staff_views.view_support import RoleCheck, Update, call
 
-CHOOSE_FIRST = "Choose a conversation from the queue first."
+CHOOSE_FIRST = "Choose a conversation from the queue and open it first."
+#: the suggestion in the page: the session it was drafted for and its text (None: none yet)
+Draft = dict[str, str] | None
 
 
 class CopilotTab:
@@ -36,39 +39,47 @@ class CopilotTab:
                 choices.append((f"live · {live.customer_id or 'anon'} · {live.last_message[:40]}", live.session_id))
         return rows, gr.update(choices=choices, value=choices[0][1] if choices else None)
 
-    def open_conversation(self, session_id: str | None, request: gr.Request) -> tuple[str, list[dict[str, str]], str]:
+    def open_conversation(self, session_id: str | None, request: gr.Request
+                          ) -> tuple[str, list[dict[str, str]], str, str | None, str, Draft, str, str]:
+        """The conversation, its profile and who has it; the previous conversation's reply, draft, sources and
+        products are cleared (so nothing meant for one shopper goes to the next)."""
         self.need(request, "agent")
         if not session_id:
             raise gr.Error(CHOOSE_FIRST)
         context = call(lambda: self.copilot.context(session_id))
         return (profile_md(context), conversation(context.turns),
-                f"Held by **{context.held_by}**" if context.held_by else "Nobody has taken this conversation.")
+                f"Held by **{context.held_by}**" if context.held_by else "Nobody has taken this conversation.",
+                session_id, "", None, "", "")
 
-    def suggest(self, session_id: str | None, request: gr.Request) -> tuple[str, str, str]:
+    def suggest(self, session_id: str | None, request: gr.Request) -> tuple[str, Draft, str]:
         self.need(request, "agent")
         if not session_id:
             raise gr.Error(CHOOSE_FIRST)
         draft = call(lambda: self.copilot.suggest(session_id))
         lines = []
+        if draft.message:
+            lines.append(f"**Answers:** {html.escape(draft.message)}")
         if draft.sources:
             lines.append("**Sources:** " + "; ".join(html.escape(s.heading or s.title) + f" ({s.source})"
                                                       for s in draft.sources))
         for p in draft.products:
-            lines.append(f"- **{html.escape(p.name)}** ${p.price:,.2f}" + (f" — {html.escape(p.reason)}"
-                                                                            if p.reason else ""))
+            lines.append(f"- **{html.escape(p.name)}** {html.escape(money(p.price, p.currency))}"
+                         + (f" — {html.escape(p.reason)}" if p.reason else ""))
         for o in draft.offers:
             lines.append(f"- 🎁 offer **{html.escape(o.title)}** code `{o.code}`")
-        lines.append(f"<small>intent {draft.intent} · verifier {draft.verdict}</small>")
-        return draft.reply, draft.reply, "\n".join(lines)
+        lines.append(f"<small>intent {draft.intent or '-'} · verifier {draft.verdict}</small>")
+        return draft.reply, {"session_id": draft.session_id, "reply": draft.reply}, "\n".join(lines)
 
-    def send(self, session_id: str | None, text: str, draft: str,
+    def send(self, session_id: str | None, text: str, draft: Draft,
              request: gr.Request) -> tuple[list[dict[str, str]], str, str]:
         who = self.need(request, "agent")
         if not session_id:
             raise gr.Error(CHOOSE_FIRST)
         if not (text or "").strip():
             raise gr.Error("Write a reply (or ask for a suggestion) before sending.")
-        sent = call(lambda: self.copilot.send(session_id, who, text, draft or None))
+        suggested = draft.get("reply") if draft else None
+        drafted_for = draft.get("session_id") if draft else None
+        sent = call(lambda: self.copilot.send(session_id, who, text, suggested or None, drafted_for))
         context = self.copilot.context(session_id)
         status = "Sent" + (" (edited from the draft)" if sent.edited else " (the draft as suggested)")
         return conversation(context.turns), "", status
@@ -105,18 +116,20 @@ class CopilotTab:
                     take = gr.Button("Take over", elem_id="copilot-take")
                     give = gr.Button("Give back", elem_id="copilot-give")
                     suggest = gr.Button("Suggest reply", elem_id="copilot-suggest")
-                draft = gr.State("")
+                opened = gr.State(None)  # the session shown
+                draft = gr.State(None)  # the suggestion: {"session_id", "reply"}
                 reply = gr.Textbox(label="Reply (edit, then send)", lines=4, elem_id="copilot-reply")
                 evidence = gr.Markdown(elem_id="copilot-evidence")
                 send = gr.Button("Send to shopper", variant="primary", elem_id="copilot-send")
                 sent = gr.Markdown(elem_id="copilot-sent")
         refresh.click(self.queue, None, [queue, chosen])
-        open_btn.click(self.open_conversation, [chosen], [profile, chat, holder])
-        take.click(self.take_over, [chosen], [holder])
-        give.click(self.give_back, [chosen], [holder])
-        suggest.click(self.suggest, [chosen], [reply, draft, evidence])
-        send.click(self.send, [chosen, reply, draft], [chat, reply, sent])
-
+        # every action is on the conversation opened (shown), not on whatever the list shows chosen
+        open_btn.click(self.open_conversation, [chosen],
+                       [profile, chat, holder, opened, reply, draft, evidence, sent])
+        take.click(self.take_over, [opened], [holder])
+        give.click(self.give_back, [opened], [holder])
+        suggest.click(self.suggest, [opened], [reply, draft, evidence])
+        send.click(self.send, [opened, reply, draft], [chat, reply, sent])
 
 def profile_md(context: ConversationContext) -> str:
     c = context.customer
@@ -136,7 +149,7 @@ def profile_md(context: ConversationContext) -> str:
     if c.orders:
         lines += ["", "**Orders**", ""]
         lines += [f"- {o.id} · {o.status} · {o.placed_at:%Y-%m-%d} · "
-                  + (f"${o.total:,.2f}" if o.total is not None else "") for o in c.orders[:10]]
+                  + (money(o.total, o.currency) if o.total is not None else "") for o in c.orders[:10]]
     return "\n".join(lines)
 
 

@@ -65,10 +65,10 @@ class StaffViews:
 def build_staff_ui(components: Components, principal_of: Callable[[Any], StaffPrincipal | None]) -> gr.Blocks:
     """The staff page; ``principal_of(starlette_request)`` is ``StaffAuth.principal_from_request``."""
     views = StaffViews(components, principal_of)
-    shop = components.settings.app.shop_name
-    blocks = gr.Blocks(title=f"{shop} · Concierge staff")
+    title = components.shop_profile.title("Concierge staff")
+    blocks = gr.Blocks(title=title)
     with blocks:
-        gr.Markdown(f"## {html.escape(shop)} · Concierge staff")
+        gr.Markdown(f"## {html.escape(title)}")
         header = gr.Markdown("…", elem_id="staff-header")
         with gr.Tabs():
             with gr.Tab("Copilot", id="copilot", visible=False) as copilot_tab:

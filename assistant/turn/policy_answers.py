@@ -1,0 +1,350 @@
+"""Policy answers that cannot drift from the shop's own text.
+
+- :func:`answer_sentences`: the sentences of the retrieved policy chunks that answer a question, best first
+  (the extractive answer), with markdown removed, a list item read with its lead-in and a table row with
+  its header;
+- :func:`source_line`: the titles of the documents those sentences come from, for the reply;
+- :func:`claim_problems`: a written claim passes only when one source sentence supports it: every content
+  word (numbers, durations and amounts included) is in that sentence, and so is a negation or an "only"
+  the claim makes. Topical similarity alone passes nothing.
+
+Nothing here knows a particular shop: the words come from the question and the policy text.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Sequence
+
+from knowledge.knowledge_store import Hit
+
+_SENTENCE = re.compile(r"(?<=[.!?])[\"')\]]*\s+(?=[\"'(\[]?[A-Z0-9$])")
+_MARKUP = re.compile(r"\*\*|__|`|(?<!\w)[*_](?=\w)|(?<=\w)[*_](?!\w)")
+_BULLET = re.compile(r"^\s*(?:[-*+\u2022]|\d+[.)])\s+")
+_WORD = re.compile(r"\d+(?:[.,]\d+)*|[a-z]+(?:'[a-z]+)?")
+_NUMBER_WORDS = {"zero": "0", "one": "1", "two": "2", "three": "3", "four": "4", "five": "5", "six": "6",
+                 "seven": "7", "eight": "8", "nine": "9", "ten": "10", "eleven": "11", "twelve": "12"}
+#: words that carry no claim of their own: they need no support in the source sentence (generic nouns for what
+#: a shop sells, and the verbs a list's colon stands for: "Express: $14.99, 2 days" states what it costs and takes)
+_FUNCTION = frozenset("""a an the i me my you your yours we our us it its they them their this that these those
+there here is are was were be been being am will would can could may might shall should must do does did have
+has had of to in on at for with by from within into onto about as per up than then so and or if when once
+also yes sure ok okay please just any some all each every both which who what how where why whom whose
+item items product products thing things something anything everything cost costs take takes""".split())
+_NEGATION = frozenset("no not never cannot none nothing neither nor without".split())
+_ONLY = frozenset("only solely exclusively".split())
+_STOP = _FUNCTION | frozenset("get got much many long soon".split())
+#: what kind of value a question asks for, and how a sentence that gives one reads
+_ASKS: tuple[tuple[re.Pattern[str], re.Pattern[str]], ...] = (
+    (re.compile(r"\bhow often\b|\bhow frequently\b", re.I),
+     re.compile(r"\b(once|twice|every|each|daily|weekly|monthly|yearly|annually|per (?:day|week|month|year))\b",
+                re.I)),
+    (re.compile(r"\b(how (long|soon|fast|quickly)|when|what time|how many (?:days|weeks|months|years|hours)|"
+                r"expire|expiry|until)\b", re.I),
+     re.compile(r"\d+(?:\s*(?:-|to|–)\s*\d+)?\s*(?:business\s+|working\s+)?(?:minutes?|hours?|days?|weeks?|"
+                r"months?|years?|pm|am)\b|\b(?:immediately|same day|next (?:business )?day|never|lifetime|overnight)\b",
+                re.I)),
+    (re.compile(r"\b(how much|cost|costs|price|fee|charge|pay|minimum|maximum|worth|spend)\b", re.I),
+     re.compile(r"[$€£]\s?\d|\d\s?(?:usd|eur|gbp|dollars?|%|percent)|\bfree\b", re.I)),
+    (re.compile(r"\bhow many\b", re.I), re.compile(r"\d")),
+)
+#: a sentence that only illustrates, or that talks about the document itself
+_ASIDE = re.compile(r"^(?:example|for example|e\.g\.|for instance)\b|\bthis (?:page|document|section)\b", re.I)
+
+
+def _words(text: str) -> list[str]:
+    text = text.lower().replace("\u2019", "'").replace("can't", "can not").replace("won't", "will not")
+    text = re.sub(r"n't\b", " not", text)
+    text = re.sub(r"(?<=\d),(?=\d{3}\b)", "", text)  # 1,299.00 -> 1299.00
+    for word, digits in _NUMBER_WORDS.items():
+        text = re.sub(rf"\b{word}\b", digits, text)
+    return [w.removesuffix("'s") for w in _WORD.findall(text.replace(",", " , "))]
+
+
+def stem(word: str) -> str:
+    """A light suffix stripper, the same on both sides of a comparison ("deliveries", "delivered" -> "deliver")."""
+    if word[:1].isdigit():
+        return _number(word)
+    for _ in range(3):
+        for suffix, repl in (("ies", "y"), ("ied", "y"), ("ing", ""), ("ed", ""), ("es", ""), ("s", ""),
+                             ("ly", ""), ("y", "")):
+            if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+                word = word[: len(word) - len(suffix)] + repl
+                break
+        else:
+            return word
+    return word
+
+
+def _number(token: str) -> str:
+    try:
+        value = float(token.replace(",", ""))
+    except ValueError:
+        return token
+    return f"{value:g}"
+
+
+def _stems(text: str) -> set[str]:
+    return {stem(w) for w in _words(text)}
+
+
+def _clean(line: str) -> str:
+    line = _MARKUP.sub("", line)
+    line = re.sub(r"^#+\s*", "", line.strip())
+    return re.sub(r"\s+", " ", line).strip()
+
+
+def policy_body(hit: Hit) -> str:
+    """The chunk without its heading lines."""
+    lines = hit.text.split("\n")
+    depth = len(str(hit.metadata.get("heading", "")).split(" > "))
+    return " ".join(line.strip() for line in lines[depth:] if line.strip())
+
+
+def _blocks(lines: list[str]) -> list[tuple[str, str]]:
+    """(kind, text) blocks of markdown lines: ``para`` (hard-wrapped lines joined), ``item`` (a list item with
+    its continuation lines), ``row`` (a table row); a blank line ends a paragraph or an item."""
+    blocks: list[tuple[str, str]] = []
+    for raw in lines:
+        line = raw.strip()
+        if not line:
+            blocks.append(("blank", ""))
+        elif line.startswith("|"):
+            blocks.append(("row", line))
+        elif _BULLET.match(line):
+            blocks.append(("item", _BULLET.sub("", line)))
+        elif blocks and blocks[-1][0] in ("para", "item") and not line.startswith("#"):
+            kind, text = blocks[-1]
+            blocks[-1] = (kind, f"{text} {line}")
+        else:
+            blocks.append(("para", line))
+    return [b for b in blocks if b[0] != "blank"]
+
+
+def _units(hit: Hit) -> list[tuple[str, int | None]]:
+    """The chunk's body as readable units, each with the number of the list it is an item of (None for a
+    paragraph): paragraphs, list items with their lead-in, table rows with their headers."""
+    depth = len(str(hit.metadata.get("heading", "")).split(" > "))
+    units: list[tuple[str, int | None]] = []
+    lead = ""
+    header: list[str] = []
+    lists = 0
+    previous = ""
+    for kind, block in _blocks(hit.text.split("\n")[depth:]):
+        if kind != previous and kind in ("row", "item"):
+            lists += 1  # a new table or list starts
+        previous = kind
+        if kind == "row":
+            cells = [_clean(c) for c in block.strip("|").split("|")]
+            if all(re.fullmatch(r":?-{2,}:?", c) for c in cells if c):
+                continue
+            if not header:
+                header = cells
+                continue
+            units.append((", ".join(f"{h}: {c}" if h and h != c else c
+                                    for h, c in zip(header, cells, strict=False) if c) + ".", lists))
+            continue
+        header = []
+        if kind == "item":
+            item = _clean(block)
+            units.append((f"{lead} {item}".strip() if lead else item, lists))
+            continue
+        text = _clean(block)
+        # a lead-in ends with ':'; one carried over from the previous chunk ("...with:") is a fragment: dropped
+        lead = _SENTENCE.split(text)[-1] if text.endswith(":") and not text.startswith("\u2026") else ""
+        if not text.endswith(":"):
+            units.append((text, None))
+        elif text != lead:  # the paragraph before its list's lead-in sentence
+            units.append((text[: len(text) - len(lead)].strip(), None))
+    return units
+
+
+def _sentences(hit: Hit) -> list[tuple[str, int | None]]:
+    out = []
+    for unit, in_list in _units(hit):
+        if unit.startswith("\u2026"):  # the overlap carried from the previous chunk: a fragment
+            parts = _SENTENCE.split(unit)
+            unit = " ".join(parts[1:]) if in_list is None else unit.lstrip("\u2026 ")
+        for sentence in _SENTENCE.split(unit) if in_list is None else [unit]:
+            sentence = sentence.strip()
+            if len(sentence) >= 12 and re.search(r"[a-z]", sentence, re.I) and not _cut(sentence):
+                out.append((sentence if re.search(r"[.!?]$", sentence) else sentence + ".", in_list))
+    return out
+
+
+def sentences_of(hit: Hit) -> list[str]:
+    """The chunk's sentences, readable on their own (a chunk's carried-over fragment dropped)."""
+    return [sentence for sentence, _ in _sentences(hit)]
+
+
+#: a question for the choices there are, or for the longest / cheapest / most common of them: when the best
+#: sentence is one item of a list, the answer is the whole list
+_ENUMERATES = re.compile(r"\b(?:which|what (?:are|kinds?|types?|sorts?|options?))\b|\b(?:long|short|fast|quick|slow|"
+                         r"cheap|low|high|big|small|great|earl|lat)i?est\b|\b(?:most|least|fewest|maximum|minimum)\b",
+                         re.I)
+
+
+def _whole_list(items: Sequence[str]) -> str | None:
+    """The items of one list as one sentence (their shared lead-in once, long asides in brackets dropped), when
+    they are alike: each reads "key: value" and the keys share a word ("Ships in 2 weeks: ...", "Ships
+    overnight: ..."); None otherwise."""
+    if len(items) < 2 or not all(":" in i for i in items):
+        return None
+    keys = [i.split(":")[0] for i in items]
+    shared = set.intersection(*({w for w in _stems(k) if not w[:1].isdigit()} - _STOP for k in keys))
+    if not shared:
+        return None
+    lead = keys[0] if len(set(keys)) == 1 else ""
+    rest = [i.split(":", 1)[1].strip() for i in items] if lead else list(items)
+    short = [re.sub(r"\s*\([^)]{40,}\)", "", i).rstrip(". ") for i in rest]
+    body = "; ".join(x for x in short if x)
+    return f"{lead}: {body}." if lead else f"{body}."
+
+
+def _cut(sentence: str) -> bool:
+    """A piece cut off where a long chunk was split: an open bracket, or a trailing comma or word joiner."""
+    return sentence.count("(") > sentence.count(")") or re.search(r"(?:,|\b(?:and|or|the|a|of|in|to))$",
+                                                                    sentence.rstrip(), re.I) is not None
+
+
+def _heading_words(hit: Hit) -> set[str]:
+    heading = str(hit.metadata.get("heading") or "").split(" > ")[-1]
+    return {stem(w) for w in _words(heading)} - _STOP
+
+
+#: how a question and sentences compare by meaning (cosine similarities), when an embedder is at hand
+Similarity = Callable[[str, Sequence[str]], Sequence[float]]
+#: weight of the meaning (cosine) against the shared words
+MEANING_WEIGHT = 3.0
+#: a sentence next to the best one scores this much more (it often completes it)
+NEXT_TO_BEST = 1.5
+#: a second sentence is added when it scores at least this share of the best one
+CLOSE_SHARE = 0.5
+
+
+def answer_sentences(hits: Sequence[Hit], question: str, limit: int = 2, close: bool = True,
+                     similarity: Similarity | None = None) -> list[str]:
+    """The sentences of the retrieved chunks that best answer the question, best first (an extractive answer).
+
+    Scored by the question's content words they share (rarer words among the candidates count more), the
+    words of their section's heading (half), a number when the question asks for an amount or a time, and a
+    little for the better-ranked chunk, and their closeness in meaning to the question when ``similarity`` is
+    given. ``close``: leave out sentences that score well below the best."""
+    asked = _stems(question) - {stem(w) for w in _STOP}
+    wants = next((value for ask, value in _ASKS if ask.search(question)), None)
+    candidates: list[tuple[int, int, str, set[str], set[str]]] = []
+    lists: dict[tuple[int, int], list[str]] = {}
+    in_list: dict[str, tuple[int, int]] = {}
+    for rank, hit in enumerate(hits[:3]):
+        heading = _heading_words(hit)
+        for position, (sentence, number) in enumerate(_sentences(hit)):
+            candidates.append((rank, position, sentence, _stems(sentence), heading))
+            if number is not None:
+                lists.setdefault((rank, number), []).append(sentence)
+                in_list.setdefault(sentence, (rank, number))
+    if not candidates:
+        return []
+    seen = {w: sum(w in c[3] for c in candidates) for w in asked}
+    weight = {w: 1.0 + 1.0 / (1 + seen[w]) for w in asked}
+    meaning = list(similarity(question, [c[2] for c in candidates])) if similarity else [0.0] * len(candidates)
+    scored: list[tuple[float, int, int, str]] = []
+    for (rank, position, sentence, words, heading), close_in_meaning in zip(candidates, meaning, strict=True):
+        shared = sum(weight[w] for w in asked & words)
+        score = shared + 0.5 * sum(weight[w] for w in (asked & heading) - words) + MEANING_WEIGHT * close_in_meaning
+        if wants is not None and shared and wants.search(sentence):
+            score += 1.5
+        if _ASIDE.search(sentence):
+            score -= 1.0
+        score -= 0.3 * rank
+        scored.append((score, rank, position, sentence))
+    best = sorted(scored, key=lambda s: (-s[0], s[1], s[2]))
+    if best[0][0] <= 0:
+        return []
+    top = best[0]
+    whole = _whole_list(lists.get(in_list.get(top[3], (-1, -1)), [])) if _ENUMERATES.search(question) else None
+    if whole:
+        return [whole]
+    # the sentence next to the best one often completes it ("... cannot exchange it. You can return it instead.")
+    rest = sorted(((b[0] + (NEXT_TO_BEST if b[1] == top[1] and abs(b[2] - top[2]) == 1 else 0.0), *b[1:])
+                   for b in best[1:]), key=lambda s: (-s[0], s[1], s[2]))
+    chosen = [top] + [b for b in rest[:limit - 1] if b[0] > 0 and (not close or b[0] >= top[0] * CLOSE_SHARE)]
+    return list(dict.fromkeys(s for *_, s in chosen))
+
+
+def title_of(hit: Hit) -> str:
+    return str(hit.metadata.get("title") or hit.metadata.get("heading") or "").split(" > ")[0].strip()
+
+
+def source_line(hits: Sequence[Hit], sentences: Iterable[str] = ()) -> str:
+    """"Source: Returns and refunds." for the documents the sentences come from (all hits if none given)."""
+    wanted = list(sentences)
+    titles = [title_of(h) for h in hits if not wanted or any(s in sentences_of(h) for s in wanted)]
+    titles = list(dict.fromkeys(t for t in titles if t)) or [title_of(h) for h in hits[:1] if title_of(h)]
+    if not titles:
+        return ""
+    return ("Source: " if len(titles) == 1 else "Sources: ") + "; ".join(titles) + "."
+
+
+def policy_reply(hits: Sequence[Hit], question: str, limit: int = 2) -> str:
+    """The sentences that answer, best first, then their documents' titles; empty when none answers."""
+    sentences = answer_sentences(hits, question, limit)
+    if not sentences:
+        return ""
+    return " ".join([*sentences, source_line(hits, sentences)]).strip()
+
+
+def split_claims(text: str) -> list[str]:
+    return [s.strip() for s in re.split(r"(?<=[.!?])\s+|\n+", text) if s.strip()]
+
+
+def _repeats_itself(words: list[str]) -> bool:
+    content = [stem(w) for w in words if w not in _FUNCTION]
+    return len(content) >= 6 and len(set(content)) / len(content) < 0.6
+
+
+def unsupported(claim: str, sources: Sequence[str]) -> str | None:
+    """Why no single source sentence supports ``claim`` (None when one does)."""
+    words = _words(claim)
+    if _repeats_itself(words):
+        return f"{claim!r} repeats itself"
+    content = {stem(w) for w in words if w not in _FUNCTION and w not in _NEGATION and w not in _ONLY}
+    negated, only = bool(_NEGATION & set(words)), bool(_ONLY & set(words))
+    if not content:
+        return f"{claim!r} says yes or no to nothing" if negated or "yes" in words else None
+    best: tuple[int, str] | None = None
+    for source in sources:
+        have = _words(source)
+        missing = content - {stem(w) for w in have}
+        if not missing and negated == bool(_NEGATION & set(have)) and (not only or _ONLY & set(have)):
+            return None
+        if best is None or len(missing) < best[0]:
+            best = (len(missing), ", ".join(sorted(missing)) or "its negation or 'only'")
+    detail = f" (unsupported: {best[1]})" if best else ""
+    return f"{claim!r} is not stated by any one sentence of the policy{detail}"
+
+
+def supporting(claim: str, sources: Sequence[str]) -> str | None:
+    """The source sentence that supports ``claim``, if one does."""
+    return next((source for source in sources if unsupported(claim, [source]) is None), None)
+
+
+def cited(reply: str, hits: Sequence[Hit], sources: Sequence[str]) -> str:
+    """The source line for a written reply: the documents of the sentences that support its claims."""
+    used = [s for s in (supporting(c, sources) for c in split_claims(reply)) if s]
+    return source_line(hits, used) if used else ""
+
+
+#: the opening sentence of a written policy answer must be stated by one of this many best sentences
+ANSWERING = 2
+
+
+def claim_problems(reply: str, sources: Sequence[str], opening: int | None = None) -> list[str]:
+    """Every sentence of ``reply`` must be supported by one of ``sources`` (the sentences that answer, best
+    first); with ``opening``, its first sentence by one of the first ``opening`` sources (it answers first)."""
+    problems = []
+    for n, claim in enumerate(split_claims(reply)):
+        why = unsupported(claim, sources[:opening] if n == 0 and opening else sources)
+        if why:
+            problems.append(why if n or not opening or unsupported(claim, sources) else
+                            f"{claim!r} does not answer the question first (no best answering sentence states it)")
+    return problems
