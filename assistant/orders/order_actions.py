@@ -115,7 +115,7 @@ class OrderActions:
         kind = detect_kind(text) or default_kind or "return"
         cleaned = ORDER_ID.sub(" ", text).lower()
         return self.propose(kind, customer_id, tier, u.order_ids[0] if u.order_ids else order_id, cleaned, now,
-                            wanted=None, address=parse_address(text), size=u.size, colours=u.colours)
+                            wanted=None, address=parse_address(text), size=u.size or u.asked_size, colours=u.colours)
 
     def propose(self, kind: ActionKind, customer_id: str | None, tier: str | None, order_id: str | None,
                 hint: str, now: datetime, *, wanted: Mapping[str, str] | None = None,

@@ -72,6 +72,8 @@ class Understanding:
     categories: tuple[str, ...] = ()
     brands: tuple[str, ...] = ()
     size: str | None = None
+    #: the size as the shopper wrote it, even one the catalogue does not have (for order exchanges)
+    asked_size: str | None = None
     colours: tuple[str, ...] = ()
     signals: dict[str, list[str]] = field(default_factory=dict)
     #: (option name, value) pairs named, for values the catalogue has ("color"/"blue", "size"/"M")
@@ -138,6 +140,12 @@ def _size(message: str, vocabulary: ShopVocabulary, options: list[tuple[str, str
     named = [value for name, value in options if "size" in tokens(name)]
     if named or vocabulary.values:
         return named[0] if named else None
+    return asked_size(message)
+
+
+def asked_size(message: str) -> str | None:
+    """A plain "size 9" / "size M" as written, whether or not the shop has it (an exchange to a size a product
+    does not come in must be refused by the policy, not lost)."""
     m = SIZE.search(message)
     return None if m is None else (m.group(1) if m.group(1)[0].isdigit() else m.group(1).upper())
 
@@ -200,6 +208,7 @@ def understand(message: str, categories: Iterable[str] = (), brands: Iterable[st
         categories=tuple(found_categories),
         brands=tuple(found_brands),
         size=_size(message, vocabulary, options),
+        asked_size=asked_size(message),
         colours=tuple(dict.fromkeys(value.lower() for name, value in options if "color" in tokens(name))),
         signals=signals,
         options=tuple(options),
