@@ -47,19 +47,21 @@ def render_offers(offers: Iterable[OfferView]) -> str:
     return "\n\n" + shown if shown else ""
 
 
-def render_sources(sources: Iterable[Citation]) -> str:
-    items = []
+def render_sources(sources: Iterable[Citation], reply: str = "") -> str:
+    """The sources under a reply, by document title (never a file name), each once; a policy document the
+    reply already names ("Source: Returns and refunds.") is not repeated."""
+    items: list[str] = []
     for cite in sources:
-        if cite.kind == "policy":
-            items.append(f"{cite.heading or cite.title} ({cite.source})")
-        elif cite.kind == "product":
-            items.append(cite.title)
+        name = cite.title if cite.kind in ("policy", "product") else ""
+        if name and name not in items and not (cite.kind == "policy" and f"{name}" in reply):
+            items.append(name)
     return ("\n\n<small>Sources: " + html.escape("; ".join(items)) + "</small>") if items else ""
 
 
 def render_reply(folded: ReplyFold) -> str:
     """The reply so far with its product cards, offers and sources, as the chat shows it."""
-    return folded.reply + render_cards(folded.products) + render_offers(folded.offers) + render_sources(folded.sources)
+    return (folded.reply + render_cards(folded.products) + render_offers(folded.offers)
+            + render_sources(folded.sources, folded.reply))
 
 
 #: how often an open chat looks for replies a support agent sent

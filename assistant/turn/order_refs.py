@@ -122,7 +122,7 @@ _ASKS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("tracking", re.compile(r"\b(track(?:ing)?|carrier|shipment number|parcel number)\b", re.I)),
     ("payment", re.compile(r"\b(how did i pay|paid (?:with|by|using)|payment method|which card|refund(?:ed|s)?)\b",
                            re.I)),
-    ("total", re.compile(r"\b(total|how much|cost|costs|amount|charged?|price|paid|pay)\b", re.I)),
+    ("total", re.compile(r"\b(total|how much|cost|costs|amount|charged?|price|paid|(?:did|do) i pay)\b", re.I)),
     ("items", re.compile(r"\b(what did i (?:order|buy|get|purchase)|items?|products?|what(?:'s| is| was| were) in|"
                          r"contents?|what (?:was|is) (?:it|in it)|bought)\b", re.I)),
 )

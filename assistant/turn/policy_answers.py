@@ -264,7 +264,7 @@ def answer_sentences(hits: Sequence[Hit], question: str, limit: int = 2, close: 
     whole = _whole_list(lists.get(in_list.get(top[3], (-1, -1)), [])) if _ENUMERATES.search(question) else None
     if whole:
         return [whole]
-    # the sentence next to the best one often completes it ("... cannot exchange it. You can return it instead.")
+    # a sentence next to the best one often completes it ("... cannot exchange it. You can return it instead.")
     rest = sorted(((b[0] + (NEXT_TO_BEST if b[1] == top[1] and abs(b[2] - top[2]) == 1 else 0.0), *b[1:])
                    for b in best[1:]), key=lambda s: (-s[0], s[1], s[2]))
     chosen = [top] + [b for b in rest[:limit - 1] if b[0] > 0 and (not close or b[0] >= top[0] * CLOSE_SHARE)]

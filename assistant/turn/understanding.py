@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from assistant.shop.shop_vocabulary import ShopVocabulary, tokens
-from assistant.turn.order_refs import find_order_ids
+from assistant.turn.order_refs import LATEST, asked_about, find_order_ids
 
 INTENTS = ("handover", "order_status", "order_action", "offers", "recommendation", "product", "policy",
            "greeting", "confirm", "deny", "other")
@@ -181,10 +181,14 @@ def understand(message: str, categories: Iterable[str] = (), brands: Iterable[st
     elif not order_ids and ("order_action" in signals or "order_status" in signals) and \
             RULE_QUESTION.search(message) and not _REQUEST.search(message):
         intent = "policy"
+    elif not order_ids and "order_action" not in signals and "policy" in signals and \
+            all(re.fullmatch(r"my orders?", hit, re.I) for hit in signals.get("order_status", ["-"])) and \
+            asked_about(message) == "status" and not LATEST.search(message):
+        intent = "policy"  # "my order" said in passing ("can I use a coupon on my order?"): nothing about its state
     elif ("order_action" in signals or (order_ids and _ACTION.search(message))) and \
             (order_ids or re.search(r"\bmy\b", text)):
         intent = "order_action"
-    elif order_ids or "order_status" in signals:
+    elif order_ids or "order_status" in signals or (LATEST.search(message) and re.search(r"\bmy\b", text)):
         intent = "order_status"
     elif "offers" in signals:
         intent = "offers"

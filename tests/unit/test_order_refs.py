@@ -53,6 +53,8 @@ def test_a_spelling_is_resolved_to_the_stored_id() -> None:
     "What happens if the payment for my order keeps failing?",
     "After the items in my order have been modified, can I still cancel it?",
     "I paid with a gift card. If I cancel my pending order, when does the money come back?",
+    "I forgot to enter my coupon code. Can you add it to my order now?",
+    "Can I pay for my order with a gift card?",
 ])
 def test_a_question_about_rules_or_timing_is_a_policy_question_even_about_my_order(message: str) -> None:
     assert understand(message, own_order_ids=OWN).intent == "policy"
@@ -64,6 +66,8 @@ def test_a_question_about_rules_or_timing_is_a_policy_question_even_about_my_ord
     ("Where is my order?", "order_status"),
     ("If it has shipped, where is my order?", "order_status"),
     ("Can I return #Q-0042 if it doesn't fit?", "order_action"),
+    ("What is my latest order?", "order_status"),
+    ("How much did I pay for my order?", "order_status"),
 ])
 def test_requests_and_named_orders_stay_order_turns(message: str, intent: str) -> None:
     assert understand(message, own_order_ids=OWN).intent == intent
