@@ -31,7 +31,7 @@ from assistant.turn.handover_rules import triage
 from assistant.turn.input_guard import BLOCKED_REPLIES, guard_input
 from assistant.turn.order_refs import LATEST
 from assistant.turn.policy_answers import cited
-from assistant.turn.product_facts import offers_with_products, product_facts
+from assistant.turn.product_facts import catalog_aggregate, offers_with_products, product_facts
 from assistant.turn.prompts import GREETING
 from assistant.turn.understanding import understand
 
@@ -86,15 +86,20 @@ def tools_node(state: TurnState, deps: TurnDeps, emit: Emit) -> dict[str, Any]:
         if u.intent == "order_action" or "return" in question.lower() or "refund" in question.lower():
             facts.policies = tools.search_policies(question, s.policy_k)[:2]
     elif u.intent == "policy":
-        facts.policies = tools.search_policies(question, s.policy_k)
+        # a question over the catalogue's own terms ("how many products have a lifetime warranty") is computed
+        facts.answer = catalog_aggregate(question, u, deps.catalog)
+        if facts.answer is None:
+            facts.policies = tools.search_policies(question, s.policy_k)
     elif u.intent in ("recommendation", "product"):  # a computed answer, else search or recommender cards
         cards = product_facts(state, deps, tools, facts)
     elif u.intent == "offers":
         facts.offers = tools.choose_offer(state.profile, state.personalized, u.categories)
         facts.policies = tools.search_policies("how coupon codes and offers work", 1)
     else:  # other: look everywhere, keep only what is relevant
-        facts.policies = tools.search_policies(question, 2)
-        cards = product_facts(state, deps, tools, facts)
+        facts.answer = catalog_aggregate(question, u, deps.catalog)
+        if facts.answer is None:
+            facts.policies = tools.search_policies(question, 2)
+            cards = product_facts(state, deps, tools, facts)
     # an offer on what is recommended goes to the offers panel; into the reply only when asked for
     panel = offers_with_products(state, tools, facts, cards)
     facts.products = cards

@@ -176,7 +176,7 @@ class Facts:
 
     @property
     def empty(self) -> bool:
-        return not (self.policies or self.products or self.orders or self.offers)
+        return not (self.policies or self.products or self.orders or self.offers or self.answer)
 
     def shopper_line(self) -> str | None:
         p = self.profile

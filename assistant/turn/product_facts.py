@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from assistant.domain import ProductCard
 from assistant.shop.catalog_index import CatalogIndex
 from assistant.shop.shop_vocabulary import STOP_WORDS, ShopVocabulary, find_phrase, tokens
+from assistant.turn.attribute_stats import aggregate_answer
 from assistant.turn.catalog_answers import (
     CHEAPEST,
     COMPARE,
@@ -86,11 +87,22 @@ def _scope(catalog: CatalogIndex, u: Understanding, question: str) -> tuple[list
     return pool, label
 
 
+def catalog_aggregate(question: str, u: Understanding, catalog: CatalogIndex) -> CatalogAnswer | None:
+    """An answer over one attribute of the products in scope ("How many products ship overnight?"), also for
+    a question that reads as one about policies: the catalogue's own values answer it exactly."""
+    pool, label = _scope(catalog, u, question)
+    return aggregate_answer(question, pool, label, narrowed=label != "our products")
+
+
 def answer(question: str, u: Understanding, catalog: CatalogIndex) -> CatalogAnswer | None:
     """The computed answer to a question about the catalogue, or ``None`` when it asks nothing computable
     (a search, a recommendation: the cards and the model answer those)."""
     named = [catalog.products[pid] for pid in catalog.resolve(question) if pid in catalog.products]
     vocabulary = catalog.vocabulary
+    if not any(find_phrase(tokens(question), tokens(str(p["name"]))) for p in named):
+        found_over = catalog_aggregate(question, u, catalog)  # "the longest warranty of our laptops"
+        if found_over is not None:
+            return found_over
     if len(named) >= 2 and COMPARE.search(question):
         return compare_answer(named, question)
     if not named:
