@@ -135,7 +135,8 @@ def verify_node(state: TurnState, deps: TurnDeps, emit: Emit) -> dict[str, Any]:
     facts = state.facts
     evidence = facts.policy_evidence()  # a policy answer: each claim stated by one sentence that answers
     verdict = deps.verifier.check(state.reply, facts.corpus(), facts.question, [c.id for c in facts.products],
-                                  None, evidence, [str(o["code"]) for o in facts.offers])
+                                  None, evidence, [str(o["code"]) for o in facts.offers],
+                                  trusted=facts.trusted_text())
     required = deps.verifier.requirements(state.reply, facts.intent, *facts.requirement_args())
     if facts.answer is not None:  # a computed answer: the reply must say it, first
         required = [*required, *facts.answer.problems(state.reply)]

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from assistant.domain import Event, TextDelta
 from assistant.personalization.offer_rules import describe
+from assistant.turn.code_guard import code_like, unknown_codes, words_of
 from assistant.turn.facts import Facts
 from assistant.turn.order_answers import orders_answer
 from assistant.turn.policy_answers import source_line
@@ -107,6 +108,7 @@ def _consume(producer: _Producer, facts: Facts, verifier: Verifier, corpus: str,
 
     seen: set[str] = set()
     repeats = 0
+    trusted = facts.trusted_text()
 
     def accept(sentence: str) -> bool:
         nonlocal problems, repeats
@@ -117,7 +119,8 @@ def _consume(producer: _Producer, facts: Facts, verifier: Verifier, corpus: str,
             return True  # the small model repeats itself: say it once
         seen.add(key)
         verdict = verifier.check(sentence, corpus, facts.question, allowed, facts.support, facts.evidence,
-                                 [str(o["code"]) for o in facts.offers], opening=not sentences)
+                                 [str(o["code"]) for o in facts.offers], opening=not sentences,
+                                 trusted=trusted)
         if not verdict.ok:
             problems = verdict.problems
             return False
@@ -262,7 +265,10 @@ def fallback_reply(facts: Facts, shop: str) -> str:
         lead = f"{first}, as a {profile.tier} member you can use" if profile and first else "An offer for you"
         parts.append(f"{lead}: " + " ".join(describe(o) for o in facts.offers))
     if facts.policies and not facts.offers:  # the policy's own sentences that answer, then their documents
-        sentences = facts.policy_answer()
+        # a code-like token in a document is no offer: its sentence is left out (see code_guard)
+        allowed = {str(o["code"]) for o in facts.offers} | code_like(facts.trusted_text())
+        words = words_of(facts.corpus())
+        sentences = [s for s in facts.policy_answer() if not unknown_codes(s, allowed, words)]
         if sentences:
             parts.append(" ".join([*sentences, source_line(facts.policies, sentences)]).strip())
     if not parts:

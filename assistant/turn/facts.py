@@ -210,6 +210,11 @@ class Facts:
             out.append("Offer for this shopper: " + describe(offer))
         return out
 
+    def trusted_text(self) -> str:
+        """The facts that come from the shop's records (orders, products, offers, a computed answer), not from
+        retrieved documents: the only place an identifier that looks like a code may come from."""
+        return "\n".join(line for line in self.lines() if not line.startswith("Policy ("))
+
     def corpus(self) -> str:
         """Everything the reply may draw on, as one text (for the verifier)."""
         parts = self.lines()

@@ -9,6 +9,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from assistant.shop.catalog_index import CatalogIndex
+from assistant.turn.code_guard import code_like, unknown_codes, words_of
 from assistant.turn.policy_answers import ANSWERING, claim_problems
 from assistant.turn.prompts import COPY_SYSTEM, SYSTEM
 from knowledge.embeddings import Embedder
@@ -160,7 +161,7 @@ class Verifier:
 
     def check(self, reply: str, corpus: str, question: str = "", allowed_products: Iterable[str] = (),
               support: SupportIndex | None = None, evidence: str | None = None,
-              offer_codes: Iterable[str] | None = None, opening: bool = True) -> Verdict:
+              offer_codes: Iterable[str] | None = None, opening: bool = True, trusted: str | None = None) -> Verdict:
         """``evidence``: the sentences that answer the question, one a line; amounts (money, %, durations) and
         ranges in the reply must be in it, not merely somewhere in the facts, and each sentence of the reply
         must be stated by one of them (its words, numbers, negation and "only": see
@@ -169,7 +170,9 @@ class Verifier:
 
         ``offer_codes``: the codes of the offers chosen for this shopper in this turn. When given, they are
         the only offer codes (``known_codes``) the reply may name, even if the question or a retrieved
-        policy mentions another one."""
+        policy mentions another one, and any other code-like token (letters only too) blocks the reply unless it
+        is an identifier in ``trusted`` (the facts from the shop's records, not retrieved text: order ids, SKUs;
+        the whole ``corpus`` when not given): see :mod:`assistant.turn.code_guard`."""
         problems: list[str] = []
         if evidence is not None:
             in_evidence = {v for v, _, _ in _numbers(f"{evidence}\n{question}")}
@@ -209,11 +212,17 @@ class Verifier:
         for month, day in _dates(reply) - allowed_dates:
             name = _MONTHS[month - 1].capitalize() if 1 <= month <= 12 else f"month {month}"
             problems.append(f"date {name} {day} is not in the facts")  # an impossible date (day 35) too
-        allowed_codes = _codes(allowed_text)
-        if offer_codes is not None:
-            allowed_codes = (allowed_codes - self.known_codes) | set(offer_codes)
-        suspicious = _codes(reply) | {c for c in self.known_codes if re.search(rf"\b{re.escape(c)}\b", reply)}
-        for code in sorted(suspicious - allowed_codes):
+        named_known = {c for c in self.known_codes if re.search(rf"\b{re.escape(c)}\b", reply)}
+        if offer_codes is None:
+            suspicious = _codes(reply) | named_known
+            unknown = sorted(suspicious - _codes(allowed_text))
+        else:  # codes only from the offers table (and the shop's own identifiers in the facts)
+            own = corpus if trusted is None else trusted
+            suspicious = code_like(reply) | named_known
+            unknown = sorted(set(unknown_codes(reply, {*offer_codes, *(code_like(own) - self.known_codes)},
+                                               words_of(f"{corpus}\n{own}"), self.known_codes))
+                             | (named_known - set(offer_codes)))
+        for code in unknown:
             problems.append(f"code {code!r} is not in the facts")
         allowed = set(allowed_products)
         for product_id in self.catalog.names_in(reply):
