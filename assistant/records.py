@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from typing import Any, Literal
 
 ImportOutcome = Literal["imported", "updated", "unchanged"]
@@ -190,3 +191,34 @@ class ShopProfile:
     def title(self, suffix: str) -> str:
         """A page title: "<name> · <suffix>", or the suffix alone for a shop without a name."""
         return f"{self.name} · {suffix}" if self.name else suffix
+
+
+@lru_cache(maxsize=512)
+def _currency_style(currency: str, locale: str | None) -> tuple[str, int]:
+    """(symbol, decimals) of ``currency`` as English text in ``locale``'s region writes it (CLDR via Babel):
+    USD is "$" (but "US$" in en_CA), CAD "CA$" (but "$" in en_CA), EUR "€", GBP "£", JPY "¥" with no decimals; a
+    code Babel does not know is its own symbol with two decimals."""
+    from babel import Locale, UnknownLocaleError, localedata
+    from babel.numbers import get_currency_precision, get_currency_symbol
+
+    english = "en"
+    if locale:
+        try:
+            territory = Locale.parse(locale.replace("-", "_")).territory
+        except (UnknownLocaleError, ValueError, TypeError):
+            territory = None
+        if territory and localedata.exists(f"en_{territory}"):
+            english = f"en_{territory}"
+    return get_currency_symbol(currency, locale=english), get_currency_precision(currency)
+
+
+def money(value: float | None, currency: str = "USD", locale: str | None = None) -> str:
+    """An amount as English text writes it, with the currency's symbol: "$1,234.50", "€12.00", "¥1,200",
+    "CHF 12.00". ``locale`` (the shop's, e.g. en_CA) picks between symbols that several currencies share; the
+    digits are always English (a decimal point, commas between thousands): the replies are English."""
+    if value is None:
+        return "unknown"
+    symbol, decimals = _currency_style((currency or "USD").upper(), locale)
+    number = f"{abs(value):,.{decimals}f}"
+    sign = "-" if value < 0 and float(number.replace(",", "")) != 0 else ""
+    return f"{sign}{symbol} {number}" if symbol[-1:].isalpha() else f"{sign}{symbol}{number}"

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from assistant.records import money
+
 #: feedback events that use up one of an offer's per-shopper allowance (see :func:`redemption_counts`)
 REDEMPTION_KINDS = ("offer_accepted", "offer_redeemed")
 
@@ -121,15 +123,16 @@ def describe(offer: Mapping[str, Any]) -> str:
     """One factual sentence about an offer, built from its fields (used in facts and fallbacks)."""
     rules = offer.get("eligibility") or {}
     kind, value = offer.get("kind"), offer.get("value")
-    what = {"percent": f"{value:g}% off", "fixed": f"${float(value or 0):.2f} off",
+    currency = str(offer.get("currency") or "USD")
+    what = {"percent": f"{value:g}% off", "fixed": f"{money(float(value or 0), currency)} off",
             "free_shipping": "free shipping", "points_multiplier": f"{value:g}x points"}.get(str(kind), str(kind))
     parts = [f"{offer['title']}: {what} with code {offer['code']}"]
     if rules.get("categories"):
         parts.append("on " + ", ".join(str(c).replace("-", " ") for c in rules["categories"]))
     if rules.get("min_basket"):
-        parts.append(f"for orders of ${float(rules['min_basket']):.2f} or more")
+        parts.append(f"for orders of {money(float(rules['min_basket']), currency)} or more")
     if rules.get("max_discount"):
-        parts.append(f"up to ${float(rules['max_discount']):.2f}")
+        parts.append(f"up to {money(float(rules['max_discount']), currency)}")
     expires = offer_time(rules.get("expires_at"))
     if expires:
         parts.append(f"until {expires.date().isoformat()}")

@@ -9,12 +9,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from assistant.domain import Citation, ProductCard
 from assistant.personalization.offer_rules import describe
-from assistant.records import CustomerProfile, Order
+from assistant.records import CustomerProfile, Order, money
 from assistant.turn.order_refs import first_sentence_needs
 from assistant.turn.policy_answers import Similarity, answer_sentences, policy_body
 from knowledge.knowledge_store import Hit
@@ -28,37 +27,6 @@ if TYPE_CHECKING:
 #: must contain (groups of spellings, one of each: the one order's status, tracking number, total or items)
 RequirementArgs = tuple[list[tuple[str, str, str | None]], list[str], list[str], tuple[str, ...],
                         list[tuple[str, ...]]]
-
-
-@lru_cache(maxsize=512)
-def _currency_style(currency: str, locale: str | None) -> tuple[str, int]:
-    """(symbol, decimals) of ``currency`` as English text in ``locale``'s region writes it (CLDR via Babel):
-    USD is "$" (but "US$" in en_CA), CAD "CA$" (but "$" in en_CA), EUR "€", GBP "£", JPY "¥" with no decimals; a
-    code Babel does not know is its own symbol with two decimals."""
-    from babel import Locale, UnknownLocaleError, localedata
-    from babel.numbers import get_currency_precision, get_currency_symbol
-
-    english = "en"
-    if locale:
-        try:
-            territory = Locale.parse(locale.replace("-", "_")).territory
-        except (UnknownLocaleError, ValueError, TypeError):
-            territory = None
-        if territory and localedata.exists(f"en_{territory}"):
-            english = f"en_{territory}"
-    return get_currency_symbol(currency, locale=english), get_currency_precision(currency)
-
-
-def money(value: float | None, currency: str = "USD", locale: str | None = None) -> str:
-    """An amount as English text writes it, with the currency's symbol: "$1,234.50", "€12.00", "¥1,200",
-    "CHF 12.00". ``locale`` (the shop's, e.g. en_CA) picks between symbols that several currencies share; the
-    digits are always English (a decimal point, commas between thousands): the replies are English."""
-    if value is None:
-        return "unknown"
-    symbol, decimals = _currency_style((currency or "USD").upper(), locale)
-    number = f"{abs(value):,.{decimals}f}"
-    sign = "-" if value < 0 and float(number.replace(",", "")) != 0 else ""
-    return f"{sign}{symbol} {number}" if symbol[-1:].isalpha() else f"{sign}{symbol}{number}"
 
 
 def _date(value: datetime | str | None) -> str:

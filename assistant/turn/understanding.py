@@ -17,7 +17,10 @@ from assistant.turn.order_refs import LATEST, asked_about, find_order_ids
 INTENTS = ("handover", "order_status", "order_action", "offers", "recommendation", "product", "policy",
            "greeting", "confirm", "deny", "other")
 
-_MONEY = r"\$?\s?(\d+(?:[.,]\d{1,2})?)\s*(?:usd|dollars?|bucks|\$)?"
+#: an amount in any currency: "$50", "€50", "CHF 50", "50 euros", "50 kr"
+_MONEY = (r"(?:[a-z]{0,3}[$€£¥₹₩₽₺₪฿]|(?:usd|eur|gbp|chf|cad|aud|jpy|cny|rmb|sek|nok|dkk|inr)\b)?\s?"
+          r"(\d+(?:[.,]\d{1,2})?)\s*(?:usd|eur|gbp|chf|dollars?|euros?|pounds?|francs?|yuan|yen|kr|bucks|"
+          r"[$€£¥])?")
 MAX_PRICE = re.compile(r"\b(?:under|below|less than|cheaper than|max(?:imum)?|up to|at most|no more than|within)\s+"
                        + _MONEY, re.IGNORECASE)
 MIN_PRICE = re.compile(r"\b(?:over|above|more than|at least|min(?:imum)?)\s+" + _MONEY, re.IGNORECASE)

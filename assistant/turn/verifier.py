@@ -14,9 +14,13 @@ from assistant.turn.policy_answers import ANSWERING, claim_problems
 from assistant.turn.prompts import COPY_SYSTEM, SYSTEM
 from knowledge.embeddings import Embedder
 
-_NUMBER = re.compile(r"(?<![\w.])(\$\s?)?(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d+))?(\s?%|\s?percent)?(?![\w])")
+#: an amount's currency before it: a symbol ("$", "US$", "€", "£", "¥") or an ISO code ("CHF 12.00")
+_CODES = "USD EUR GBP CHF CAD AUD NZD JPY CNY RMB HKD SGD SEK NOK DKK PLN CZK HUF INR BRL MXN ZAR KRW TRY ILS"
+_CURRENCY = r"[A-Z]{0,3}[$€£¥₹₩₽₺₪฿]\s?|\b(?:" + "|".join(_CODES.split()) + r")\s?"
+_NUMBER = re.compile(rf"(?<![\w.])({_CURRENCY})?(\d{{1,3}}(?:,\d{{3}})+|\d+)(?:\.(\d+))?(\s?%|\s?percent)?(?![\w])")
 _UNIT_AFTER = re.compile(r"^\s*(?:-\s*\d+\s*)?(business\s+)?(days?|weeks?|months?|years?|hours?|minutes?|points?|"
-                         r"x\b|%|percent|dollars?|usd)", re.I)
+                         r"x\b|%|percent|dollars?|euros?|pounds?|francs?|yuan|yen|rupees?|usd|eur|gbp|chf|cad|aud|"
+                         r"jpy|cny)", re.I)
 _CODE = re.compile(r"\b(?=[A-Z0-9-]*\d)(?=[A-Z0-9-]*[A-Z])[A-Z][A-Z0-9]*(?:-[A-Z0-9]+)*\b")
 _ISO_DATE = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
 _MONTHS = "january february march april may june july august september october november december".split()

@@ -69,3 +69,18 @@ def test_a_turn_never_shows_a_code_the_model_made_up(own_demo_components: Compon
 
     done = events[-1]
     assert isinstance(done, DoneEvent) and "ZFBZR" not in done.reply, done.reply
+
+
+def test_amounts_in_any_currency_are_checked_as_amounts() -> None:
+    from assistant.personalization.offer_rules import describe
+    from assistant.turn.understanding import understand
+
+    verifier = Verifier(CatalogIndex({}))
+    evidence = "A gift box costs €4.50."
+    assert verifier.check("A gift box costs €4.50.", evidence, evidence=evidence).ok
+    assert not verifier.check("A gift box costs €5.50.", evidence, evidence=evidence).ok
+    assert not verifier.check("A gift box costs CHF 4.", evidence, evidence=evidence).ok
+    offer = {"title": "Spring", "code": "SPRING5", "kind": "fixed", "value": 5, "currency": "EUR",
+             "eligibility": {"min_basket": 50}}
+    assert describe(offer) == "Spring: €5.00 off with code SPRING5 for orders of €50.00 or more."
+    assert understand("a bag under €80").max_price == 80 and understand("shoes below CHF 120").max_price == 120
