@@ -13,8 +13,7 @@ import gradio as gr
 from assistant.components import Components
 from assistant.domain import Citation, OfferView, ProductCard, ReplyFold, ShopperIdentity
 from assistant.errors import ConciergeError, NotFoundError
-from assistant.records import TurnRecord
-from assistant.turn.facts import money
+from assistant.records import TurnRecord, money
 from assistant.turn.turn_service import AssistantService
 from ui.preferences_panel import build_preferences_panel
 from ui.rate_limits import RateLimiter

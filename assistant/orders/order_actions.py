@@ -28,10 +28,9 @@ from assistant.orders.order_policy import (
     order_change,
     recheck,
 )
-from assistant.records import Order, OrderItem
+from assistant.records import Order, OrderItem, money
 from assistant.settings import OrderPolicySettings
 from assistant.shop.catalog_index import CatalogIndex
-from assistant.turn.facts import money
 from assistant.turn.order_refs import ORDER_ID
 from assistant.turn.prompts import REFUSE_OTHER_ORDER
 from assistant.turn.understanding import Understanding

@@ -13,11 +13,10 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from assistant.records import Order, OrderItem
+from assistant.records import Order, OrderItem, money
 from assistant.settings import OrderPolicySettings
 from assistant.shop.catalog_index import CatalogIndex
 from assistant.store.order_store import OrderChange
-from assistant.turn.facts import money
 
 ActionKind = Literal["cancel", "return", "exchange", "address_change"]
 #: the event written when an action is carried out

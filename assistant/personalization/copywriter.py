@@ -21,9 +21,8 @@ from assistant.domain import ProductCard
 from assistant.errors import ConciergeError, NotFoundError, ValidationError
 from assistant.personalization.offer_bandit import segment_of
 from assistant.personalization.offer_rules import OfferContext, describe, eligible_offers
-from assistant.records import CustomerProfile
+from assistant.records import CustomerProfile, money
 from assistant.store.copy_queue import COPY_KINDS, CopyDraft
-from assistant.turn.facts import money
 from assistant.turn.prompts import COPY_SYSTEM, COPY_TASKS, COPY_USER
 from assistant.turn.understanding import Understanding
 

@@ -16,8 +16,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from assistant.records import money
 from assistant.shop.shop_vocabulary import STOP_WORDS, ShopVocabulary, find_phrase, stem, tokens
-from assistant.turn.facts import money
 
 Record = Mapping[str, Any]
 

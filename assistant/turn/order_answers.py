@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from assistant.records import Order, OrderItem
-from assistant.turn.facts import money, payment_lines
+from assistant.records import Order, OrderItem, money
+from assistant.turn.facts import payment_lines
 from assistant.turn.order_refs import PAYMENTS, asked_about
 
 

@@ -17,6 +17,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from assistant.domain import ProductCard
+from assistant.records import money
 from assistant.shop.catalog_index import CatalogIndex
 from assistant.shop.shop_vocabulary import STOP_WORDS, ShopVocabulary, find_phrase, tokens
 from assistant.turn.attribute_stats import aggregate_answer
@@ -41,7 +42,7 @@ from assistant.turn.catalog_answers import (
     select_variants,
     stock_answer,
 )
-from assistant.turn.facts import Facts, money
+from assistant.turn.facts import Facts
 from assistant.turn.understanding import Understanding
 
 if TYPE_CHECKING:

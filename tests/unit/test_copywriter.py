@@ -11,8 +11,8 @@ from assistant.components import Components, build_assistant
 from assistant.errors import NotFoundError, ValidationError
 from assistant.llm import FakeChatModel
 from assistant.personalization.copywriter import CopyWriter, MarketingOptOut, Sampling, review_copy, review_verifier
+from assistant.records import money
 from assistant.shop.catalog_index import CatalogIndex
-from assistant.turn.facts import money
 from tests.unit.conftest import DEMO_NOW
 
 SAMPLING = Sampling(temperature=0.8, top_p=0.9, top_k=30, max_new_tokens=90, seed=5)

@@ -17,13 +17,13 @@ from assistant.config.loading import load_settings
 from assistant.domain import DoneEvent, ShopperIdentity
 from assistant.errors import ConfigError
 from assistant.llm import FakeChatModel
-from assistant.records import UNNAMED_SHOP, ShopProfile
+from assistant.records import UNNAMED_SHOP, ShopProfile, money
 from assistant.shop.shop_identity import main_currency, read_shop_file
 from assistant.store import FixedClock, build_engine, head_revision, migrate, session_factory
 from assistant.store.shop_profiles import ShopProfileStore
 from assistant.turn.answer_nodes import compose_node
 from assistant.turn.compose import fallback_reply
-from assistant.turn.facts import Facts, money
+from assistant.turn.facts import Facts
 from assistant.turn.state import TurnState
 
 TEAS = [
