@@ -26,6 +26,7 @@ import re
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 from assistant.errors import NotFoundError, ValidationError
@@ -182,19 +183,51 @@ class OfferChooser:
 def record_offer_feedback(stores: Stores, customer_id: str, offer_id: str, kind: str,
                           order_id: str | None = None) -> FeedbackOutcome:
     """A shopper's feedback on an offer they were shown: ``clicked``, ``accepted`` or ``redeemed`` (in one
-    of their own orders). Returns the store's ``FeedbackOutcome``.
+    of their own orders, placed after the offer was shown). Returns the store's ``FeedbackOutcome``.
 
-    Raises ``ValidationError`` for an unknown kind, ``NotFoundError`` for an order that is not theirs or an
-    offer never shown to them; then nothing is recorded and the bandit is unchanged.
+    The feedback attaches to the latest showing of the offer to this shopper (``BanditStore.record_feedback``),
+    so a redemption counts only for an order placed after that showing: an order placed before it (or at the
+    same instant) could not have used the offer, and rewarding the bandit for it would teach it that showing
+    the offer converts when it did not.
+
+    Raises ``ValidationError`` for an unknown kind, an order id with other feedback than ``redeemed``,
+    ``redeemed`` without an order id, or an order placed before the offer was shown; ``NotFoundError`` for an
+    order that is not theirs or an offer never shown to them. Then nothing is recorded and the bandit is
+    unchanged.
     """
     if kind not in FEEDBACK_KINDS:
         raise ValidationError(f"unknown offer feedback {kind!r}",
                               user_message=f"Feedback kind must be one of {', '.join(FEEDBACK_KINDS)}.")
-    if order_id is not None:
-        if kind != "redeemed":
-            raise ValidationError("order_id given for feedback other than redeemed",
-                                  user_message="An order id only goes with 'redeemed' feedback.")
-        if stores.orders.get(customer_id, order_id) is None:
+    if order_id is not None and kind != "redeemed":
+        raise ValidationError("order_id given for feedback other than redeemed",
+                              user_message="An order id only goes with 'redeemed' feedback.")
+    if kind == "redeemed":
+        if order_id is None:
+            raise ValidationError("redeemed feedback without an order id",
+                                  user_message="'redeemed' feedback needs the id of the order the offer was "
+                                               "used in.")
+        order = stores.orders.get(customer_id, order_id)
+        if order is None:
             raise NotFoundError(f"order {order_id!r} is not one of {customer_id}'s orders",
                                 user_message=f"Order {order_id!r} is not one of your orders.")
+        shown_at = latest_showing_time(stores, customer_id, offer_id)
+        if shown_at is not None and not _utc(order.placed_at) > shown_at:
+            raise ValidationError(
+                f"order {order_id!r} was placed at {order.placed_at.isoformat()}, not after offer {offer_id!r} "
+                f"was shown to {customer_id} at {shown_at.isoformat()}",
+                user_message=f"Order {order_id!r} was placed before the offer {offer_id!r} was shown to you, so "
+                             "it cannot have redeemed it.")
+        # never shown (shown_at None): the store refuses it with its NotFoundError, nothing recorded
     return stores.bandit.record_feedback(customer_id, offer_id, kind, order_id)
+
+
+def latest_showing_time(stores: Stores, customer_id: str, offer_id: str) -> datetime | None:
+    """When ``offer_id`` was last shown to this shopper (the showing feedback attaches to); None if never."""
+    times = [_utc(e.created_at) for e in stores.events.list_for(customer_id, ["offer_shown"])
+             if e.created_at is not None and str(e.payload.get("offer_id")) == offer_id]
+    return max(times) if times else None
+
+
+def _utc(at: datetime) -> datetime:
+    """An aware time in UTC; a naive one is taken to be UTC already (as the store keeps times)."""
+    return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)

@@ -91,7 +91,7 @@ class AdminTab:
         counts_btn.click(self.collections, None, [counts])
         with gr.Accordion("Offers", open=False):
             offers_btn = gr.Button("Load offers")
-            offers = gr.Dataframe(headers=["id", "title", "code", "status"], interactive=False)
+            offers = gr.Dataframe(headers=["id", "title", "code", "status"], datatype="str", interactive=False)
             offer_id = gr.Dropdown(label="Offer", choices=[])
             offer = gr.Code(language="json", label="Offer (edit and save)")
             save = gr.Button("Save offer")

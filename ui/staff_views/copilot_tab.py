@@ -3,15 +3,14 @@ suggested reply to edit and send, taking a conversation over and giving it back.
 
 from __future__ import annotations
 
-import html
 from collections.abc import Iterable
 from typing import Any
 
 import gradio as gr
 
-from assistant.records import TurnRecord
-from assistant.staff.copilot import ConversationContext, Copilot
-from assistant.turn.facts import money
+from assistant.records import TurnRecord, money
+from assistant.staff.copilot import ConversationContext, Copilot, SuggestedReply
+from ui.staff_views.staff_text import blocks, bullets, plain
 from ui.staff_views.view_support import RoleCheck, Update, call
 
 CHOOSE_FIRST = "Choose a conversation from the queue and open it first."
@@ -47,28 +46,16 @@ class CopilotTab:
         if not session_id:
             raise gr.Error(CHOOSE_FIRST)
         context = call(lambda: self.copilot.context(session_id))
-        return (profile_md(context), conversation(context.turns),
-                f"Held by **{context.held_by}**" if context.held_by else "Nobody has taken this conversation.",
-                session_id, "", None, "", "")
+        holder = (f"Held by <b>{plain(context.held_by)}</b>" if context.held_by
+                  else "Nobody has taken this conversation.")
+        return profile_view(context), conversation(context.turns), holder, session_id, "", None, "", ""
 
     def suggest(self, session_id: str | None, request: gr.Request) -> tuple[str, Draft, str]:
         self.need(request, "agent")
         if not session_id:
             raise gr.Error(CHOOSE_FIRST)
         draft = call(lambda: self.copilot.suggest(session_id))
-        lines = []
-        if draft.message:
-            lines.append(f"**Answers:** {html.escape(draft.message)}")
-        if draft.sources:
-            lines.append("**Sources:** " + "; ".join(html.escape(s.heading or s.title) + f" ({s.source})"
-                                                      for s in draft.sources))
-        for p in draft.products:
-            lines.append(f"- **{html.escape(p.name)}** {html.escape(money(p.price, p.currency))}"
-                         + (f" — {html.escape(p.reason)}" if p.reason else ""))
-        for o in draft.offers:
-            lines.append(f"- 🎁 offer **{html.escape(o.title)}** code `{o.code}`")
-        lines.append(f"<small>intent {draft.intent or '-'} · verifier {draft.verdict}</small>")
-        return draft.reply, {"session_id": draft.session_id, "reply": draft.reply}, "\n".join(lines)
+        return draft.reply, {"session_id": draft.session_id, "reply": draft.reply}, evidence_view(draft)
 
     def send(self, session_id: str | None, text: str, draft: Draft,
              request: gr.Request) -> tuple[list[dict[str, str]], str, str]:
@@ -89,7 +76,7 @@ class CopilotTab:
         if not session_id:
             raise gr.Error(CHOOSE_FIRST)
         call(lambda: self.copilot.take_over(session_id, who))
-        return f"Held by **{who.username}**: the assistant waits while you reply."
+        return f"Held by <b>{plain(who.username)}</b>: the assistant waits while you reply."
 
     def give_back(self, session_id: str | None, request: gr.Request) -> str:
         who = self.need(request, "agent")
@@ -105,13 +92,17 @@ class CopilotTab:
             chosen = gr.Dropdown(label="Conversation", choices=[], elem_id="copilot-choose", scale=4)
             open_btn = gr.Button("Open", elem_id="copilot-open", scale=1)
         queue = gr.Dataframe(headers=["since", "reason", "summary", "customer", "held by", "session"],
-                             label="Hand-over queue (oldest first)", interactive=False, wrap=True)
+                             datatype="str", label="Hand-over queue (oldest first)", interactive=False, wrap=True,
+                             elem_id="copilot-queue")
         with gr.Row():
             with gr.Column(scale=2):
-                profile = gr.Markdown(elem_id="copilot-profile")
+                # shopper and model text in these is ``plain`` (staff_text): literal, never markup or maths
+                profile = gr.Markdown(elem_id="copilot-profile", latex_delimiters=[])
             with gr.Column(scale=3):
-                holder = gr.Markdown(elem_id="copilot-holder")
-                chat = gr.Chatbot(label="Conversation", height=360, elem_id="copilot-conversation")
+                holder = gr.Markdown(elem_id="copilot-holder", latex_delimiters=[])
+                # messages are ``plain`` (``conversation``) and parsed as HTML only: no Markdown, no LaTeX
+                chat = gr.Chatbot(label="Conversation", height=360, elem_id="copilot-conversation",
+                                  render_markdown=False, latex_delimiters=[], sanitize_html=True)
                 with gr.Row():
                     take = gr.Button("Take over", elem_id="copilot-take")
                     give = gr.Button("Give back", elem_id="copilot-give")
@@ -119,7 +110,7 @@ class CopilotTab:
                 opened = gr.State(None)  # the session shown
                 draft = gr.State(None)  # the suggestion: {"session_id", "reply"}
                 reply = gr.Textbox(label="Reply (edit, then send)", lines=4, elem_id="copilot-reply")
-                evidence = gr.Markdown(elem_id="copilot-evidence")
+                evidence = gr.Markdown(elem_id="copilot-evidence", latex_delimiters=[])
                 send = gr.Button("Send to shopper", variant="primary", elem_id="copilot-send")
                 sent = gr.Markdown(elem_id="copilot-sent")
         refresh.click(self.queue, None, [queue, chosen])
@@ -131,36 +122,54 @@ class CopilotTab:
         suggest.click(self.suggest, [opened], [reply, draft, evidence])
         send.click(self.send, [opened, reply, draft], [chat, reply, sent])
 
-def profile_md(context: ConversationContext) -> str:
+def profile_view(context: ConversationContext) -> str:
+    """The shopper's profile (Markdown of simple HTML); every value from the store or the shopper is ``plain``."""
     c = context.customer
     if c is None:
-        return "**Anonymous shopper** (not signed in): no profile."
+        return "<p><b>Anonymous shopper</b> (not signed in): no profile.</p>"
     consent = c.consent
-    lines = [f"### {html.escape(c.name)} ({c.id})", f"Tier **{c.tier}** · {c.points} points  ",
+    parts = [f"<h3>{plain(c.name)} ({plain(c.id)})</h3>",
+             f"<p>Tier <b>{plain(c.tier)}</b> · {c.points} points<br>"
              f"Consent: personalization {'yes' if consent.personalization else 'no'}, "
-             f"marketing {'yes' if consent.marketing else 'no'}", ""]
+             f"marketing {'yes' if consent.marketing else 'no'}</p>"]
     if context.handover is not None:
-        lines += [f"Hand-over: **{context.handover.reason}** — {html.escape(context.handover.summary)}", ""]
+        parts.append(f"<p>Hand-over: <b>{plain(context.handover.reason)}</b> — {plain(context.handover.summary)}</p>")
     if c.preferences:
-        lines += ["**Preferences**", ""]
-        lines += [f"- {p.get('kind')}: {html.escape(str(p.get('value')))} ({p.get('origin')}"
-                  + (f", {float(p['confidence']):.2f}" if p.get("confidence") is not None else "") + ")"
-                  for p in c.preferences]
+        parts.append("<p><b>Preferences</b></p>" + bullets([
+            f"{plain(p.get('kind'))}: {plain(p.get('value'))} ({plain(p.get('origin'))}"
+            + (f", {float(p['confidence']):.2f}" if p.get("confidence") is not None else "") + ")"
+            for p in c.preferences]))
     if c.orders:
-        lines += ["", "**Orders**", ""]
-        lines += [f"- {o.id} · {o.status} · {o.placed_at:%Y-%m-%d} · "
-                  + (money(o.total, o.currency) if o.total is not None else "") for o in c.orders[:10]]
-    return "\n".join(lines)
+        parts.append("<p><b>Orders</b></p>" + bullets([
+            f"{plain(o.id)} · {plain(o.status)} · {o.placed_at:%Y-%m-%d} · "
+            + (plain(money(o.total, o.currency)) if o.total is not None else "") for o in c.orders[:10]]))
+    return blocks(parts)
+
+
+def evidence_view(draft: SuggestedReply) -> str:
+    """What a suggestion rests on: the shopper's words it answers, sources, products, offers, the verdict."""
+    parts = []
+    if draft.message:
+        parts.append(f"<p><b>Answers:</b> {plain(draft.message)}</p>")
+    if draft.sources:
+        parts.append("<p><b>Sources:</b> " + "; ".join(f"{plain(s.heading or s.title)} ({plain(s.source)})"
+                                                      for s in draft.sources) + "</p>")
+    parts.append(bullets([f"<b>{plain(p.name)}</b> {plain(money(p.price, p.currency))}"
+                        + (f" — {plain(p.reason)}" if p.reason else "") for p in draft.products]
+                       + [f"🎁 offer <b>{plain(o.title)}</b> code <code>{plain(o.code)}</code>" for o in draft.offers]))
+    parts.append(f"<p><small>intent {plain(draft.intent or '-')} · verifier {plain(draft.verdict)}</small></p>")
+    return blocks(parts)
 
 
 def conversation(turns: Iterable[TurnRecord]) -> list[dict[str, str]]:
-    """The turns as chat messages; an agent's reply says who wrote it."""
+    """The turns as chat messages of ``plain`` text (the Chatbot renders no Markdown); an agent's reply says who
+    wrote it."""
     messages: list[dict[str, str]] = []
     for t in turns:
         if t.message:
-            messages.append({"role": "user", "content": t.message})
+            messages.append({"role": "user", "content": plain(t.message)})
         if t.reply:
             who = t.author.split(":", 1)[1] if t.author.startswith("agent:") else None
             messages.append({"role": "assistant",
-                             "content": (f"**{who} (agent):** " if who else "") + t.reply})
+                             "content": (f"<b>{plain(who)} (agent):</b> " if who else "") + plain(t.reply)})
     return messages

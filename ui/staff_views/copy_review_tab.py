@@ -54,7 +54,8 @@ class CopyReviewTab:
         """The copy queue's components and events (an accordion at the foot of the copilot tab)."""
         with gr.Accordion("Marketing copy waiting for review", open=False):
             copy_refresh = gr.Button("Refresh copy queue", elem_id="copy-refresh")
-            copies = gr.Dataframe(headers=["id", "kind", "audience", "text"], interactive=False, wrap=True)
+            copies = gr.Dataframe(headers=["id", "kind", "audience", "text"], datatype="str", interactive=False,
+                                  wrap=True, elem_id="copy-queue")
             copy_id = gr.Dropdown(label="Draft", choices=[])
             copy_text = gr.Textbox(label="Text", lines=4)
             with gr.Row():

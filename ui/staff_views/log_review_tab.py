@@ -11,7 +11,8 @@ from urllib.parse import urlencode
 
 import gradio as gr
 
-from assistant.staff.log_review import TURN_LABELS, LogReview, TurnFilter
+from assistant.staff.log_review import TURN_LABELS, LogReview, TurnFilter, TurnReplay
+from ui.staff_views.staff_text import blocks, plain, plain_block
 from ui.staff_views.view_support import RoleCheck, Update, call, parse_day
 
 REVIEW_HEADERS = ["when", "turn", "customer", "intent", "verdict", "status", "author", "hand-over", "thumbs",
@@ -58,20 +59,7 @@ class LogReviewTab:
         found = call(lambda: self.log_review.replay(turn_id.strip()))
         if found is None:
             raise gr.Error(f"There is no turn {turn_id!r}.")
-        t = found.turn
-        lines = [f"### Turn {t.id}", f"{t.created_at:%Y-%m-%d %H:%M:%S} · shopper {t.customer_id or 'anonymous'} · "
-                 f"replied by {t.author} · verdict **{t.verdict}** · {t.latency_ms} ms",
-                 f"> **Shopper:** {html.escape(t.message)}", f"> **Reply:** {html.escape(t.reply)}", ""]
-        for i, step in enumerate(found.steps, 1):
-            ms = f" · {step.ms:.0f} ms" if step.ms is not None else ""
-            lines.append(f"**{i}. {html.escape(step.title)}**{ms}")
-            if step.detail:
-                lines.append("```json\n" + json.dumps(step.detail, indent=1, default=str)[:3000] + "\n```")
-        if found.labels:
-            lines.append("**Labels:** " + "; ".join(f"{lab.label} by {lab.reviewer}" + (f" ({lab.note})" if lab.note
-                                                                                        else "")
-                                                     for lab in found.labels))
-        return "\n".join(lines)
+        return replay_view(found)
 
     def label_turn(self, turn_id: str | None, label: str | None, note: str, request: gr.Request) -> str:
         who = self.need(request, "reviewer")
@@ -100,13 +88,14 @@ class LogReviewTab:
             search = gr.Button("Search", variant="primary", elem_id="review-search")
         filters = [text, customer, start, end, intent, verdict, handover, feedback, offer, label, author]
         found = gr.Markdown(elem_id="review-found")
-        exports = gr.HTML(elem_id="review-exports")
-        turns = gr.Dataframe(headers=REVIEW_HEADERS, interactive=False, wrap=True, elem_id="review-turns")
+        exports = gr.Markdown(elem_id="review-exports")
+        turns = gr.Dataframe(headers=REVIEW_HEADERS, datatype="str", interactive=False, wrap=True,
+                             elem_id="review-turns")
         with gr.Row():
             turn_id = gr.Dropdown(label="Turn to open", choices=[], allow_custom_value=True, elem_id="review-turn",
                                   scale=3)
             open_btn = gr.Button("Replay", elem_id="review-open", scale=1)
-        replay = gr.Markdown(elem_id="review-replay")
+        replay = gr.Markdown(elem_id="review-replay", latex_delimiters=[])  # ``replay_view``: values are plain
         with gr.Row():
             chosen = gr.Radio(list(TURN_LABELS), label="Label this turn", elem_id="review-label")
             note = gr.Textbox(label="Note", elem_id="review-note", scale=2)
@@ -115,6 +104,26 @@ class LogReviewTab:
         search.click(self.search_turns, filters, [turns, turn_id, found, exports])
         open_btn.click(self.replay, [turn_id], [replay])
         save.click(self.label_turn, [turn_id, chosen, note], [saved])
+
+
+def replay_view(found: TurnReplay) -> str:
+    """A turn and its steps (Markdown of simple HTML); the shopper's words, the reply, every trace value and note
+    are ``plain`` (a trace's JSON goes into ``<pre>``)."""
+    t = found.turn
+    parts = [f"<h3>Turn {plain(t.id)}</h3>",
+             f"<p>{t.created_at:%Y-%m-%d %H:%M:%S} · shopper {plain(t.customer_id or 'anonymous')} · replied by "
+             f"{plain(t.author)} · verdict <b>{plain(t.verdict)}</b> · {plain(t.latency_ms)} ms</p>",
+             f"<blockquote><p><b>Shopper:</b> {plain(t.message)}</p><p><b>Reply:</b> {plain(t.reply)}</p></blockquote>"]
+    for i, step in enumerate(found.steps, 1):
+        ms = f" · {step.ms:.0f} ms" if step.ms is not None else ""
+        parts.append(f"<p><b>{i}. {plain(step.title)}</b>{ms}</p>")
+        if step.detail:
+            parts.append(f"<pre>{plain_block(json.dumps(step.detail, indent=1, default=str)[:3000])}</pre>")
+    if found.labels:
+        parts.append("<p><b>Labels:</b> " + "; ".join(
+            f"{plain(lab.label)} by {plain(lab.reviewer)}" + (f" ({plain(lab.note)})" if lab.note else "")
+            for lab in found.labels) + "</p>")
+    return blocks(parts)
 
 
 def review_filter(text: str, customer: str, start: str, end: str, intent: str, verdict: str, handover: str,
