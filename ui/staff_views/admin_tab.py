@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 import json
 from typing import Any
 
@@ -10,6 +9,7 @@ import gradio as gr
 
 from assistant.shop.import_summary import ImportSummary
 from assistant.staff.admin import Admin
+from ui.staff_views.staff_text import plain
 from ui.staff_views.view_support import RoleCheck, Update, call
 
 
@@ -106,10 +106,16 @@ class AdminTab:
 
 
 def summary_md(summary: ImportSummary) -> str:
-    """An import's summary line and its first 50 problems."""
+    """An import's summary line, its first 50 problems, the passages quarantined (they read as instructions to
+    the assistant and were not stored) and the documents cut at the size caps: every value as literal text."""
     data = summary.to_dict()
     text = summary.summary()
-    errors = data.get("errors") or []
-    lines = [f"**{text}**" if text else "**Done.**"]
-    lines += [f"- {html.escape(str(e))}" for e in errors[:50]]
+    lines = [f"**{plain(text)}**" if text else "**Done.**"]
+    lines += [f"- {plain(e)}" for e in (data.get("errors") or [])[:50]]
+    quarantined, cut = summary.quarantined, data.get("cut") or []
+    if quarantined:
+        lines += ["", f"**Quarantined passages ({len(quarantined)}), not stored:**"]
+        lines += [f"- {plain(q)}" for q in quarantined[:50]]
+    if cut:
+        lines += ["", f"**Documents cut at the size caps ({len(cut)}):**"] + [f"- {plain(c)}" for c in cut[:50]]
     return "\n".join(lines)
