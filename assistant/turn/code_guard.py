@@ -27,23 +27,38 @@ def words_of(text: str) -> set[str]:
     return set(re.findall(r"\b[a-z][a-z]+\b", text))
 
 
-def unknown_codes(text: str, allowed: Iterable[str], words: set[str], forbidden: Iterable[str] = ()) -> list[str]:
+#: words that present what follows as a code ("use code X", "coupon X", "enter X at checkout")
+_CODE_CONTEXT = re.compile(r"\b(?:codes?|coupons?|promo(?:tion)?s?|vouchers?|discounts?|enter|apply|redeem|use)\b"
+                           r"\W+(?:\w+\W+){0,3}$", re.I)
+
+
+def _named_as_text(code: str, source: str) -> bool:
+    """``code`` appears in ``source`` and never where it is presented as a code: a name ("UPS and USPS")."""
+    places = [m.start() for m in re.finditer(rf"(?<![\w-]){re.escape(code)}(?![\w-])", source)]
+    return bool(places) and not any(_CODE_CONTEXT.search(source[max(0, at - 60):at]) for at in places)
+
+
+def unknown_codes(text: str, allowed: Iterable[str], words: set[str], forbidden: Iterable[str] = (),
+                  source: str = "") -> list[str]:
     """The code-like tokens of ``text`` that are not ``allowed`` (offer codes chosen this turn, the shop's own
-    identifiers in the facts); a letters-only one whose parts are all ``words`` is a word, unless it is one of
-    ``forbidden`` (the shop's other offer codes)."""
+    identifiers in the facts). A letters-only one passes when its parts are all ``words`` or ``source`` (the
+    facts) names it as a name and never as a code, unless it is one of ``forbidden`` (the shop's other offer
+    codes)."""
     ok, banned = set(allowed), set(forbidden) - set(allowed)
     out = []
     for code in sorted(code_like(text)):
         if code in ok:
             continue
-        parts = code.lower().split("-")
-        if code not in banned and not any(ch.isdigit() for ch in code) and all(p in words for p in parts):
+        letters = not any(ch.isdigit() for ch in code)
+        if code not in banned and letters and (all(p in words for p in code.lower().split("-"))
+                                               or _named_as_text(code, source)):
             continue
         out.append(code)
     return out
 
 
-def drop_unknown_codes(text: str, allowed: Iterable[str], words: set[str], forbidden: Iterable[str] = ()) -> str:
+def drop_unknown_codes(text: str, allowed: Iterable[str], words: set[str], forbidden: Iterable[str] = (),
+                       source: str = "") -> str:
     """``text`` without the sentences that name an unknown code."""
-    keep = [s for s in _SENTENCE.split(text.strip()) if not unknown_codes(s, allowed, words, forbidden)]
+    keep = [s for s in _SENTENCE.split(text.strip()) if not unknown_codes(s, allowed, words, forbidden, source)]
     return " ".join(keep)

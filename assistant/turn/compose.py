@@ -267,8 +267,9 @@ def fallback_reply(facts: Facts, shop: str) -> str:
     if facts.policies and not facts.offers:  # the policy's own sentences that answer, then their documents
         # a code-like token in a document is no offer: its sentence is left out (see code_guard)
         allowed = {str(o["code"]) for o in facts.offers} | code_like(facts.trusted_text())
-        words = words_of(facts.corpus())
-        sentences = [s for s in facts.policy_answer() if not unknown_codes(s, allowed, words)]
+        words = words_of(facts.corpus())  # a capitalised word the facts use as a word ("FREE") is no code
+        corpus = facts.corpus()
+        sentences = [s for s in facts.policy_answer() if not unknown_codes(s, allowed, words, source=corpus)]
         if sentences:
             parts.append(" ".join([*sentences, source_line(facts.policies, sentences)]).strip())
     if not parts:

@@ -47,6 +47,9 @@ _ASKS: tuple[tuple[re.Pattern[str], re.Pattern[str]], ...] = (
     (re.compile(r"\b(how much|cost|costs|price|fee|charge|pay|minimum|maximum|worth|spend)\b", re.I),
      re.compile(r"[$€£]\s?\d|\d\s?(?:usd|eur|gbp|dollars?|%|percent)|\bfree\b", re.I)),
     (re.compile(r"\bhow many\b", re.I), re.compile(r"\d")),
+    # "which carriers", "what brands": a sentence that names them (words in capitals after its first, or a list)
+    (re.compile(r"\bwhich\b|\bwhat (?:are|kinds?|types?|sorts?)\b", re.I),
+     re.compile(r"^\W*\S+.*?(?:\b[A-Z][\w-]*\b.*?\b(?:and|or)\b.*?\b[A-Z][\w-]*\b|\b[A-Z][\w-]*\b,)")),
 )
 #: a sentence that only illustrates, or that talks about the document itself
 _ASIDE = re.compile(r"^(?:example|for example|e\.g\.|for instance)\b|\bthis (?:page|document|section)\b", re.I)
@@ -201,6 +204,15 @@ def _whole_list(items: Sequence[str]) -> str | None:
     return f"{lead}: {body}." if lead else f"{body}."
 
 
+def _asks_the_lead_in(items: Sequence[str], best: str, asked: set[str]) -> bool:
+    """The best sentence is an item of a short list whose items share one lead-in ("If you opt out: ...") and the
+    question's words are in that lead-in, not in the item: the question asks for the whole list."""
+    if not 2 <= len(items) <= 8 or ":" not in best or len({i.split(":")[0] for i in items}) != 1:
+        return False
+    lead, own = best.split(":", 1)
+    return bool(asked & _stems(lead)) and not asked & _stems(own) - _stems(lead)
+
+
 def _cut(sentence: str) -> bool:
     """A piece cut off where a long chunk was split: an open bracket, or a trailing comma or word joiner."""
     return sentence.count("(") > sentence.count(")") or re.search(r"(?:,|\b(?:and|or|the|a|of|in|to))$",
@@ -218,6 +230,10 @@ Similarity = Callable[[str, Sequence[str]], Sequence[float]]
 MEANING_WEIGHT = 3.0
 #: a sentence next to the best one scores this much more (it often completes it)
 NEXT_TO_BEST = 1.5
+#: ... the sentence before it, this share of that (the one after more often completes it)
+BEFORE_SHARE = 0.6
+#: a sentence that gives the kind of value asked for (a time, an amount, names) scores this much more
+WANTS_BONUS = 2.5
 #: a second sentence is added when it scores at least this share of the best one
 CLOSE_SHARE = 0.5
 
@@ -252,7 +268,7 @@ def answer_sentences(hits: Sequence[Hit], question: str, limit: int = 2, close: 
         shared = sum(weight[w] for w in asked & words)
         score = shared + 0.5 * sum(weight[w] for w in (asked & heading) - words) + MEANING_WEIGHT * close_in_meaning
         if wants is not None and shared and wants.search(sentence):
-            score += 1.5
+            score += WANTS_BONUS
         if _ASIDE.search(sentence):
             score -= 1.0
         score -= 0.3 * rank
@@ -261,14 +277,20 @@ def answer_sentences(hits: Sequence[Hit], question: str, limit: int = 2, close: 
     if best[0][0] <= 0:
         return []
     top = best[0]
-    whole = _whole_list(lists.get(in_list.get(top[3], (-1, -1)), [])) if _ENUMERATES.search(question) else None
+    items = lists.get(in_list.get(top[3], (-1, -1)), [])
+    whole = _whole_list(items) if _ENUMERATES.search(question) or _asks_the_lead_in(items, top[3], asked) else None
     if whole:
         return [whole]
-    # a sentence next to the best one often completes it ("... cannot exchange it. You can return it instead.")
-    rest = sorted(((b[0] + (NEXT_TO_BEST if b[1] == top[1] and abs(b[2] - top[2]) == 1 else 0.0), *b[1:])
+    # the sentence after the best one often completes it ("... cannot exchange it. You can return it instead.")
+    rest = sorted(((b[0] + (NEXT_TO_BEST * (1.0 if b[2] > top[2] else BEFORE_SHARE)
+                            if b[1] == top[1] and abs(b[2] - top[2]) == 1 else 0.0), *b[1:])
                    for b in best[1:]), key=lambda s: (-s[0], s[1], s[2]))
     chosen = [top] + [b for b in rest[:limit - 1] if b[0] > 0 and (not close or b[0] >= top[0] * CLOSE_SHARE)]
-    return list(dict.fromkeys(s for *_, s in chosen))
+    out = []
+    for *_, sentence in chosen:  # an item of a list the question asks for by its lead-in: the whole list
+        items = lists.get(in_list.get(sentence, (-1, -1)), [])
+        out.append((_asks_the_lead_in(items, sentence, asked) and _whole_list(items)) or sentence)
+    return list(dict.fromkeys(out))
 
 
 def title_of(hit: Hit) -> str:

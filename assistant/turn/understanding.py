@@ -46,7 +46,8 @@ _RULES: list[tuple[str, re.Pattern[str]]] = [
                                   r"something (?:for|like)|similar to|what would you)\b", re.I)),
     ("policy", re.compile(r"\b(ship(?:ping|ped)?|deliver(?:y|ies)?|returns?|refunds?|exchanges?|warrant(?:y|ies)|"
                           r"guarantee|payments?|pay(?:pal)?|apple pay|gift cards?|points?|tiers?|membership|member|"
-                          r"loyalty|privacy|personal data|my data|delete my|cancel(?:lation)?|coupons?|promo|"
+                          r"loyalty|privacy|personal data|my data|delete my|cancel(?:lation)?|coupons?|promo|swap|"
+                          r"personali[sz]ation|opt(?:ing)? (?:out|in)|how many days|"
                           r"policy|policies|how long|how do i|can i)\b", re.I)),
     ("product", re.compile(r"\b(looking for|do you (?:have|sell|carry)|price of|how much|in stock|available in|"
                            r"need (?:a|an|some|new)|want (?:a|an|some)|show me|buy|sizes?|colou?rs?|cheap|"
@@ -114,7 +115,8 @@ def _mentions(text: str, phrase: str) -> bool:
     return re.search(rf"(?<![\w-]){re.escape(phrase.lower())}(?:e?s)?(?![\w-])", text) is not None
 
 
-STRONG_POLICY = re.compile(r"\b(ship(?:ping|ped)?|deliver(?:y|ies)?|returns?|returnable|refunds?|exchanges?|"
+STRONG_POLICY = re.compile(r"\b(ship(?:ping|ped)?|deliver(?:y|ies)?|returns?|returnable|refunds?|exchanges?|swap|"
+                           r"personali[sz]ation|opt(?:ing)? out|"
                            r"warrant(?:y|ies)|guarantee|payments?|paypal|apple pay|gift cards?|points|tiers?|"
                            r"membership|loyalty|privacy|policy|policies)\b", re.I)
 PRODUCT_SEARCH = re.compile(r"\b(looking for|show me|do you (?:have|sell|carry)|need (?:a|an|some|new)|"
@@ -197,6 +199,9 @@ def understand(message: str, categories: Iterable[str] = (), brands: Iterable[st
         intent = "offers"
     elif "recommendation" in signals:
         intent = "recommendation"
+    elif "policy" in signals and not products and len({m.group(0).lower().rstrip("s") for m in
+                                                        STRONG_POLICY.finditer(message)}) >= 2:
+        intent = "policy"  # "how much is taken off my refund for the return label": the rules, not a product
     elif "policy" in signals and (not (found_categories or products) or
                                   (STRONG_POLICY.search(message) and not PRODUCT_SEARCH.search(message)
                                    and not _about_an_attribute(message, vocabulary, products))):

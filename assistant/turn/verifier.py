@@ -224,7 +224,7 @@ class Verifier:
             own = corpus if trusted is None else trusted
             suspicious = code_like(reply) | named_known
             unknown = sorted(set(unknown_codes(reply, {*offer_codes, *(code_like(own) - self.known_codes)},
-                                               words_of(f"{corpus}\n{own}"), self.known_codes))
+                                               words_of(f"{corpus}\n{own}"), self.known_codes, corpus))
                              | (named_known - set(offer_codes)))
         for code in unknown:
             problems.append(f"code {code!r} is not in the facts")

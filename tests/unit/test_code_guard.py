@@ -84,3 +84,10 @@ def test_amounts_in_any_currency_are_checked_as_amounts() -> None:
              "eligibility": {"min_basket": 50}}
     assert describe(offer) == "Spring: €5.00 off with code SPRING5 for orders of €50.00 or more."
     assert understand("a bag under €80").max_price == 80 and understand("shoes below CHF 120").max_price == 120
+
+
+def test_a_name_in_capitals_is_no_code_unless_presented_as_one() -> None:
+    source = "We ship with UPS and USPS. Enter code ZHFREE at checkout."
+    assert unknown_codes("We ship with UPS and USPS.", set(), set(), source=source) == []
+    assert unknown_codes("Use ZHFREE at checkout.", set(), set(), source=source) == ["ZHFREE"]
+    assert unknown_codes("Use code ZFBZR.", set(), set(), source=source) == ["ZFBZR"]  # made up
