@@ -178,7 +178,9 @@ class Components:
 
         k = self.settings.knowledge
         reports = load_demo_if_empty(self.knowledge, self.stores.customers, self.stores.offers,
-                                     shop_profiles=self.stores.shop, chunk_size=k.chunk_size, overlap=k.chunk_overlap)
+                                     shop_profiles=self.stores.shop, chunk_size=k.chunk_size, overlap=k.chunk_overlap,
+                                     max_document_chars=k.max_document_chars,
+                                     max_chunks_per_document=k.max_chunks_per_document)
         self.reload_shop_data()
         return reports
 
@@ -191,7 +193,8 @@ class Components:
         k = self.settings.knowledge
         reports = ingest_shop(root, self.knowledge, self.stores.customers, self.stores.offers,
                               shop_profiles=self.stores.shop, chunk_size=k.chunk_size, overlap=k.chunk_overlap,
-                              max_bytes=int(k.max_file_mb * 1_000_000),
+                              max_bytes=int(k.max_file_mb * 1_000_000), max_document_chars=k.max_document_chars,
+                              max_chunks_per_document=k.max_chunks_per_document,
                               progress_for=progress_for)
         self.reload_shop_data()
         return reports

@@ -18,6 +18,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
+from assistant.config.web_settings import SecuritySettings as SecuritySettings
+from assistant.config.web_settings import ServerSettings as ServerSettings
+
 ENV_PREFIX = "CONCIERGE_"
 
 
@@ -45,7 +48,8 @@ class _Section(BaseModel):
 
 
 class AppSettings(_Section):
-    host: str = Field("127.0.0.1", description="Address the web server binds to (0.0.0.0 in Docker).")
+    host: str = Field("127.0.0.1", description="Address the web server binds to (0.0.0.0 in Docker; "
+                      "security.demo_sign_in needs a loopback address).")
     port: int = Field(7860, description="Port of the web server (chat UI, REST API, health check).")
     data_dir: Path = Field(
         Path("data"), description="Folder for everything the app writes: SQLite file, Chroma, model cache."
@@ -103,6 +107,12 @@ class KnowledgeSettings(_Section):
     chunk_overlap: int = Field(120, description="Characters repeated between consecutive chunks.", ge=0)
     max_file_mb: float = Field(20.0, description="Largest import file accepted, in MB.", gt=0)
     batch_size: int = Field(64, description="Documents embedded and written to Chroma per batch.", ge=1)
+    max_document_chars: int = Field(
+        100_000, description="Policy documents are cut after this many extracted characters (a small PDF can "
+        "expand to megabytes of text); the import summary says which were cut.", ge=1_000)
+    max_chunks_per_document: int = Field(
+        200, description="At most this many chunks are stored per policy document; the import summary says "
+        "which were cut.", ge=1)
 
 
 class EmbeddingSettings(_Section):
@@ -219,55 +229,6 @@ class HandoverSettings(_Section):
     summary_turns: int = Field(6, description="Recent turns (redacted) quoted in a hand-over's summary.", ge=1)
 
 
-class SecuritySettings(_Section):
-    token_secret: SecretStr = Field(
-        SecretStr("change-me-in-production"),
-        description="HMAC secret that signs shopper tokens (shared with the shop's backend).",
-    )
-    token_ttl_s: int = Field(3600, description="Lifetime of a shopper token in seconds.", ge=60)
-    demo_sign_in: bool = Field(True, description="Let the chat UI issue tokens for demo customers.")
-    max_message_chars: int = Field(4000, description="Longest shopper message accepted.", ge=10)
-    staff_api_key: SecretStr = Field(
-        SecretStr(""), description="Service key for scripts: sent as X-API-Key it acts as an admin named 'service' "
-        "on every staff route (/api/v1/handovers, /api/v1/copy, customer export and erasure). Empty: no key works; "
-        "staff sign in with their accounts (concierge users add).")
-    staff_session_ttl_s: int = Field(
-        8 * 3600, description="A staff sign-in ends after this many seconds without a request (sliding expiry).",
-        ge=60)
-    staff_cookie_secure: bool = Field(
-        False, description="Mark the staff session cookie Secure (sent over HTTPS only): turn on when the app is "
-        "served over HTTPS.")
-    rate_limit_storage: str = Field(
-        "memory://", description="Where rate-limit counters live: memory:// (one process) or a Redis URL such as "
-        "redis://127.0.0.1:6379 shared by replicas. If the storage fails, requests are let through and logged.")
-    rate_limit_prefix: str = Field(
-        "concierge", description="Prefix of the rate-limit counters' keys (several shops on one Redis).")
-    chat_rate_per_shopper: str = Field(
-        "20/minute", description="Chat turns one shopper may send (REST and web chat), e.g. '20/minute' or "
-        "'100/hour;20/minute'. Past it: 429 with Retry-After.")
-    chat_rate_per_ip: str = Field(
-        "60/minute", description="Chat turns from one client address (behind a proxy: uvicorn's forwarded_allow_ips "
-        "must trust it to see real addresses).")
-    login_rate_per_ip: str = Field(
-        "20/minute", description="Failed staff sign-ins from one client address before sign-in is refused (429).")
-    login_rate_per_username: str = Field(
-        "5/minute", description="Failed staff sign-ins for one username before sign-in is refused (429).")
-    max_request_bytes: int = Field(
-        65536, description="Largest request body accepted by /api/ and /staff/ routes, in bytes (413 past it).",
-        ge=1024)
-
-    @field_validator("chat_rate_per_shopper", "chat_rate_per_ip", "login_rate_per_ip", "login_rate_per_username")
-    @classmethod
-    def _a_rate(cls, value: str) -> str:
-        from limits import parse_many
-
-        try:
-            parse_many(value)
-        except ValueError as e:
-            raise ValueError(f"{value!r} is not a rate such as '20/minute' or '100/hour;20/minute'") from e
-        return value
-
-
 class ProfileSettings(_Section):
     learn_from_chat: bool = Field(
         True, description="Infer preferences (categories, brands, sizes, colours, budget, occasions, dislikes) from "
@@ -352,6 +313,7 @@ class Settings(_Section):
     orders: OrderPolicySettings = Field(default_factory=OrderPolicySettings)  # type: ignore[arg-type]
     handover: HandoverSettings = Field(default_factory=HandoverSettings)  # type: ignore[arg-type]
     security: SecuritySettings = Field(default_factory=SecuritySettings)  # type: ignore[arg-type]
+    server: ServerSettings = Field(default_factory=ServerSettings)  # type: ignore[arg-type]
     profile: ProfileSettings = Field(default_factory=ProfileSettings)  # type: ignore[arg-type]
     recommend: RecommendSettings = Field(default_factory=RecommendSettings)  # type: ignore[arg-type]
     offers: OffersSettings = Field(default_factory=OffersSettings)  # type: ignore[arg-type]

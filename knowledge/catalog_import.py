@@ -4,6 +4,10 @@ One Chroma document per product: the text a shopper's question is matched agains
 filters (category, brand, price, in stock, tags) and the whole normalized record for product cards.
 Re-import is incremental: unchanged products (same content hash) are not re-embedded, changed ones are
 updated, and products that disappeared from the same import origin are deleted.
+
+Text is what a shopper would see: a description written in HTML keeps only its visible text
+(``knowledge.visible_html``), names and descriptions are normalised, and the sentences of a description that read
+as instructions to the assistant are dropped and listed in the report (``knowledge.passage_guard``).
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from knowledge.importing import (
     schema_errors,
 )
 from knowledge.knowledge_store import IndexItem, KnowledgeStore
+from knowledge.passage_guard import normalize_text, quarantine_passages
 
 Progress = Callable[[int, int], Any]
 
@@ -132,12 +137,33 @@ def product_item(p: dict[str, Any], origin: str, source: str, digest: str) -> In
     return IndexItem(id=p["id"], text=product_text(p), metadata=metadata)
 
 
-def _parse(record: SourceRecord, csv_file: bool) -> dict[str, Any]:
+_HTML_TAG = re.compile(r"<\s*/?\s*[a-zA-Z][a-zA-Z0-9]*\b[^>]*>")
+
+
+def visible_description(text: str) -> str:
+    """A description's visible text: HTML (if it is HTML) without its hidden parts and tags, normalised."""
+    if _HTML_TAG.search(text):
+        from bs4 import BeautifulSoup
+
+        from knowledge.visible_html import remove_hidden
+
+        soup = BeautifulSoup(text, "html.parser")
+        remove_hidden(soup)
+        text = " ".join(soup.get_text(" ", strip=True).split())
+    return normalize_text(text)
+
+
+def _parse(record: SourceRecord, csv_file: bool) -> tuple[dict[str, Any], list[str]]:
+    """The normalised product and the passages of its description that were quarantined."""
     data = from_csv_row(record.data) if csv_file else record.data
     problems = schema_errors(data, "product")
     if problems:
         raise ValueError("; ".join(problems[:5]))
-    return normalize(data)
+    product = normalize(data)
+    product["name"] = normalize_text(str(product["name"])).strip()
+    description, dropped = quarantine_passages(visible_description(str(product["description"])))
+    product["description"] = re.sub(r"[ \t]{2,}", " ", description).strip()
+    return product, dropped
 
 
 def import_catalog(
@@ -195,10 +221,11 @@ def import_catalog(
                     report.fail(RecordError(entry.file, entry.line, duplicate))
                     continue
             try:
-                product = _parse(entry, file.suffix.lower() == ".csv")
+                product, dropped = _parse(entry, file.suffix.lower() == ".csv")
             except ValueError as e:
                 report.fail(RecordError(entry.file, entry.line, str(e)))
                 continue
+            report.quarantine(f"{source}:{entry.line} (product {product['id']})", dropped)
             digest = content_hash(product)
             old = existing.get(product["id"])
             if old is not None and old.get("hash") == digest:

@@ -47,9 +47,23 @@ class SourceRecord:
     data: dict[str, Any]
 
 
+@dataclass(frozen=True)
+class ImportNotice:
+    """Something an import changed in what it stored: a ``quarantined`` passage (it read as an instruction to the
+    assistant and was not stored) or a document ``cut`` short (over a size cap)."""
+
+    file: str
+    kind: str  # "quarantined" | "cut"
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}: {self.kind}: {self.message}"
+
+
 @dataclass
 class ImportReport:
-    """What one import did. ``failed`` counts records (or files) that were not imported."""
+    """What one import did. ``failed`` counts records (or files) that were not imported; ``notices`` lists the
+    passages quarantined and the documents cut (the import still succeeded)."""
 
     kind: str
     imported: int = 0
@@ -60,6 +74,23 @@ class ImportReport:
     errors: list[RecordError] = field(default_factory=list)
     #: True when a file could not be read at all; pruning of removed records is then not safe.
     incomplete: bool = False
+    notices: list[ImportNotice] = field(default_factory=list)
+
+    def notice(self, file: str, kind: str, message: str) -> None:
+        self.notices.append(ImportNotice(file, kind, message))
+
+    def quarantine(self, file: str, passages: Iterable[str]) -> None:
+        """Note the passages of ``file`` that were not stored because they read as instructions."""
+        for passage in passages:
+            self.notice(file, "quarantined", passage if len(passage) <= 300 else passage[:300] + "…")
+
+    @property
+    def quarantined(self) -> list[ImportNotice]:
+        return [n for n in self.notices if n.kind == "quarantined"]
+
+    @property
+    def cut(self) -> list[ImportNotice]:
+        return [n for n in self.notices if n.kind == "cut"]
 
     def fail(self, error: RecordError, *, whole_file: bool = False) -> None:
         self.failed += 1
@@ -83,10 +114,16 @@ class ImportReport:
         return self.failed == 0
 
     def summary(self) -> str:
-        return (
+        """One line of counts; then, if any, one line per quarantined passage and per document cut."""
+        line = (
             f"{self.kind}: {self.imported} imported, {self.updated} updated, "
             f"{self.skipped} skipped (unchanged), {self.deleted} deleted, {self.failed} failed"
         )
+        if not self.notices:
+            return line
+        line += f"; {len(self.quarantined)} suspect passage(s) quarantined, {len(self.cut)} document(s) cut"
+        return "\n".join([line, *(f"  {n}" for n in self.notices[:50])]
+                         + ([f"  ... and {len(self.notices) - 50} more"] if len(self.notices) > 50 else []))
 
 
 class FileTooLarge(ValueError):

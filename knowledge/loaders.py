@@ -2,6 +2,10 @@
 
 Every loader returns the document as sections, each with its heading path, so that chunking can keep
 a heading with its text and a citation can say "Returns and refunds > Return window".
+
+What is read is what a reader sees: hidden HTML (in HTML files and inside Markdown) is dropped
+(``knowledge.visible_html``) and all text is normalised (``knowledge.passage_guard.normalize_text``). A document
+longer than ``max_chars`` extracted characters is cut there, and says so in ``Document.cut``.
 """
 
 from __future__ import annotations
@@ -11,6 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from knowledge.importing import check_size, decode_text
+from knowledge.passage_guard import normalize_text
+from knowledge.visible_html import remove_hidden, strip_hidden_markup
 
 POLICY_SUFFIXES = (".md", ".markdown", ".txt", ".html", ".htm", ".pdf")
 
@@ -30,6 +36,7 @@ class Document:
     source: str  # path relative to the imported folder: the citation
     title: str
     sections: list[Section]
+    cut: str | None = None  # why the document was cut short (too long), None if read whole
 
     @property
     def text(self) -> str:
@@ -82,7 +89,8 @@ def load_html(text: str, fallback_title: str) -> tuple[str, list[Section]]:
     from bs4 import BeautifulSoup
 
     soup = BeautifulSoup(text, "html.parser")
-    for tag in soup(["script", "style", "nav", "footer", "noscript"]):
+    remove_hidden(soup)
+    for tag in soup(["nav", "footer"]):
         tag.decompose()
     lines: list[str] = []
     title_tag = soup.find("title")
@@ -101,13 +109,32 @@ def load_html(text: str, fallback_title: str) -> tuple[str, list[Section]]:
     return parse_markdown("\n".join(lines), fallback)
 
 
-def load_pdf(path: Path, fallback_title: str) -> tuple[str, list[Section]]:
+#: bytes of (decompressed) page content read per extracted character allowed: a page whose content stream is
+#: larger than this is not read (a small PDF can expand to megabytes of text operators)
+PDF_BYTES_PER_CHAR = 12
+
+
+def load_pdf(path: Path, fallback_title: str, max_chars: int | None = None) -> tuple[str, list[Section], str | None]:
+    """The PDF's pages as sections; reading stops once ``max_chars`` characters are extracted (the third value
+    then says where it stopped)."""
     from pypdf import PdfReader
     from pypdf.errors import PdfReadError
 
+    pages: list[str] = []
+    cut: str | None = None
     try:
         reader = PdfReader(str(path))
-        pages = [(page.extract_text() or "").strip() for page in reader.pages]
+        total = 0
+        for number, page in enumerate(reader.pages, start=1):
+            if max_chars is not None:
+                contents = page.get_contents()
+                size = len(contents.get_data()) if contents is not None else 0
+                if total >= max_chars or size > max(max_chars - total, 0) * PDF_BYTES_PER_CHAR + 100_000:
+                    cut = f"read up to page {number - 1} of {len(reader.pages)}"
+                    break
+            text = (page.extract_text() or "").strip()
+            pages.append(text)
+            total += len(text)
     except (PdfReadError, OSError, ValueError) as e:
         raise ValueError(f"cannot read PDF: {e}") from e
     title = fallback_title
@@ -115,27 +142,53 @@ def load_pdf(path: Path, fallback_title: str) -> tuple[str, list[Section]]:
     if meta is not None and meta.title:
         title = str(meta.title)
     sections = [Section((title, f"page {n}"), text) for n, text in enumerate(pages, start=1) if text]
-    return title, sections
+    return title, sections, cut
 
 
-def load_document(path: Path, source: str, max_bytes: int) -> Document:
-    """Read one policy file. Raises ValueError with a message a person can act on."""
+def _normalized(title: str, sections: list[Section]) -> tuple[str, list[Section]]:
+    return normalize_text(title).strip(), [
+        Section(tuple(normalize_text(h).strip() for h in s.headings), normalize_text(s.text)) for s in sections]
+
+
+def _capped(sections: list[Section], max_chars: int) -> tuple[list[Section], bool]:
+    """The sections up to ``max_chars`` characters of text in all; True if anything was cut."""
+    out: list[Section] = []
+    left = max_chars
+    for section in sections:
+        if len(section.text) > left:
+            if left > 0:
+                out.append(Section(section.headings, section.text[:left]))
+            return out, True
+        out.append(section)
+        left -= len(section.text)
+    return out, False
+
+
+def load_document(path: Path, source: str, max_bytes: int, max_chars: int | None = None) -> Document:
+    """Read one policy file (at most ``max_chars`` characters of its text: ``Document.cut`` then says so).
+    Raises ValueError with a message a person can act on."""
     check_size(path, max_bytes)
     suffix = path.suffix.lower()
     fallback = _title_from_name(path)
+    cut: str | None = None
     if suffix == ".pdf":
-        title, sections = load_pdf(path, fallback)
+        title, sections, cut = load_pdf(path, fallback, max_chars)
     else:
         text = decode_text(path.read_bytes())
         if suffix in (".md", ".markdown"):
-            title, sections = parse_markdown(text, fallback)
+            title, sections = parse_markdown(strip_hidden_markup(text), fallback)
         elif suffix in (".html", ".htm"):
             title, sections = load_html(text, fallback)
         elif suffix == ".txt":
             title, sections = fallback, [Section((fallback,), text.strip())] if text.strip() else []
         else:
             raise ValueError(f"unsupported file type {suffix!r}: use {', '.join(POLICY_SUFFIXES)}")
+    title, sections = _normalized(title, sections)
     sections = [s for s in sections if s.text.strip()]
+    if max_chars is not None:
+        sections, over = _capped(sections, max_chars)
+        if over or cut:
+            cut = f"cut at {max_chars:,} characters (knowledge.max_document_chars)" + (f"; {cut}" if cut else "")
     if not sections:
-        raise ValueError("the document has no text")
-    return Document(source=source, title=title, sections=sections)
+        raise ValueError("the document has no text" + (f" ({cut})" if cut else ""))
+    return Document(source=source, title=title or fallback, sections=sections, cut=cut)

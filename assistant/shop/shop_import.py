@@ -26,7 +26,7 @@ from knowledge.importing import (
     schema_errors,
 )
 from knowledge.knowledge_store import KnowledgeStore
-from knowledge.policy_import import import_policies
+from knowledge.policy_import import MAX_CHUNKS_PER_DOCUMENT, MAX_DOCUMENT_CHARS, import_policies
 
 if TYPE_CHECKING:
     from assistant.store.customers import CustomerStore
@@ -179,10 +179,13 @@ def ingest_shop(
     chunk_size: int = 900,
     overlap: int = 120,
     max_bytes: int = 20_000_000,
+    max_document_chars: int = MAX_DOCUMENT_CHARS,
+    max_chunks_per_document: int = MAX_CHUNKS_PER_DOCUMENT,
     progress_for: Callable[[str], Progress | None] = lambda _kind: None,
 ) -> list[ImportReport]:
     """Import every part of a shop folder, each under an origin named after the shop folder; with
-    ``shop_profiles``, the shop's profile too (``shop.json``, or the neutral default for a whole shop)."""
+    ``shop_profiles``, the shop's profile too (``shop.json``, or the neutral default for a whole shop).
+    Policy documents are capped at ``max_document_chars`` characters and ``max_chunks_per_document`` chunks."""
     layout = ShopLayout(root)
     label = root.name
     reports: list[ImportReport] = []
@@ -192,6 +195,7 @@ def ingest_shop(
     if layout.policies:
         reports.append(import_policies(knowledge, layout.policies, origin=f"{label}/policies",
                                        chunk_size=chunk_size, overlap=overlap, max_bytes=max_bytes,
+                                       max_chars=max_document_chars, max_chunks=max_chunks_per_document,
                                        progress=progress_for("policies")))
     if layout.customers:
         reports.append(import_customers(customers, layout.customers, origin=f"{label}/customers",
@@ -217,9 +221,11 @@ def ingest_shop(
 
 def load_demo_if_empty(knowledge: KnowledgeStore, customers: CustomerStore, offers: OfferStore | None = None, *,
                        shop_profiles: ShopProfileStore | None = None, chunk_size: int = 900,
-                       overlap: int = 120) -> list[ImportReport] | None:
+                       overlap: int = 120, max_document_chars: int = MAX_DOCUMENT_CHARS,
+                       max_chunks_per_document: int = MAX_CHUNKS_PER_DOCUMENT) -> list[ImportReport] | None:
     """First start: import the bundled demo shop when both stores are empty. None if nothing was done."""
     if any(knowledge.stats().values()) or customers.list_ids():
         return None
     return ingest_shop(demo_shop_path(), knowledge, customers, offers, shop_profiles=shop_profiles,
-                       chunk_size=chunk_size, overlap=overlap)
+                       chunk_size=chunk_size, overlap=overlap, max_document_chars=max_document_chars,
+                       max_chunks_per_document=max_chunks_per_document)

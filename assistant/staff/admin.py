@@ -192,7 +192,8 @@ class Admin:
                                     progress=progress)
         elif kind == "policies":
             report = import_policies(self.components.knowledge, path, origin=source, chunk_size=k.chunk_size,
-                                     overlap=k.chunk_overlap, max_bytes=max_bytes, progress=progress)
+                                     overlap=k.chunk_overlap, max_bytes=max_bytes, max_chars=k.max_document_chars,
+                                     max_chunks=k.max_chunks_per_document, progress=progress)
         elif kind == "customers":
             report = import_customers(self.components.stores.customers, path, origin=source, max_bytes=max_bytes,
                                       progress=progress)
@@ -236,6 +237,8 @@ class Admin:
                                       self.components.stores.offers, shop_profiles=self.components.stores.shop,
                                       chunk_size=k.chunk_size,
                                       overlap=k.chunk_overlap, max_bytes=self.max_upload_bytes,
+                                      max_document_chars=k.max_document_chars,
+                                      max_chunks_per_document=k.max_chunks_per_document,
                                       progress_for=lambda kind: steps.unit(parts.index(kind), f"demo shop {kind}")
                                       if kind in parts else None)
 

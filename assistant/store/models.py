@@ -24,10 +24,12 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    event,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from assistant.store.columns import JSONType, UTCDateTime
+from assistant.store.pii_columns import redact_row
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -59,6 +61,11 @@ def _customer_fk(nullable: bool = False) -> Mapped[Any]:
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+# PII out of every write: the shopper and model text columns are redacted before each insert and update
+event.listen(Base, "before_insert", redact_row, propagate=True)
+event.listen(Base, "before_update", redact_row, propagate=True)
 
 
 class CustomerRow(Base):
@@ -180,7 +187,8 @@ class ChatSessionRow(Base):
 
 
 class TurnRow(Base):
-    """One message and its reply, with the full trace; ``message`` is redacted by the caller."""
+    """One message and its reply, with the full trace; ``message``, ``reply`` and ``trace`` are redacted as the row is
+    written (``assistant.store.pii_columns``)."""
 
     __tablename__ = "turns"
     __table_args__ = (

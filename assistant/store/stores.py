@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine
 
+from assistant.privacy.log_redaction import install_log_redaction
 from assistant.store.analytics_queries import AnalyticsStore
 from assistant.store.bandit_state import BanditStore
 from assistant.store.clock import Clock, IdFactory, SystemClock, UuidIds
@@ -44,7 +45,9 @@ class Stores:
 
 
 def build_stores(engine: Engine, *, clock: Clock | None = None, ids: IdFactory | None = None) -> Stores:
-    """Store objects sharing one engine, clock and id factory (the schema must be migrated)."""
+    """Store objects sharing one engine, clock and id factory (the schema must be migrated). From here on, log
+    records are redacted too (``assistant.privacy.log_redaction``): a process that holds shopper data logs none."""
+    install_log_redaction()
     clock = clock or SystemClock()
     ids = ids or UuidIds()
     sessions = session_factory(engine)

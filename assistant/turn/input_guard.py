@@ -2,6 +2,11 @@
 
 The guard never drops a turn: it decides whether the message can be answered, and returns the redacted
 text that is safe to store. A blocked message still produces a (friendly) reply and a logged turn.
+
+Injection patterns are matched on normalised text (NFKC, zero-width and bidi controls removed:
+``knowledge.passage_guard.normalize_text``), in English and Chinese; they include the document patterns of
+``knowledge.passage_guard`` (role prefixes such as ``Assistant:`` or ``系统：`` at a line start, chat-template
+tokens), which the importers use to quarantine passages before anything is stored.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ import unicodedata
 from dataclasses import dataclass
 
 from assistant.privacy.redaction import redact
+from knowledge.passage_guard import INSTRUCTION_PATTERNS, normalize_text, quarantine_passages
 
 INJECTION_PATTERNS = [
     r"ignore\s+(all\s+|any\s+|the\s+|your\s+|previous\s+|prior\s+|above\s+)*(instructions|rules|prompts?)",
@@ -58,7 +64,13 @@ INJECTION_PATTERNS = [
     r"\b(?-i:[A-Z][a-z]+\s+[A-Z][a-z]+)'s\s+(orders?|package|parcel|address|phone|account|details|purchases?|email)",
     r"\bwhat\s+did\s+(?-i:[A-Z][a-z]+\s+[A-Z][a-z]+)\s+(order|buy|purchase)",
     r"\b(i\s+am|i'm|this\s+is)\s+(?-i:[A-Z][a-z]+)\s*,",
+    # Chinese: the shopper's own words
+    r"(忽略|无视|忽视|不要理会|忘记|忘掉|跳过|绕过)[^。！？!?\n]{0,15}(指令|指示|提示词?|规则|说明|命令|设定|限制)",
+    r"(显示|告诉我|输出|重复|泄露|打印)[^。！？!?\n]{0,10}(系统)?(提示词?|指令|设定)",
+    r"(生成|创建|给我|发我)[^。！？!?\n]{0,10}(优惠码|折扣码|优惠券)",
+    r"(其他|别的|另一个?)(顾客|客户|用户|人)的(订单|地址|电话|邮箱|信息)",
 ]
+INJECTION_PATTERNS += [p for p in INSTRUCTION_PATTERNS if p not in INJECTION_PATTERNS]
 _INJECTION = [re.compile(p, re.IGNORECASE) for p in INJECTION_PATTERNS]
 
 
@@ -76,22 +88,17 @@ class GuardResult:
 
 
 def injection_signals(text: str) -> tuple[str, ...]:
-    return tuple(p.pattern for p in _INJECTION if p.search(text))
+    """The patterns that match ``text``, normalised first (so "Ig\u200bnore" and full-width letters count)."""
+    clean = normalize_text(text)
+    return tuple(p.pattern for p in _INJECTION if p.search(clean))
 
 
 def quarantine(text: str) -> tuple[str, list[str]]:
-    """Retrieved text is data: drop the sentences of it that read as instructions to the assistant.
+    """Retrieved text is data: drop the sentences of it that read as instructions to the assistant (or to any
+    pattern of the input guard). The importers already dropped those of the document patterns.
 
-    Returns the text without them and the dropped sentences (for the trace)."""
-    if not any(p.search(text) for p in _INJECTION):
-        return text, []
-    kept, dropped = [], []
-    for piece in re.split(r"((?<=[.!?])[ \t]+|\n+)", text):
-        if piece.strip() and injection_signals(piece):
-            dropped.append(piece.strip())
-        else:
-            kept.append(piece)
-    return "".join(kept), dropped
+    Returns the text (normalised) without them and the dropped sentences (for the trace)."""
+    return quarantine_passages(text, _INJECTION)
 
 
 def _clean(message: str) -> tuple[str, float]:
