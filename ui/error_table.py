@@ -95,7 +95,7 @@ def internal_error(error: BaseException) -> JSONResponse:
 def invalid_request(error: RequestValidationError) -> JSONResponse:
     """FastAPI's own input checks (bad query parameters, malformed bodies) as one readable 422."""
     problems = "; ".join(f"{'.'.join(str(p) for p in err['loc'][1:])}: {err['msg']}" for err in error.errors())
-    return JSONResponse({"detail": f"invalid request: {problems}"}, status_code=422)
+    return JSONResponse({"detail": f"invalid request: {problems}", "error": "ValidationError"}, status_code=422)
 
 
 class InternalErrors:

@@ -3,26 +3,28 @@
 For staff with the ``agent`` role (``require("agent")``: a signed-in agent or admin, or the ``X-API-Key`` service
 key): 401 when not signed in, 403 without the role. A thin layer over the copilot's hand-overs
 (``components.copilot``): an unknown hand-over is a 404, one another agent has a 409 (the app's error table).
-"""
 
-from __future__ import annotations
+Who claims or resolves is the signed-in principal, never the body: an ``agent`` field sent by older clients is
+ignored. The ``X-API-Key`` service key acts as ``service``, so the queue shows a script took the hand-over.
+
+(No ``from __future__ import annotations``: FastAPI must resolve the local ``Agent`` alias at definition time.)
+"""
 
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Body, Depends, Query
 from pydantic import BaseModel, Field
 
 from assistant.settings import SecuritySettings
 from assistant.staff.accounts import StaffAccounts
 from assistant.staff.copilot import UNRESOLVED, Copilot, Handover
-from assistant.staff.roles import RoleDependency
+from assistant.staff.roles import RoleDependency, StaffPrincipal
 from ui.staff_access import role_check
 
 
-class AgentRequest(BaseModel):
-    agent: str = Field(..., min_length=1, max_length=128, description="Who takes or closes the conversation.")
-    note: str | None = Field(None, max_length=4000, description="How it was resolved (resolve only).")
+class ResolveRequest(BaseModel):
+    note: str | None = Field(None, max_length=4000, description="How it was resolved.")
 
 
 def handover_json(h: Handover) -> dict[str, Any]:
@@ -39,7 +41,9 @@ def build_staff_api(security: SecuritySettings, copilot: Copilot, accounts: Staf
     """``require``: the role check (default: ``ui.staff_auth`` on ``accounts``)."""
     router = APIRouter(prefix="/api/v1/handovers", tags=["staff"])
 
-    Staff = Depends(role_check(security, accounts, require)("agent"))
+    agent_check = role_check(security, accounts, require)("agent")
+    Staff = Depends(agent_check)
+    Agent = Annotated[StaffPrincipal, Depends(agent_check)]
 
     @router.get("", dependencies=[Staff])
     def queue(status: Annotated[str, Query(pattern="^(open|claimed|resolved|unresolved)$")] = "unresolved",
@@ -56,14 +60,15 @@ def build_staff_api(security: SecuritySettings, copilot: Copilot, accounts: Staf
             {"id": t.id, "created_at": t.created_at.isoformat() if t.created_at else None, "message": t.message,
              "reply": t.reply, "intent": t.intent, "verdict": t.verdict} for t in copilot.handover_turns(handover)]}
 
-    @router.post("/{handover_id}/claim", dependencies=[Staff])
-    def claim(handover_id: str, body: AgentRequest) -> dict[str, Any]:
-        """An agent takes the conversation (409 if another agent has it)."""
-        return handover_json(copilot.claim(handover_id, body.agent))
+    @router.post("/{handover_id}/claim")
+    def claim(handover_id: str, who: Agent) -> dict[str, Any]:
+        """The signed-in agent takes the conversation (409 if another agent has it)."""
+        return handover_json(copilot.claim(handover_id, who.username))
 
-    @router.post("/{handover_id}/resolve", dependencies=[Staff])
-    def resolve(handover_id: str, body: AgentRequest) -> dict[str, Any]:
-        """Close the hand-over; the assistant answers in that conversation again."""
-        return handover_json(copilot.resolve(handover_id, body.agent, body.note))
+    @router.post("/{handover_id}/resolve")
+    def resolve(handover_id: str, who: Agent,
+                body: Annotated[ResolveRequest | None, Body()] = None) -> dict[str, Any]:
+        """The signed-in agent closes the hand-over; the assistant answers in that conversation again."""
+        return handover_json(copilot.resolve(handover_id, who.username, body.note if body else None))
 
     return router

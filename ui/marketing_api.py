@@ -3,18 +3,19 @@
 - ``POST /offers/{offer_id}/feedback``: the signed-in shopper clicked, accepted or redeemed an offer they
   were shown; it updates the offer bandit. An offer never shown to them is a 404 and changes nothing.
 - ``GET /copy``, ``POST /copy/{id}/approve|edit|reject``: the review queue of generated marketing copy,
-  for staff with the ``agent`` role (or the ``X-API-Key`` service key).
+  for staff with the ``agent`` role (or the ``X-API-Key`` service key). The reviewer recorded is the signed-in
+  principal (``service`` for the key); a ``reviewer`` field in the body is ignored.
 """
 
 from collections.abc import Callable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Body, Depends, Query
 from pydantic import BaseModel, Field
 
 from assistant.components import Components
 from assistant.domain import ShopperIdentity
-from assistant.staff.roles import RoleDependency
+from assistant.staff.roles import RoleDependency, StaffPrincipal
 from ui.staff_access import role_check
 
 
@@ -24,7 +25,6 @@ class OfferFeedbackRequest(BaseModel):
 
 
 class ReviewRequest(BaseModel):
-    reviewer: str = Field(..., min_length=1, max_length=128, description="Who reviews.")
     reason: str | None = Field(None, max_length=1000, description="Why (kept with the review).")
 
 
@@ -39,7 +39,8 @@ def build_marketing_api(components: Components, shopper: Callable[..., ShopperId
     never shown or a draft that does not exist, 422 for bad feedback, 409 for copy already reviewed."""
     router = APIRouter()
     Shopper = Annotated[ShopperIdentity, Depends(shopper)]
-    staff = [Depends(role_check(components.settings.security, components.staff_accounts, require)("agent"))]
+    Staff = Annotated[StaffPrincipal,
+                      Depends(role_check(components.settings.security, components.staff_accounts, require)("agent"))]
     copy = components.copy_review
 
     @router.post("/offers/{offer_id}/feedback", tags=["offers"])
@@ -50,29 +51,32 @@ def build_marketing_api(components: Components, shopper: Callable[..., ShopperId
         return {"offer_id": offer_id, "kind": body.kind, "recorded": outcome.recorded,
                 "converted": outcome.converted, "status": "recorded" if outcome.recorded else "already recorded"}
 
-    @router.get("/copy", tags=["copy review"], dependencies=staff)
-    def list_copy(status: str | None = Query(None, pattern="^(pending|approved|edited|rejected)$"),
+    @router.get("/copy", tags=["copy review"])
+    def list_copy(_who: Staff, status: str | None = Query(None, pattern="^(pending|approved|edited|rejected)$"),
                   limit: int = Query(200, ge=1, le=1000)) -> list[dict[str, Any]]:
         """Generated marketing copy, oldest first, with the facts it was written from and its verdict."""
         return [d.to_dict() for d in copy.list(status, limit)]
 
-    def review(draft_id: str, action: str, body: ReviewRequest, text: str | None = None) -> dict[str, Any]:
-        return copy.review(draft_id, action, body.reviewer, text, body.reason).to_dict()
+    def review(draft_id: str, action: str, who: StaffPrincipal, body: ReviewRequest | None,
+               text: str | None = None) -> dict[str, Any]:
+        return copy.review(draft_id, action, who.username, text, body.reason if body else None).to_dict()
 
-    @router.post("/copy/{draft_id}/approve", tags=["copy review"], dependencies=staff)
-    def approve_copy(draft_id: str, body: ReviewRequest) -> dict[str, Any]:
-        """Approve a pending piece of copy as written."""
-        return review(draft_id, "approve", body)
+    @router.post("/copy/{draft_id}/approve", tags=["copy review"])
+    def approve_copy(draft_id: str, who: Staff, body: Annotated[ReviewRequest | None, Body()] = None
+                     ) -> dict[str, Any]:
+        """Approve a pending piece of copy as written, as the signed-in reviewer."""
+        return review(draft_id, "approve", who, body)
 
-    @router.post("/copy/{draft_id}/edit", tags=["copy review"], dependencies=staff)
-    def edit_copy(draft_id: str, body: EditRequest) -> dict[str, Any]:
+    @router.post("/copy/{draft_id}/edit", tags=["copy review"])
+    def edit_copy(draft_id: str, body: EditRequest, who: Staff) -> dict[str, Any]:
         """Approve a pending piece of copy with the reviewer's text (problems against its facts are returned
         under ``verdict.review.warnings``)."""
-        return review(draft_id, "edit", body, body.text)
+        return review(draft_id, "edit", who, body, body.text)
 
-    @router.post("/copy/{draft_id}/reject", tags=["copy review"], dependencies=staff)
-    def reject_copy(draft_id: str, body: ReviewRequest) -> dict[str, Any]:
-        """Reject a pending piece of copy."""
-        return review(draft_id, "reject", body)
+    @router.post("/copy/{draft_id}/reject", tags=["copy review"])
+    def reject_copy(draft_id: str, who: Staff, body: Annotated[ReviewRequest | None, Body()] = None
+                    ) -> dict[str, Any]:
+        """Reject a pending piece of copy, as the signed-in reviewer."""
+        return review(draft_id, "reject", who, body)
 
     return router

@@ -2,12 +2,15 @@
 
 ``RateLimiter`` counts hits per (scope, key) with the ``limits`` library (moving window): scope ``chat_shopper``
 (a shopper's chat turns), ``chat_ip`` (chat turns from one address), ``login_ip`` and ``login_user`` (failed staff
-sign-ins). Counters live in ``security.rate_limit_storage``: ``memory://`` in one process, a Redis URL
-(``redis://127.0.0.1:6379``) when replicas must share them. If the storage fails, the request is let through and
-the failure logged: a Redis outage must not take the shop's chat down.
+sign-ins from one address, and for one username from one address) and ``login_slow`` (failed sign-ins for one
+username from anywhere, which slow its sign-ins down). Counters live in ``security.rate_limit_storage``:
+``memory://`` in one process, a Redis URL (``redis://127.0.0.1:6379``) when replicas must share them. If the
+storage fails, the request is let through and the failure logged: a Redis outage must not take the shop's chat down.
 
-``BodySizeLimit`` refuses request bodies over ``security.max_request_bytes`` on ``/api/`` and ``/staff/`` with 413,
-whether the size is declared (Content-Length) or only seen while reading (chunked).
+``BodySizeLimit`` refuses request bodies over ``security.max_request_bytes`` on every path with 413 (Gradio's
+events and the file uploads have their own, larger limits), whether the size is declared (Content-Length) or only
+seen while reading (chunked); file uploads (multipart bodies) go only where files are taken (415 elsewhere: the
+shopper chat takes none).
 """
 
 from __future__ import annotations
@@ -32,6 +35,8 @@ SCOPES = {
     "login_ip": "login_rate_per_ip",
     "login_user": "login_rate_per_username",
 }
+#: failed sign-ins for one username are counted (up to this many) for the slow-down, never refused by it
+SLOW_COUNT = "1000 per 15 minutes"
 
 
 class RateLimiter:
@@ -45,6 +50,7 @@ class RateLimiter:
         from limits.errors import ConfigurationError
         from limits.storage import storage_from_string
 
+        rates = {"login_slow": SLOW_COUNT, **rates}
         try:
             self._items = {scope: parse_many(rate) for scope, rate in rates.items()}
         except ValueError as e:
@@ -75,6 +81,15 @@ class RateLimiter:
     def check(self, scope: str, key: str) -> int | None:
         """Like ``hit`` without counting: ``None`` if a request would be allowed now."""
         return self._run(scope, key, consume=False)
+
+    def count(self, scope: str, key: str) -> int:
+        """How many hits ``key`` has in ``scope``'s (first) window now; 0 when the storage fails."""
+        item = self._items[scope][0]
+        try:
+            return int(item.amount - self._limiter.get_window_stats(item, self.prefix, scope, key).remaining)
+        except Exception as e:  # storage down: nothing counted, say so in the log
+            log.warning("rate limiter (%s) failed, counted 0: %s: %s", self.storage_uri, type(e).__name__, e)
+            return 0
 
     def _run(self, scope: str, key: str, *, consume: bool) -> int | None:
         items = self._items.get(scope)
@@ -112,24 +127,27 @@ class _BodyTooLarge(Exception):
 
 
 class BodySizeLimit:
-    """ASGI middleware: 413 for bodies over ``max_bytes`` on paths under ``prefixes``; paths under a key of
-    ``larger`` (file uploads) get that limit instead. The staff Gradio app's own uploads are limited by Gradio
-    (``max_file_size`` where it is mounted)."""
+    """ASGI middleware: 413 for bodies over ``max_bytes`` on every path; a path under a key of ``larger`` gets that
+    limit instead (the longest matching key wins). Multipart bodies (file uploads) are taken only under a prefix of
+    ``uploads`` (415 elsewhere)."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int, prefixes: tuple[str, ...] = ("/api/", "/staff/login",
-                                                                               "/staff/logout"),
-                 larger: dict[str, int] | None = None) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, larger: Mapping[str, int] | None = None,
+                 uploads: tuple[str, ...] = ()) -> None:
         self.app = app
         self.max_bytes = max_bytes
-        self.prefixes = prefixes
-        self.larger = dict(larger or {})
+        self.larger = sorted((larger or {}).items(), key=lambda item: -len(item[0]))
+        self.uploads = uploads
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        path = str(scope.get("path", ""))
-        if scope["type"] != "http" or not path.startswith(self.prefixes):
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit = next((n for prefix, n in self.larger.items() if path.startswith(prefix)), self.max_bytes)
+        path = str(scope.get("path", ""))
+        content_type = next((v for k, v in scope.get("headers", []) if k == b"content-type"), b"").lower()
+        if content_type.startswith(b"multipart/") and not path.startswith(self.uploads):
+            await refuse(send, 415, "no file uploads are taken here", "UploadRefused")
+            return
+        limit = next((n for prefix, n in self.larger if path.startswith(prefix)), self.max_bytes)
         await self._limited(scope, receive, send, limit)
 
     async def _limited(self, scope: Scope, receive: Receive, send: Send, max_bytes: int) -> None:
@@ -165,7 +183,14 @@ class BodySizeLimit:
                 await self._refuse(send, max_bytes)
 
     async def _refuse(self, send: Send, max_bytes: int) -> None:
-        body = json.dumps({"detail": f"request body too large: at most {max_bytes} bytes"}).encode()
-        await send({"type": "http.response.start", "status": 413,
-                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
-        await send({"type": "http.response.body", "body": body})
+        await refuse(send, 413, f"request body too large: at most {max_bytes} bytes", "BodyTooLarge")
+
+
+async def refuse(send: Send, status: int, detail: str, error: str, headers: Mapping[str, str] | None = None) -> None:
+    """Answer with the app's JSON error shape ``{"detail", "error"}`` straight from an ASGI middleware."""
+    body = json.dumps({"detail": detail, "error": error}).encode()
+    extra = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in (headers or {}).items()]
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
+                            *extra]})
+    await send({"type": "http.response.body", "body": body})

@@ -1,6 +1,8 @@
 """The web app: FastAPI (health check, REST API, OpenAPI) with the Gradio shopper chat mounted at ``/``.
 
-The UI is a thin adapter: it receives the components it needs and holds no business logic.
+The UI is a thin adapter: it receives the components it needs and holds no business logic. Before anything is
+built, the start refuses a documented example token secret and a demo sign-in beyond loopback, and makes (or reads)
+the token secret kept in the data folder when none is configured (``assistant.identity``).
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ from typing import Any
 from fastapi import FastAPI, HTTPException, Query, Request
 
 from assistant.components import Components
+from assistant.identity import prepare_token_secret, refuse_open_demo
+from assistant.settings import Settings
 from ui.error_table import install_error_table
 from ui.staff_auth import StaffAuth
 
@@ -28,10 +32,12 @@ def create_app(components: Components) -> FastAPI:
     from ui.rate_limits import BodySizeLimit, RateLimiter
     from ui.review_api import build_review_api
     from ui.shopper_api import build_api
-    from ui.staff_auth import StaffSignInFirst, build_auth
+    from ui.staff_auth import COOKIE, StaffSignInFirst, build_auth
     from ui.staff_views import build_staff_ui
+    from ui.web_guards import JsonDepthLimit, OriginGuard, SecurityHeaders
 
     settings = components.settings
+    prepare_security(settings)
     if settings.app.load_demo:
         for report in components.load_demo_if_empty() or []:
             log.warning("demo shop %s", report.summary())
@@ -39,11 +45,7 @@ def create_app(components: Components) -> FastAPI:
 
     api = FastAPI(title="Concierge", version="0.1.0", docs_url="/api/docs", openapi_url="/api/openapi.json")
     install_error_table(api)  # the one mapping of errors to HTTP answers, for every router below
-    # request bodies on /api/ and /staff/ are capped (413); uvicorn closes idle keep-alive connections after
-    # timeout_keep_alive (5 s), and a model call waits at most llm.openai.timeout_s for a served model
     upload_bytes = int(settings.knowledge.max_file_mb * 1_000_000) + 1_000_000  # a file plus the form around it
-    api.add_middleware(BodySizeLimit, max_bytes=settings.security.max_request_bytes,
-                       larger={"/api/v1/admin/uploads": upload_bytes})
     limiter = RateLimiter.from_settings(settings.security)
     auth = build_auth(settings.security, components.staff_accounts, limiter)
     api.state.staff_auth = auth  # principal_from_request for views that are not FastAPI routes
@@ -77,7 +79,18 @@ def create_app(components: Components) -> FastAPI:
     api.include_router(build_review_api(components.log_review, components.analytics, auth.require))
     api.include_router(build_admin_api(components, auth.require))
 
+    # middleware, innermost first: the sign-in redirect, JSON depth (422), body limits on every path (413; uploads
+    # only where files are taken, 415 elsewhere: the shopper chat takes none), same-origin staff writes and CORS
+    # (403), the staff pages' CSP. Connection timeouts and the concurrency limit are uvicorn's (settings.server).
+    security = settings.security
     api.add_middleware(StaffSignInFirst, auth=auth)
+    api.add_middleware(JsonDepthLimit, max_depth=security.max_json_depth)
+    uploads = ("/api/v1/admin/uploads", "/staff/gradio_api/upload")
+    api.add_middleware(BodySizeLimit, max_bytes=security.max_request_bytes, uploads=uploads,
+                       larger={**dict.fromkeys(uploads, upload_bytes), "/gradio_api/": security.max_ui_event_bytes,
+                               "/staff/gradio_api/": security.max_ui_event_bytes})
+    api.add_middleware(OriginGuard, allowed=security.allowed_origins, cookie=COOKIE)
+    api.add_middleware(SecurityHeaders)
 
     # the staff page first: the shopper chat at "/" would otherwise take every path
     gr.mount_gradio_app(api, build_staff_ui(components, auth.principal_from_request), path="/staff", css=CSS,
@@ -85,6 +98,13 @@ def create_app(components: Components) -> FastAPI:
                         max_file_size=upload_bytes)
     app: FastAPI = gr.mount_gradio_app(api, build_chat_ui(components, limiter), path="/", css=CSS)
     return app
+
+
+def prepare_security(settings: Settings) -> None:
+    """Refuse to serve the demo sign-in beyond loopback or on an example token secret; without a configured secret,
+    use (or make) the one in the data folder. ``ConfigError`` says which setting to change."""
+    refuse_open_demo(settings.security.demo_sign_in, settings.app.host)
+    settings.security.token_secret = prepare_token_secret(settings.security.token_secret, settings.app.data_dir)
 
 
 def _staff_name(auth: StaffAuth, request: Request) -> str | None:

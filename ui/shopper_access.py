@@ -1,6 +1,11 @@
 """The shopper-facing checks of the REST API and the Gradio chat alike: the shopper token, the chat rate limits
 and the demo sign-in (its list of customers and the tokens it issues).
 
+The demo sign-in is off unless ``security.demo_sign_in`` is set, and even then it only ever signs in the bundled
+demo shop's customers: a stored customer imported with the demo shop (origin ``demo/customers``) whose id and
+e-mail are those of ``knowledge/demo/customers.jsonl``; imported customers never. Tokens valid for longer than
+``security.max_token_lifetime_s`` are refused whatever signed them.
+
 Tokens are ``Authorization: Bearer <shopper token>`` on the API and a token in the chat's state (or ``?token=``)
 on the Gradio page; both are verified here (``assistant.identity``). Chat turns are counted per shopper and per
 address (``security.chat_rate_*``) in one ``RateLimiter`` shared by both.
@@ -8,7 +13,9 @@ address (``security.chat_rate_*``) in one ``RateLimiter`` shared by both.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
+from functools import lru_cache
 from typing import Annotated
 
 from fastapi import Header
@@ -17,21 +24,46 @@ from assistant.domain import ShopperIdentity
 from assistant.errors import AuthError, NotFoundError
 from assistant.identity import issue_token, verify_token
 from assistant.privacy.shopper_data import ShopperData
-from assistant.records import CustomerProfile
+from assistant.records import ConsentState, CustomerProfile
 from assistant.settings import SecuritySettings
 from ui.rate_limits import RateLimiter, client_ip
 
 MISSING = "missing shopper token: send 'Authorization: Bearer <token>'"
 DEMO_OFF = "demo sign-in is off"
+DEMO_ORIGIN = "demo/customers"  # what ingest_shop names the bundled demo shop's customer import
+
+
+@lru_cache(maxsize=1)
+def bundled_demo_customers() -> dict[str, str]:
+    """Id -> e-mail of every customer of the bundled demo shop (``knowledge/demo/customers.jsonl``)."""
+    from assistant.shop.shop_import import demo_shop_path
+
+    found: dict[str, str] = {}
+    for line in (demo_shop_path() / "customers.jsonl").read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            record = json.loads(line)
+            found[str(record["id"])] = str(record.get("email") or "")
+    return found
+
+
+def is_demo_customer(profile: CustomerProfile | None) -> bool:
+    """A stored customer that came with the bundled demo shop (never an imported one)."""
+    if profile is None or profile.origin != DEMO_ORIGIN:
+        return False
+    email = bundled_demo_customers().get(profile.id)
+    return email is not None and (profile.email or "") == email
 
 
 class ShopperAccess:
-    """``limiter``: chat turns per shopper and per address (default: one from the ``security.*`` settings)."""
+    """``limiter``: chat turns per shopper and per address (default: one from the ``security.*`` settings);
+    ``customer``: a stored customer's profile by id, for the demo sign-in (default: read from ``shoppers``' export)."""
 
-    def __init__(self, security: SecuritySettings, shoppers: ShopperData, limiter: RateLimiter | None = None) -> None:
+    def __init__(self, security: SecuritySettings, shoppers: ShopperData, limiter: RateLimiter | None = None,
+                 customer: Callable[[str], CustomerProfile | None] | None = None) -> None:
         self.security = security
         self.shoppers = shoppers
         self.limiter = limiter or RateLimiter.from_settings(security)
+        self._customer = customer or self._customer_from_export
 
     @property
     def _secret(self) -> str:
@@ -41,7 +73,7 @@ class ShopperAccess:
     def verify(self, token: str) -> ShopperIdentity:
         """The shopper a token names; ``AuthError`` (401) if it is malformed, forged or expired."""
         try:
-            return verify_token(token, self._secret)
+            return verify_token(token, self._secret, max_lifetime_s=self.security.max_token_lifetime_s)
         except AuthError as e:
             raise AuthError(e.message, user_message=f"{e}: sign in again to get a new token") from e
 
@@ -69,7 +101,9 @@ class ShopperAccess:
         return shopper
 
     def issue(self, customer_id: str) -> str:
-        return issue_token(customer_id, self._secret, self.security.token_ttl_s)
+        """A token for a demo customer (the chat page's demo sign-in): ``NotFoundError`` (404) while the demo
+        sign-in is off, and for anyone who is not one of the bundled demo shop's customers."""
+        return self.demo_token(customer_id)
 
     # rate limits ----------------------------------------------------------------------------------------
     def chat_wait(self, customer_id: str, request: object) -> int | None:
@@ -86,15 +120,39 @@ class ShopperAccess:
         return self.security.demo_sign_in
 
     def demo_customers(self, limit: int) -> list[CustomerProfile]:
-        """The customers the demo sign-in can act as; ``NotFoundError`` (404) while it is off."""
+        """The bundled demo shop's customers the demo sign-in can act as; ``NotFoundError`` (404) while it is off."""
         if not self.demo_on:
             raise NotFoundError(DEMO_OFF, user_message=DEMO_OFF)
-        return self.shoppers.profiles(limit)
+        found = []
+        for customer_id in sorted(bundled_demo_customers()):
+            profile = self._customer(customer_id)
+            if is_demo_customer(profile):
+                assert profile is not None
+                found.append(profile)
+                if len(found) >= limit:
+                    break
+        return found
 
     def demo_token(self, customer_id: str) -> str:
-        """A token for a demo customer; ``NotFoundError`` (404) while the demo sign-in is off or for no such one."""
+        """A token for a demo customer; ``NotFoundError`` (404) while the demo sign-in is off, for no such customer
+        and for a customer who did not come with the bundled demo shop."""
         if not self.demo_on:
             raise NotFoundError(DEMO_OFF, user_message=DEMO_OFF)
-        if not self.shoppers.exists(customer_id):
-            raise NotFoundError(f"no customer {customer_id!r}", user_message=f"no customer {customer_id!r}")
-        return self.issue(customer_id)
+        if customer_id not in bundled_demo_customers() or not is_demo_customer(self._customer(customer_id)):
+            missing = f"no demo customer {customer_id!r}"
+            raise NotFoundError(missing, user_message=missing)
+        ttl = min(self.security.token_ttl_s, self.security.max_token_lifetime_s)
+        return issue_token(customer_id, self._secret, ttl)
+
+    def _customer_from_export(self, customer_id: str) -> CustomerProfile | None:
+        """The few fields the demo check needs, from the shopper's export (when no cheaper lookup was given)."""
+        try:
+            rows = self.shoppers.export(customer_id)["tables"].get("customers") or []
+        except NotFoundError:
+            return None
+        if not rows:
+            return None
+        row = rows[0]
+        return CustomerProfile(id=customer_id, name=str(row.get("name") or ""), tier=str(row.get("tier") or ""),
+                               points=int(row.get("points") or 0), consent=ConsentState(),
+                               email=row.get("email"), origin=row.get("origin"))

@@ -82,7 +82,7 @@ def build_api(components: Components, require: RoleDependency | None = None,
     limiter (default: one from ``security.*`` settings)."""
     router = APIRouter(prefix="/api/v1")
     security = components.settings.security
-    access = ShopperAccess(security, components.privacy, limiter)
+    access = ShopperAccess(security, components.privacy, limiter, customer=components.stores.customers.get)
     require = role_check(security, components.staff_accounts, require)
     shopper = access.dependency()
     Shopper = Annotated[ShopperIdentity, Depends(shopper)]
@@ -131,14 +131,16 @@ def build_api(components: Components, require: RoleDependency | None = None,
 
     @router.get("/demo/customers", tags=["demo"])
     def demo_customers() -> list[dict[str, str]]:
-        """Customers the demo sign-in can act as (only with security.demo_sign_in)."""
+        """The bundled demo shop's customers the demo sign-in can act as (only with security.demo_sign_in; 404
+        otherwise). Imported customers are never listed."""
         return [{"id": p.id, "name": p.name, "tier": p.tier} for p in access.demo_customers(200)]
 
     @router.post("/demo/token", tags=["demo"])
     def demo_token(body: TokenRequest) -> dict[str, Any]:
-        """A shopper token for a demo customer (only with security.demo_sign_in)."""
+        """A shopper token for one of the bundled demo shop's customers (only with security.demo_sign_in; 404 for
+        anyone else, imported customers included)."""
         token = access.demo_token(body.customer_id)
-        return {"token": token, "expires_in": security.token_ttl_s}
+        return {"token": token, "expires_in": min(security.token_ttl_s, security.max_token_lifetime_s)}
 
     router.include_router(build_marketing_api(components, shopper, require))
     router.include_router(build_preferences_api(components, shopper))

@@ -10,12 +10,21 @@ A member of staff is recognised from, in this order:
 
 ``require(role)`` is the FastAPI dependency routes use: it returns the ``StaffPrincipal``, or raises ``AuthError``
 (401: not signed in, session expired or unknown) or ``Forbidden`` (403: signed in without the role; admin has every
-role), answered by the app's error table. Failed sign-ins are rate limited per address and per username (429 with
-Retry-After). Accounts and sessions are the ``StaffAccounts`` service's (``components.staff_accounts``).
+role), answered by the app's error table. Accounts and sessions are the ``StaffAccounts`` service's
+(``components.staff_accounts``).
+
+Failed sign-ins: too many from one address (``security.login_rate_per_ip``), or for one username from one address
+(``login_rate_per_username``), are refused from that address (429 with Retry-After); past
+``login_slowdown_after`` failures for a username from anywhere, each sign-in for it waits first (1 s, doubling up to
+``login_slowdown_max_s``). Nobody can lock the right password out from other addresses.
+
+The sign-in form carries a CSRF token (double submit: a random value in a SameSite=Strict cookie and in the form,
+which must match); every state-changing staff request must also come from this site (``ui.web_guards``).
 """
 
 from __future__ import annotations
 
+import asyncio
 import html
 import secrets
 from collections.abc import Callable, Iterator, Mapping
@@ -36,6 +45,9 @@ from assistant.staff.roles import ROLES, StaffPrincipal
 from ui.rate_limits import RateLimiter, client_ip, too_many
 
 COOKIE = "concierge_staff"
+CSRF_COOKIE = "concierge_csrf"
+CSRF_FIELD = "csrf"
+STALE_FORM = "this sign-in form has expired or did not come from this site: sign in again below"
 SERVICE = StaffPrincipal("service", frozenset({"admin"}))
 LOGIN_PAGE = "/staff/login"
 HOME = "/staff/"
@@ -137,23 +149,47 @@ class StaffAuth:
         """A new session for right credentials: (token, session). 401 ``WRONG`` for a wrong password or an
         unknown user alike; 429 once too many sign-ins failed from ``ip`` or for ``username``."""
         name = normalize_username(username)[:128]
-        for scope, key in (("login_ip", ip), ("login_user", name)):
+        for scope, key in (("login_ip", ip), ("login_user", f"{name}@{ip}")):
             wait = self.limiter.check(scope, key)
             if wait is not None:
                 raise HTTPException(429, *too_many(wait, "failed sign-ins"))
         account = self.staff.verify_password(name, password) if name and password else None
         if account is None:
             self.limiter.hit("login_ip", ip)
-            self.limiter.hit("login_user", name)
+            self.limiter.hit("login_user", f"{name}@{ip}")
+            self.limiter.hit("login_slow", name)
             raise HTTPException(401, WRONG)
         token = self.staff.create_session(account.username, self.security.staff_session_ttl_s)
         info = self.staff.session_for_token(token)
         assert info is not None  # just made
         return token, info
 
+    def slowdown(self, username: str) -> float:
+        """Seconds a sign-in for ``username`` waits before its password is checked: 0 until
+        ``security.login_slowdown_after`` failures for it (from any address), then 1 s doubling per failure up to
+        ``security.login_slowdown_max_s``."""
+        failures = self.limiter.count("login_slow", normalize_username(username)[:128])
+        excess = failures - self.security.login_slowdown_after
+        return 0.0 if excess < 0 else float(min(self.security.login_slowdown_max_s, 2.0 ** min(excess, 16)))
+
+    async def _signed_in(self, request: Request, username: str, password: str) -> tuple[str, StaffSessionInfo]:
+        delay = await run_in_threadpool(self.slowdown, username)
+        if delay:
+            await asyncio.sleep(delay)
+        return await run_in_threadpool(self.login, username, password, client_ip(request))
+
     def _set_cookie(self, response: Response, token: str) -> None:
         response.set_cookie(COOKIE, token, httponly=True, samesite="lax", path="/",
                             secure=self.security.staff_cookie_secure)
+
+    def _form(self, target: str, error: str | None = None, username: str = "", status: int = 200,
+              headers: Mapping[str, str] | None = None) -> HTMLResponse:
+        """The sign-in page with a fresh CSRF token, in the form and in its cookie."""
+        csrf = secrets.token_urlsafe(32)
+        response = HTMLResponse(_page(target, error, username, csrf), status_code=status, headers=headers)
+        response.set_cookie(CSRF_COOKIE, csrf, httponly=True, samesite="strict", path=LOGIN_PAGE,
+                            secure=self.security.staff_cookie_secure)
+        return response
 
     def _logout(self, request: Request, response: Response) -> None:
         for token in (_bearer_token(request.headers.get("authorization", "")), request.cookies.get(COOKIE)):
@@ -169,7 +205,7 @@ class StaffAuth:
             """Sign in with ``{"username", "password"}`` (JSON or form-encoded): sets the session cookie and
             returns who signed in and until when (the expiry moves forward with use)."""
             username, password, _ = await _credentials(request)
-            token, info = await run_in_threadpool(self.login, username, password, client_ip(request))
+            token, info = await self._signed_in(request, username, password)
             response = JSONResponse(_who(info.principal, info))
             self._set_cookie(response, token)
             return response
@@ -198,17 +234,22 @@ class StaffAuth:
 
         @router.get(LOGIN_PAGE, include_in_schema=False)
         def login_page(request: Request) -> HTMLResponse:
-            return HTMLResponse(_page(_safe_next(request.query_params.get("next"))))
+            return self._form(_safe_next(request.query_params.get("next")))
 
         @router.post(LOGIN_PAGE, include_in_schema=False)
         async def login_form(request: Request) -> Response:
             username, password, target = await _credentials(request)
+            form_token = (await request.form()).get(CSRF_FIELD)
+            cookie_token = request.cookies.get(CSRF_COOKIE)
+            if not (isinstance(form_token, str) and cookie_token
+                    and secrets.compare_digest(form_token.encode(), cookie_token.encode())):
+                return self._form(target, STALE_FORM, username, status=403)
             try:
-                token, _info = await run_in_threadpool(self.login, username, password, client_ip(request))
+                token, _info = await self._signed_in(request, username, password)
             except HTTPException as e:
-                return HTMLResponse(_page(target, str(e.detail), username), status_code=e.status_code,
-                                    headers=e.headers)
+                return self._form(target, str(e.detail), username, status=e.status_code, headers=e.headers)
             response = RedirectResponse(target, status_code=303)
+            response.delete_cookie(CSRF_COOKIE, path=LOGIN_PAGE, httponly=True, samesite="strict")
             self._set_cookie(response, token)
             return response
 
@@ -262,7 +303,7 @@ async def _credentials(request: Request) -> tuple[str, str, str]:
     if request.headers.get("content-type", "").startswith("application/json"):
         try:
             data = await request.json()
-        except ValueError as e:
+        except (ValueError, RecursionError) as e:
             raise HTTPException(422, "invalid request: the body is not JSON") from e
     else:
         try:
@@ -285,7 +326,7 @@ def _safe_next(target: str | None) -> str:
     return target
 
 
-def _page(target: str, error: str | None = None, username: str = "") -> str:
+def _page(target: str, error: str | None = None, username: str = "", csrf: str = "") -> str:
     problem = f"<p class='error' role='alert'>{html.escape(error)}</p>" if error else ""
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Staff sign-in · Concierge</title>
@@ -296,6 +337,7 @@ button{{margin-top:1rem;padding:.5rem 1.2rem}}.error{{color:#b00020}}</style></h
 <body><h1>Staff sign-in</h1>{problem}
 <form method="post" action="{LOGIN_PAGE}">
 <input type="hidden" name="next" value="{html.escape(target)}">
+<input type="hidden" name="{CSRF_FIELD}" value="{html.escape(csrf)}">
 <label for="username">Username</label>
 <input id="username" name="username" autocomplete="username" required value="{html.escape(username)}">
 <label for="password">Password</label>

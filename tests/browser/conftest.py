@@ -44,7 +44,7 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[App]:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     env = {**os.environ, "CONCIERGE_APP__DATA_DIR": str(data), "HF_HUB_OFFLINE": "1", "CONCIERGE_PROFILES": "",
-           "CONCIERGE_TOKEN_SECRET": "browser-secret"}
+           "CONCIERGE_TOKEN_SECRET": "browser-secret", "CONCIERGE_SECURITY__DEMO_SIGN_IN": "true"}
     for username, password, roles in STAFF.values():
         role_args = [a for r in roles for a in ("--role", r)]
         done = subprocess.run([sys.executable, "-m", "ui.cli.main", "users", "add", username, *role_args,

@@ -4,10 +4,12 @@ page; a reviewer filters the log, opens a trace and exports; the analytics and a
 from __future__ import annotations
 
 import json
+import re
 import time
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.conftest import App, shot, sign_in
 from tests.browser.test_shopper import ask, open_chat
@@ -32,13 +34,14 @@ def test_agent_takes_a_handover_and_the_reply_reaches_the_shopper(browser: Any, 
     assert agent.get_by_role("tab", name="Log review").count() == 0  # an agent has no reviewer views
     click(agent, "copilot-refresh")
     agent.locator("#copilot-choose input").wait_for()
-    agent.wait_for_function("document.querySelector('#copilot-choose input').value.includes('C002')")
+    # expect(), not wait_for_function: the staff page's CSP forbids evaluating strings
+    expect(agent.locator("#copilot-choose input")).to_have_value(re.compile("C002"), timeout=60_000)
     click(agent, "copilot-open")
     agent.locator("#copilot-profile").get_by_text("C002").wait_for()
     click(agent, "copilot-take")
     agent.locator("#copilot-holder").get_by_text("Held by ada").wait_for()
     click(agent, "copilot-suggest")
-    agent.wait_for_function("document.querySelector('#copilot-reply textarea').value.length > 0", timeout=120_000)
+    expect(agent.locator("#copilot-reply textarea")).not_to_have_value("", timeout=120_000)
     draft = agent.locator("#copilot-reply textarea").input_value()
     edited = "Hi, this is Ada from Northwind. I have your order in front of me and will sort it out today."
     agent.locator("#copilot-reply textarea").fill(edited)

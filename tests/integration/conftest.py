@@ -141,7 +141,8 @@ def real_demo_shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]
 def app_on_fakes(data_dir: Path, overrides: dict[str, Any] | None = None) -> tuple[Any, Any]:
     """``(components, app)``: the whole web app in-process on the test profile's fakes (scripted model, hash
     embeddings, in-memory Chroma under a fresh prefix, SQLite under ``data_dir``), the demo shop imported at
-    start and every rate limit lifted. ``overrides`` (nested sections) win. Close ``components.stores`` after."""
+    start, the demo sign-in on and every rate limit lifted. ``overrides`` (nested sections) win. Close
+    ``components.stores`` after."""
     from assistant.components import build_components
     from assistant.config.loading import _merge, load_settings
     from bench.load import unlimited_rates
@@ -150,7 +151,7 @@ def app_on_fakes(data_dir: Path, overrides: dict[str, Any] | None = None) -> tup
     rates = {key.split("__", 1)[1].lower(): value for key, value in unlimited_rates().items()}
     base: dict[str, Any] = {"app": {"data_dir": str(data_dir), "load_demo": True},
                             "knowledge": {"collection_prefix": f"f{uuid.uuid4().hex[:8]}_"},
-                            "embeddings": {"dimensions": 4096}, "security": rates}
+                            "embeddings": {"dimensions": 4096}, "security": {**rates, "demo_sign_in": True}}
     settings = load_settings(["test"], env={}, overrides=_merge(base, overrides or {}))
     components = build_components(settings)
     return components, create_app(components)

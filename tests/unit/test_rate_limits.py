@@ -200,5 +200,7 @@ def test_a_chunked_body_over_the_limit_is_a_413_too(small_body_app: TestClient) 
     assert refused.status_code == 413
 
 
-def test_paths_outside_the_api_are_not_limited(small_body_app: TestClient) -> None:
-    assert small_body_app.post("/elsewhere", json={"message": "x" * 2000}).status_code == 200
+def test_paths_outside_the_api_are_limited_too(small_body_app: TestClient) -> None:
+    """Every path (Gradio's queue and upload routes included) has a body limit."""
+    assert small_body_app.post("/elsewhere", json={"message": "x" * 2000}).status_code == 413
+    assert small_body_app.post("/elsewhere", json={"message": "x" * 100}).status_code == 200

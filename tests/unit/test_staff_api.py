@@ -4,7 +4,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
@@ -12,6 +12,7 @@ from assistant.components import Components, build_assistant
 from assistant.domain import ShopperIdentity
 from assistant.llm import FakeChatModel
 from assistant.settings import SecuritySettings
+from assistant.staff.roles import StaffPrincipal
 from tests.demo_reset import reset_customers
 from tests.unit.conftest import DEMO_NOW
 from ui.error_table import install_error_table
@@ -79,14 +80,22 @@ def test_an_unknown_handover_is_a_404(demo_components: Components) -> None:
 
 
 def test_claim_then_resolve_takes_it_off_the_queue(demo_components: Components, queued: list[str]) -> None:
-    api = client(demo_components)
-    first = next(h for h in api.get("/api/v1/handovers", headers=KEY).json() if h["session_id"] == queued[0])
+    """The actor is the signed-in agent: an ``agent`` named in the body is ignored."""
+    def as_agent(request: Request) -> StaffPrincipal:
+        return StaffPrincipal(request.headers["X-Agent"], frozenset({"agent"}))
 
-    claimed = api.post(f"/api/v1/handovers/{first['id']}/claim", json={"agent": "ana"}, headers=KEY)
-    taken = api.post(f"/api/v1/handovers/{first['id']}/claim", json={"agent": "ben"}, headers=KEY)
-    resolved = api.post(f"/api/v1/handovers/{first['id']}/resolve", json={"agent": "ana", "note": "done"},
-                        headers=KEY)
+    app = install_error_table(FastAPI())
+    app.include_router(build_staff_api(SecuritySettings(), demo_components.copilot, demo_components.staff_accounts,
+                                       lambda _role: as_agent))
+    api, ana, ben = TestClient(app), {"X-Agent": "ana"}, {"X-Agent": "ben"}
+    first = next(h for h in api.get("/api/v1/handovers", headers=ana).json() if h["session_id"] == queued[0])
 
-    assert claimed.json()["status"] == "claimed" and taken.status_code == 409
-    assert resolved.json()["status"] == "resolved"
-    assert first["id"] not in [h["id"] for h in api.get("/api/v1/handovers", headers=KEY).json()]
+    claimed = api.post(f"/api/v1/handovers/{first['id']}/claim", json={"agent": "ben"}, headers=ana)
+    taken = api.post(f"/api/v1/handovers/{first['id']}/claim", json={"agent": "ana"}, headers=ben)
+    resolved = api.post(f"/api/v1/handovers/{first['id']}/resolve", json={"agent": "ben", "note": "done"},
+                        headers=ana)
+
+    assert claimed.json()["status"] == "claimed" and claimed.json()["agent"] == "ana" and taken.status_code == 409
+    assert resolved.json()["status"] == "resolved" and resolved.json()["agent"] == "ana"
+    assert resolved.json()["note"] == "done"
+    assert first["id"] not in [h["id"] for h in api.get("/api/v1/handovers", headers=ana).json()]

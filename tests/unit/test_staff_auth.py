@@ -4,6 +4,7 @@ staff route answers 401 without a session, 403 for the wrong role and 200 for th
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -11,6 +12,7 @@ import pytest
 from argon2 import PasswordHasher
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from httpx import Response
 
 from assistant.components import Components
 from assistant.identity import issue_token
@@ -42,6 +44,13 @@ class Staff:
         response = self.client.post("/api/v1/staff/login", json={"username": username, "password": password})
         assert response.status_code == 200, response.text
         return str(response.cookies[COOKIE])
+
+    def form(self, data: dict[str, str], **kwargs: object) -> Response:
+        """Post the sign-in form as a browser would: with the CSRF token of the page it was shown on."""
+        page = self.client.get("/staff/login")
+        csrf = re.search(r'name="csrf" value="([^"]+)"', page.text)
+        assert csrf is not None, page.text
+        return self.client.post("/staff/login", data={**data, "csrf": csrf.group(1)}, **kwargs)  # type: ignore[arg-type]
 
     def bearer(self, username: str) -> dict[str, str]:
         token = self.login(username)
@@ -161,16 +170,14 @@ def test_the_login_page_is_a_form(staff: Staff) -> None:
 
 
 def test_the_login_form_redirects_to_the_staff_views(staff: Staff) -> None:
-    response = staff.client.post("/staff/login", data={"username": "ana", "password": PASSWORD},
-                                 follow_redirects=False)
+    response = staff.form({"username": "ana", "password": PASSWORD}, follow_redirects=False)
 
     assert response.status_code == 303 and response.headers["location"] == "/staff/"
     assert COOKIE in response.cookies
 
 
 def test_the_login_form_shows_the_error_and_keeps_the_username(staff: Staff) -> None:
-    response = staff.client.post("/staff/login", data={"username": "ana", "password": "nope nope"},
-                                 follow_redirects=False)
+    response = staff.form({"username": "ana", "password": "nope nope"}, follow_redirects=False)
 
     assert response.status_code == 401 and WRONG in response.text and 'value="ana"' in response.text
 
@@ -178,8 +185,7 @@ def test_the_login_form_shows_the_error_and_keeps_the_username(staff: Staff) -> 
 @pytest.mark.parametrize("target, expected", [("/staff/copilot", "/staff/copilot"), ("//evil.example", "/staff/"),
                                               ("https://evil.example/", "/staff/")])
 def test_the_login_form_goes_back_only_to_this_site(staff: Staff, target: str, expected: str) -> None:
-    response = staff.client.post("/staff/login", data={"username": "ana", "password": PASSWORD, "next": target},
-                                 follow_redirects=False)
+    response = staff.form({"username": "ana", "password": PASSWORD, "next": target}, follow_redirects=False)
 
     assert response.headers["location"] == expected
 
@@ -206,7 +212,7 @@ def test_wrong_passwords_from_one_address_are_rate_limited(own_demo_components: 
     for name in ("ana", "rev"):
         staff.client.post("/api/v1/staff/login", json={"username": name, "password": "x" * 9})
 
-    blocked = staff.client.post("/staff/login", data={"username": "root", "password": PASSWORD})
+    blocked = staff.form({"username": "root", "password": PASSWORD})
 
     assert blocked.status_code == 429 and "Retry-After" in blocked.headers and "too many" in blocked.text
 

@@ -85,7 +85,8 @@ def import_policies_cmd(ctx: typer.Context, path: PathArg, source: SourceOpt = N
     knowledge = run.components.knowledge
     with progress_bar("policies") as progress:
         report = import_policies(knowledge, path, origin=source, chunk_size=s.chunk_size, overlap=s.chunk_overlap,
-                                 max_bytes=run.max_bytes, progress=progress)
+                                 max_bytes=run.max_bytes, progress=progress, max_chars=s.max_document_chars,
+                                 max_chunks=s.max_chunks_per_document)
     _print_reports([report])
 
 
@@ -121,6 +122,8 @@ def ingest(
                               shop_profiles=components.stores.shop,
                               chunk_size=s.chunk_size,
                               overlap=s.chunk_overlap, max_bytes=run.max_bytes,
+                              max_document_chars=s.max_document_chars,
+                              max_chunks_per_document=s.max_chunks_per_document,
                               progress_for=lambda kind: bars.enter_context(progress_bar(kind)))
     _print_reports(reports)
 
@@ -218,10 +221,11 @@ def serve(
     host: Annotated[str | None, typer.Option(help="Bind address (default: app.host).")] = None,
     port: Annotated[int | None, typer.Option(help="Port (default: app.port).")] = None,
 ) -> None:
-    """Start the web app: shopper chat, REST API and health check."""
+    """Start the web app: shopper chat, REST API and health check (limits and timeouts: settings.server)."""
     import uvicorn
 
     from assistant.components import limit_torch_threads
+    from ui.cli.serving import uvicorn_options
 
     run = cli_context(ctx)
     limit_torch_threads(run.settings)  # before torch and llama.cpp load
@@ -229,9 +233,10 @@ def serve(
 
     components = run.components
     s = components.settings
+    s.app.host, s.app.port = host or s.app.host, port or s.app.port  # what the start checks (demo sign-in) see
     web = create_app(components)
-    typer.echo(f"Concierge on http://{host or s.app.host}:{port or s.app.port}/", err=True)
-    uvicorn.run(web, host=host or s.app.host, port=port or s.app.port, log_level="warning")
+    typer.echo(f"Concierge on http://{s.app.host}:{s.app.port}/", err=True)
+    uvicorn.run(web, **uvicorn_options(s))
 
 
 # the sub-apps, in the order ``concierge --help`` lists them; each is light (typer only): the commands import
