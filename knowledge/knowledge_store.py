@@ -8,18 +8,22 @@ and query passes vectors we computed ourselves.
 from __future__ import annotations
 
 import json
+import math
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
 from knowledge.embeddings import Embedder
+from knowledge.lexical_index import LexicalIndex, fuse
 
 Kind = Literal["policies", "products"]
 KINDS: tuple[Kind, ...] = ("policies", "products")
 
 
+#: weight of the word ranking against the meaning ranking in a hybrid search's fusion
+LEXICAL_WEIGHT = 0.5
 #: a filtered search first ranks this many nearest chunks without filters (0: always Chroma's filter)
 OVERFETCH = 200
 
@@ -153,16 +157,25 @@ def _where(filters: Mapping[str, Any] | None) -> dict[str, Any] | None:
     return clauses[0] if len(clauses) == 1 else {"$and": clauses}
 
 
+def _cosine(a: Sequence[float], b: Sequence[float]) -> float:
+    dot = sum(x * y for x, y in zip(a, b, strict=False))
+    norm = math.sqrt(sum(x * x for x in a)) * math.sqrt(sum(y * y for y in b))
+    return dot / norm if norm else 0.0
+
+
 class KnowledgeStore:
     """Policies and products in two Chroma collections, searched by meaning with filters."""
 
     def __init__(self, client: Any, embedder: Embedder, prefix: str = "", batch_size: int = 64,
-                 overfetch: int = OVERFETCH) -> None:
+                 overfetch: int = OVERFETCH, hybrid: Iterable[Kind] = ("policies",)) -> None:
         self.client = client
         self.embedder = embedder
         self.prefix = prefix
         self.batch_size = batch_size
         self.overfetch = overfetch
+        #: kinds searched by meaning and by words (BM25, see :mod:`knowledge.lexical_index`), fused by rank
+        self.hybrid = frozenset(hybrid)
+        self._lexical: dict[str, LexicalIndex] = {}
         self._collections: dict[str, Any] = {}
         self._lock = threading.Lock()
 
@@ -204,6 +217,8 @@ class KnowledgeStore:
                 )
             except Exception as e:
                 raise KnowledgeUnavailable(f"writing to Chroma failed: {e}") from e
+            if kind in self._lexical:
+                self._lexical[kind].add((i.id, i.text) for i in batch)
 
     def delete(self, kind: Kind, ids: Sequence[str]) -> None:
         if ids:
@@ -211,6 +226,29 @@ class KnowledgeStore:
                 self._collection(kind).delete(ids=list(ids))
             except Exception as e:
                 raise KnowledgeUnavailable(f"deleting from Chroma failed: {e}") from e
+            if kind in self._lexical:
+                self._lexical[kind].remove(ids)
+
+    def _lexical_index(self, kind: Kind) -> LexicalIndex:
+        """The kind's word index: built from Chroma on first use, and again when the collection holds another
+        number of documents than it does (another process imported or deleted some)."""
+        index = self._lexical.get(kind)
+        if index is not None and len(index) == self.count(kind):
+            return index
+        index = LexicalIndex()
+        collection = self._collection(kind)
+        offset, page = 0, 1000
+        while True:
+            try:
+                found = collection.get(include=["documents"], limit=page, offset=offset)
+            except Exception as e:
+                raise KnowledgeUnavailable(f"reading from Chroma failed: {e}") from e
+            index.add(zip(found["ids"], [d or "" for d in found["documents"] or []], strict=False))
+            if len(found["ids"]) < page:
+                break
+            offset += page
+        self._lexical[kind] = index
+        return index
 
     # reading ---------------------------------------------------------------------------------
     def existing(self, kind: Kind, origin: str) -> dict[str, dict[str, Any]]:
@@ -240,6 +278,12 @@ class KnowledgeStore:
         """
         collection = self._collection(kind)
         vector = self.embedder.embed_query(query)
+        if kind in self.hybrid:
+            return self._hybrid(collection, kind, query, vector, k, filters)
+        return self._dense(collection, kind, vector, k, filters)
+
+    def _dense(self, collection: Any, kind: Kind, vector: list[float], k: int,
+               filters: Mapping[str, Any] | None) -> list[Hit]:
         where = _where(filters)
         if where is not None and self.overfetch > k:
             # the filtered top k are the first k of the unfiltered ranking that pass: rank the nearest
@@ -250,6 +294,30 @@ class KnowledgeStore:
             if len(passing) >= k or len(nearest) < self.overfetch:  # or the whole collection was ranked
                 return passing[:k]
         return self._query(collection, kind, vector, k, where)
+
+    def _hybrid(self, collection: Any, kind: Kind, query: str, vector: list[float], k: int,
+                filters: Mapping[str, Any] | None) -> list[Hit]:
+        """The nearest by meaning and the best by words (BM25), fused by rank (reciprocal rank fusion); each
+        hit keeps its closeness in meaning as its score (so relevance floors mean the same)."""
+        pool = max(4 * k, 12)
+        dense = self._dense(collection, kind, vector, pool, filters)
+        lexical = [doc_id for doc_id, _ in self._lexical_index(kind).search(query, pool)]
+        by_id = {h.id: h for h in dense}
+        missing = [i for i in lexical if i not in by_id]
+        if missing:
+            try:
+                found = collection.get(ids=missing, include=["documents", "metadatas", "embeddings"])
+            except Exception as e:
+                raise KnowledgeUnavailable(f"reading from Chroma failed: {e}") from e
+            embeddings = found.get("embeddings")
+            for i, doc, meta, emb in zip(found["ids"], found["documents"] or [], found["metadatas"] or [],
+                                         [] if embeddings is None else embeddings, strict=False):
+                if passes_filters(dict(meta or {}), filters):
+                    by_id[i] = Hit(i, kind, doc or "", round(_cosine(vector, emb), 4), dict(meta or {}))
+        ranked = fuse([[h.id for h in dense], [i for i in lexical if i in by_id]], k, weights=(1.0, LEXICAL_WEIGHT))
+        if dense and dense[0].id not in ranked:  # the nearest in meaning always stays
+            ranked = [*ranked[:k - 1], dense[0].id]
+        return [by_id[i] for i in ranked]
 
     def _query(self, collection: Any, kind: Kind, vector: list[float], k: int,
                where: dict[str, Any] | None) -> list[Hit]:
