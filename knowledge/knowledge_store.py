@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from knowledge.embeddings import Embedder
-from knowledge.lexical_index import LexicalIndex, fuse
+from knowledge.lexical_index import LexicalIndex, fuse, has_cjk
 
 Kind = Literal["policies", "products"]
 KINDS: tuple[Kind, ...] = ("policies", "products")
@@ -24,6 +24,8 @@ KINDS: tuple[Kind, ...] = ("policies", "products")
 
 #: weight of the word ranking against the meaning ranking in a hybrid search's fusion
 LEXICAL_WEIGHT = 0.5
+#: ... for a query in Chinese, which the bundled (English) embedder barely places: the words decide more
+LEXICAL_WEIGHT_CJK = 2.0
 #: a filtered search first ranks this many nearest chunks without filters (0: always Chroma's filter)
 OVERFETCH = 200
 
@@ -314,7 +316,8 @@ class KnowledgeStore:
                                          [] if embeddings is None else embeddings, strict=False):
                 if passes_filters(dict(meta or {}), filters):
                     by_id[i] = Hit(i, kind, doc or "", round(_cosine(vector, emb), 4), dict(meta or {}))
-        ranked = fuse([[h.id for h in dense], [i for i in lexical if i in by_id]], k, weights=(1.0, LEXICAL_WEIGHT))
+        weight = LEXICAL_WEIGHT_CJK if has_cjk(query) else LEXICAL_WEIGHT
+        ranked = fuse([[h.id for h in dense], [i for i in lexical if i in by_id]], k, weights=(1.0, weight))
         if dense and dense[0].id not in ranked:  # the nearest in meaning always stays
             ranked = [*ranked[:k - 1], dense[0].id]
         return [by_id[i] for i in ranked]

@@ -51,6 +51,10 @@ def _segment(run: str) -> list[str]:
     return [w for w in _jieba.cut_for_search(run) if w.strip()]  # type: ignore[union-attr]
 
 
+def has_cjk(text: str) -> bool:
+    return _CJK.search(text) is not None
+
+
 def words(text: str) -> list[str]:
     """The words BM25 counts: folded Latin words and segmented Chinese words, stop words left out."""
     out: list[str] = []
