@@ -180,7 +180,8 @@ class Components:
         reports = load_demo_if_empty(self.knowledge, self.stores.customers, self.stores.offers,
                                      shop_profiles=self.stores.shop, chunk_size=k.chunk_size, overlap=k.chunk_overlap,
                                      max_document_chars=k.max_document_chars,
-                                     max_chunks_per_document=k.max_chunks_per_document)
+                                     max_chunks_per_document=k.max_chunks_per_document,
+                                     demo_shop=self.settings.app.demo_shop)
         self.reload_shop_data()
         return reports
 

@@ -162,11 +162,18 @@ class ShopLayout:
         return self._first(SHOP_FILE)
 
 
-def demo_shop_path() -> Path:
-    """The bundled demo shop (``knowledge/demo``)."""
+#: the bundled demo shops, by the name ``app.demo_shop`` gives them -> their folder under ``knowledge/``
+DEMO_SHOPS = {"northwind": "demo", "zh": "demo_zh"}
+
+
+def demo_shop_path(shop: str = "northwind") -> Path:
+    """A bundled demo shop's folder: ``northwind`` (``knowledge/demo``, the default) or ``zh``
+    (``knowledge/demo_zh``, 山栖家居户外); the ``app.demo_shop`` setting picks the one the app loads."""
     import knowledge
 
-    return Path(knowledge.__file__).resolve().parent / "demo"
+    if shop not in DEMO_SHOPS:
+        raise ValueError(f"no bundled demo shop {shop!r} (one of: {', '.join(DEMO_SHOPS)})")
+    return Path(knowledge.__file__).resolve().parent / DEMO_SHOPS[shop]
 
 
 def ingest_shop(
@@ -222,10 +229,12 @@ def ingest_shop(
 def load_demo_if_empty(knowledge: KnowledgeStore, customers: CustomerStore, offers: OfferStore | None = None, *,
                        shop_profiles: ShopProfileStore | None = None, chunk_size: int = 900,
                        overlap: int = 120, max_document_chars: int = MAX_DOCUMENT_CHARS,
-                       max_chunks_per_document: int = MAX_CHUNKS_PER_DOCUMENT) -> list[ImportReport] | None:
-    """First start: import the bundled demo shop when both stores are empty. None if nothing was done."""
+                       max_chunks_per_document: int = MAX_CHUNKS_PER_DOCUMENT,
+                       demo_shop: str = "northwind") -> list[ImportReport] | None:
+    """First start: import the bundled demo shop ``demo_shop`` (``app.demo_shop``) when both stores are empty.
+    None if nothing was done."""
     if any(knowledge.stats().values()) or customers.list_ids():
         return None
-    return ingest_shop(demo_shop_path(), knowledge, customers, offers, shop_profiles=shop_profiles,
+    return ingest_shop(demo_shop_path(demo_shop), knowledge, customers, offers, shop_profiles=shop_profiles,
                        chunk_size=chunk_size, overlap=overlap, max_document_chars=max_document_chars,
                        max_chunks_per_document=max_chunks_per_document)

@@ -215,7 +215,7 @@ class Admin:
     def demo_in_use(self) -> bool:
         """The bundled demo shop is part of this shop's data: its records are stored (it was loaded on first start
         or by ``concierge ingest``)."""
-        name = demo_shop_path().name
+        name = demo_shop_path(self.settings.app.demo_shop).name
         knowledge = self.components.knowledge
         return bool(knowledge.existing("products", f"{name}/catalog")
                     or knowledge.existing("policies", f"{name}/policies"))
@@ -224,7 +224,7 @@ class Admin:
         """Import again everything the app knows of: the demo shop (when in use) and every uploaded file.
 
         Unchanged records are skipped without embedding; the summary says what changed."""
-        root = demo_shop_path() if self.demo_in_use() else None
+        root = demo_shop_path(self.settings.app.demo_shop) if self.demo_in_use() else None
         layout = ShopLayout(root) if root else None
         parts = [k for k in KINDS if layout is not None and getattr(layout, k) is not None]
         uploads = self.uploaded_files()
