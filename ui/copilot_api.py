@@ -20,18 +20,23 @@ app's error table, ``ui.error_table``, like every other error).
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Query
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from assistant.staff.copilot import MAX_REPLY_CHARS, Copilot
 from assistant.staff.roles import RoleDependency, StaffPrincipal
+from ui.error_table import responses
+from ui.openapi_contract import RequestBody
+
+#: a conversation another agent has: ``held_by`` names them (and ``unsent`` holds what a send did not send)
+HELD = responses(409, s409="Another agent has the conversation (held_by); a send returns its text under unsent.")
 
 
-class SuggestRequest(BaseModel):
+class SuggestRequest(RequestBody):
     message: str | None = Field(None, max_length=10_000,
                                 description="Draft a reply to this text instead of the shopper's last message.")
 
 
-class SendRequest(BaseModel):
+class SendRequest(RequestBody):
     text: str = Field(..., min_length=1, max_length=MAX_REPLY_CHARS, description="The reply the shopper gets.")
     draft: str | None = Field(None, max_length=20_000,
                               description="The suggested reply it was edited from (kept with the diff); empty: "
@@ -41,7 +46,7 @@ class SendRequest(BaseModel):
                                           "suggestion): a draft for another conversation is refused with 422.")
 
 
-class GiveBackRequest(BaseModel):
+class GiveBackRequest(RequestBody):
     note: str | None = Field(None, max_length=4000, description="How it was resolved (kept with the hand-over).")
 
 
@@ -72,7 +77,8 @@ def build_copilot_api(copilot: Copilot, require: RoleDependency) -> APIRouter:
         """Any conversation's context, like a hand-over's."""
         return copilot.context(session_id).to_dict()
 
-    @router.post("/sessions/{session_id}/suggest")
+    @router.post("/sessions/{session_id}/suggest", responses={**HELD, **responses(
+        422, s422="The conversation has no shopper message to answer (and no message was given).")})
     def suggest(session_id: str, agent: Agent,
                 body: Annotated[SuggestRequest | None, Body()] = None) -> dict[str, Any]:
         """A reply to what the shopper needs (the newest need in the conversation, not a bare request for a
@@ -80,7 +86,7 @@ def build_copilot_api(copilot: Copilot, require: RoleDependency) -> APIRouter:
         reason), eligible offers and the ``session_id`` it was drafted for. Nothing is recorded or sent."""
         return copilot.suggest(session_id, body.message if body else None).to_dict()
 
-    @router.post("/sessions/{session_id}/send")
+    @router.post("/sessions/{session_id}/send", responses=HELD)
     def send(session_id: str, body: SendRequest, agent: Agent) -> dict[str, Any]:
         """Send the reply to the shopper (the conversation becomes the agent's if nobody has it). The turn
         records the agent, the draft, what was sent and the diff. Another agent's conversation: 409, nothing
@@ -88,13 +94,13 @@ def build_copilot_api(copilot: Copilot, require: RoleDependency) -> APIRouter:
         (``draft_session_id``): 422, nothing sent."""
         return copilot.send(session_id, agent, body.text, body.draft, body.draft_session_id).to_dict()
 
-    @router.post("/sessions/{session_id}/take-over")
+    @router.post("/sessions/{session_id}/take-over", responses=HELD)
     def take_over(session_id: str, agent: Agent) -> dict[str, Any]:
         """The agent takes the conversation (and claims its open hand-over); the assistant stops answering."""
         copilot.take_over(session_id, agent)
         return {"session_id": session_id, "held_by": agent.username}
 
-    @router.post("/sessions/{session_id}/give-back")
+    @router.post("/sessions/{session_id}/give-back", responses=HELD)
     def give_back(session_id: str, agent: Agent,
                   body: Annotated[GiveBackRequest | None, Body()] = None) -> dict[str, Any]:
         """The assistant answers again; the open hand-over is resolved (with the note)."""

@@ -14,16 +14,18 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Query
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from assistant.settings import SecuritySettings
 from assistant.staff.accounts import StaffAccounts
 from assistant.staff.copilot import UNRESOLVED, Copilot, Handover
 from assistant.staff.roles import RoleDependency, StaffPrincipal
+from ui.error_table import responses
+from ui.openapi_contract import RequestBody
 from ui.staff_access import role_check
 
 
-class ResolveRequest(BaseModel):
+class ResolveRequest(RequestBody):
     note: str | None = Field(None, max_length=4000, description="How it was resolved.")
 
 
@@ -60,12 +62,12 @@ def build_staff_api(security: SecuritySettings, copilot: Copilot, accounts: Staf
             {"id": t.id, "created_at": t.created_at.isoformat() if t.created_at else None, "message": t.message,
              "reply": t.reply, "intent": t.intent, "verdict": t.verdict} for t in copilot.handover_turns(handover)]}
 
-    @router.post("/{handover_id}/claim")
+    @router.post("/{handover_id}/claim", responses=responses(409, s409="Another agent has the hand-over."))
     def claim(handover_id: str, who: Agent) -> dict[str, Any]:
         """The signed-in agent takes the conversation (409 if another agent has it)."""
         return handover_json(copilot.claim(handover_id, who.username))
 
-    @router.post("/{handover_id}/resolve")
+    @router.post("/{handover_id}/resolve", responses=responses(409, s409="Another agent has the hand-over."))
     def resolve(handover_id: str, who: Agent,
                 body: Annotated[ResolveRequest | None, Body()] = None) -> dict[str, Any]:
         """The signed-in agent closes the hand-over; the assistant answers in that conversation again."""

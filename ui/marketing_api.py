@@ -11,25 +11,43 @@ from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Query
-from pydantic import BaseModel, Field
+from pydantic import ConfigDict, Field, model_validator
 
 from assistant.components import Components
 from assistant.domain import ShopperIdentity
 from assistant.staff.roles import RoleDependency, StaffPrincipal
+from ui.error_table import responses
+from ui.openapi_contract import RequestBody
 from ui.staff_access import role_check
 
 
-class OfferFeedbackRequest(BaseModel):
+class OfferFeedbackRequest(RequestBody):
+    """``order_id`` goes with ``redeemed`` and only with it (the schema says so too)."""
+
+    model_config = ConfigDict(json_schema_extra={"allOf": [{
+        "if": {"properties": {"kind": {"const": "redeemed"}}},
+        "then": {"required": ["order_id"], "properties": {"order_id": {"type": "string"}}},
+        "else": {"properties": {"order_id": {"type": "null"}}}}]})
+
     kind: str = Field(..., pattern="^(clicked|accepted|redeemed)$", description="What the shopper did.")
     order_id: str | None = Field(None, max_length=128, description="With 'redeemed': the order it was used in.")
 
+    @model_validator(mode="after")
+    def _order_with_redeemed(self) -> "OfferFeedbackRequest":
+        if (self.kind == "redeemed") != (self.order_id is not None):
+            raise ValueError("order_id is required with 'redeemed' and only goes with it")
+        return self
 
-class ReviewRequest(BaseModel):
+
+class ReviewRequest(RequestBody):
     reason: str | None = Field(None, max_length=1000, description="Why (kept with the review).")
 
 
 class EditRequest(ReviewRequest):
     text: str = Field(..., min_length=1, max_length=5000, description="The approved text.")
+
+
+REVIEWED = responses(409, s409="The copy was reviewed already.")
 
 
 def build_marketing_api(components: Components, shopper: Callable[..., ShopperIdentity],
@@ -61,19 +79,19 @@ def build_marketing_api(components: Components, shopper: Callable[..., ShopperId
                text: str | None = None) -> dict[str, Any]:
         return copy.review(draft_id, action, who.username, text, body.reason if body else None).to_dict()
 
-    @router.post("/copy/{draft_id}/approve", tags=["copy review"])
+    @router.post("/copy/{draft_id}/approve", tags=["copy review"], responses=REVIEWED)
     def approve_copy(draft_id: str, who: Staff, body: Annotated[ReviewRequest | None, Body()] = None
                      ) -> dict[str, Any]:
         """Approve a pending piece of copy as written, as the signed-in reviewer."""
         return review(draft_id, "approve", who, body)
 
-    @router.post("/copy/{draft_id}/edit", tags=["copy review"])
+    @router.post("/copy/{draft_id}/edit", tags=["copy review"], responses=REVIEWED)
     def edit_copy(draft_id: str, body: EditRequest, who: Staff) -> dict[str, Any]:
         """Approve a pending piece of copy with the reviewer's text (problems against its facts are returned
         under ``verdict.review.warnings``)."""
         return review(draft_id, "edit", who, body, body.text)
 
-    @router.post("/copy/{draft_id}/reject", tags=["copy review"])
+    @router.post("/copy/{draft_id}/reject", tags=["copy review"], responses=REVIEWED)
     def reject_copy(draft_id: str, who: Staff, body: Annotated[ReviewRequest | None, Body()] = None
                     ) -> dict[str, Any]:
         """Reject a pending piece of copy, as the signed-in reviewer."""

@@ -12,13 +12,14 @@ from fastapi import APIRouter, Depends, Path
 
 from assistant.components import Components
 from assistant.domain import ShopperIdentity
+from ui.error_table import responses
 
 
 def build_preferences_api(components: Components, shopper: Callable[..., ShopperIdentity]) -> APIRouter:
     router = APIRouter(prefix="/me", tags=["profile"])
     Shopper = Annotated[ShopperIdentity, Depends(shopper)]
 
-    @router.get("/preferences")
+    @router.get("/preferences", responses=responses(404, s404="The token names no customer of this shop."))
     def my_preferences(identity: Shopper) -> dict[str, Any]:
         """"What we think you like": the shopper's preferences, stated and inferred from their chats."""
         items = components.assistant.preferences(identity)

@@ -4,17 +4,22 @@ from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, Depends
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from assistant.components import Components
 from assistant.domain import ShopperIdentity
 from assistant.staff.roles import RoleDependency
+from ui.error_table import responses
+from ui.openapi_contract import RequestBody
 from ui.staff_access import role_check
 
 
-class ConsentRequest(BaseModel):
+class ConsentRequest(RequestBody):
     personalization: bool | None = Field(None, description="Personalized answers, recommendations and offers.")
     marketing: bool | None = Field(None, description="Marketing messages (personalized copy).")
+
+
+NO_CUSTOMER = responses(404, s404="The token names no customer of this shop.")
 
 
 def build_privacy_api(components: Components, shopper: Callable[..., ShopperIdentity],
@@ -24,14 +29,14 @@ def build_privacy_api(components: Components, shopper: Callable[..., ShopperIden
     staff = role_check(components.settings.security, components.staff_accounts, require)("admin")
     privacy = components.privacy
 
-    @router.post("/me/consent")
+    @router.post("/me/consent", responses=NO_CUSTOMER)
     def set_consent(body: ConsentRequest, identity: ShopperIdentity = Depends(shopper)) -> dict[str, bool]:
         """Opt in or out of personalization and of marketing; stored with time and source."""
         state = privacy.set_consent(identity.customer_id, "api", personalization=body.personalization,
                                     marketing=body.marketing)
         return {"personalization": state.personalization, "marketing": state.marketing}
 
-    @router.get("/me/export")
+    @router.get("/me/export", responses=NO_CUSTOMER)
     def my_export(identity: ShopperIdentity = Depends(shopper)) -> dict[str, Any]:
         """Everything stored about the signed-in shopper."""
         return privacy.export(identity.customer_id)

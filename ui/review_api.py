@@ -26,18 +26,27 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from assistant.errors import ValidationError
 from assistant.staff.analytics import Analytics
 from assistant.staff.log_review import LogReview, TurnFilter
 from assistant.staff.roles import RoleDependency, StaffPrincipal
+from ui.openapi_contract import RequestBody
 
 Label = Literal["correct", "incorrect", "outdated_knowledge", "policy_violation"]
 MEDIA_TYPES = {"jsonl": "application/x-ndjson", "csv": "text/csv; charset=utf-8"}
+#: the export's answer: JSON Lines (one turn per line) or CSV (a header row, then one turn per row)
+EXPORT_RESPONSES: dict[int | str, dict[str, Any]] = {200: {
+    "description": "The matching turns, streamed: JSON Lines (format=jsonl) or CSV (format=csv); Content-Disposition "
+                   "names the file.",
+    "content": {"application/x-ndjson": {"schema": {"type": "string"}},
+                "text/csv": {"schema": {"type": "string"}}},
+    "headers": {"Content-Disposition": {"description": "attachment; filename=\"turns-<time>.<format>\"",
+                                        "schema": {"type": "string"}}}}}
 
 
-class LabelRequest(BaseModel):
+class LabelRequest(RequestBody):
     label: Label = Field(..., description="correct, incorrect, outdated_knowledge or policy_violation.")
     note: str | None = Field(None, max_length=4000, description="Why, for whoever reads the label later.")
 
@@ -117,7 +126,7 @@ def build_review_api(review: LogReview, analytics: Analytics, require: RoleDepen
         """Label a turn as the signed-in reviewer; the newest label is the turn's current one."""
         return review.label(turn_id, body.label, who.username, body.note).to_dict()
 
-    @router.get("/review/export")
+    @router.get("/review/export", response_class=StreamingResponse, responses=EXPORT_RESPONSES)
     def export(f: Filter, _who: Reviewer, format: Annotated[Literal["jsonl", "csv"], Query()] = "jsonl",
                trace: Annotated[bool, Query(description="Include each turn's trace (JSON Lines only).")] = False,
                ) -> StreamingResponse:

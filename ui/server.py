@@ -8,6 +8,7 @@ the token secret kept in the data folder when none is configured (``assistant.id
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from fastapi import FastAPI, HTTPException, Query, Request
@@ -15,7 +16,8 @@ from fastapi import FastAPI, HTTPException, Query, Request
 from assistant.components import Components
 from assistant.identity import prepare_token_secret, refuse_open_demo
 from assistant.settings import Settings
-from ui.error_table import install_error_table
+from ui.error_table import install_error_table, responses
+from ui.openapi_contract import install_contract
 from ui.staff_auth import StaffAuth
 
 log = logging.getLogger(__name__)
@@ -45,12 +47,13 @@ def create_app(components: Components) -> FastAPI:
 
     api = FastAPI(title="Concierge", version="0.1.0", docs_url="/api/docs", openapi_url="/api/openapi.json")
     install_error_table(api)  # the one mapping of errors to HTTP answers, for every router below
+    install_contract(api)  # the OpenAPI document: every status with its error body, security schemes, links
     upload_bytes = int(settings.knowledge.max_file_mb * 1_000_000) + 1_000_000  # a file plus the form around it
     limiter = RateLimiter.from_settings(settings.security)
     auth = build_auth(settings.security, components.staff_accounts, limiter)
     api.state.staff_auth = auth  # principal_from_request for views that are not FastAPI routes
 
-    @api.get("/healthz", tags=["ops"])
+    @api.get("/healthz", tags=["ops"], responses=responses(503))
     def healthz() -> dict[str, Any]:
         """Liveness and readiness: the stores answer (503 naming the one that does not)."""
         try:
@@ -78,6 +81,7 @@ def create_app(components: Components) -> FastAPI:
     api.include_router(build_copilot_api(components.copilot, auth.require))
     api.include_router(build_review_api(components.log_review, components.analytics, auth.require))
     api.include_router(build_admin_api(components, auth.require))
+    answer_unrouted_api_paths(api)
 
     # middleware, innermost first: the sign-in redirect, JSON depth (422), body limits on every path (413; uploads
     # only where files are taken, 415 elsewhere: the shopper chat takes none), same-origin staff writes and CORS
@@ -98,6 +102,32 @@ def create_app(components: Components) -> FastAPI:
                         max_file_size=upload_bytes)
     app: FastAPI = gr.mount_gradio_app(api, build_chat_ui(components, limiter), path="/", css=CSS)
     return app
+
+
+API_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "QUERY"]
+
+
+def answer_unrouted_api_paths(api: FastAPI) -> None:
+    """``/api/v1/...`` (and ``/healthz``) requests no route takes get the API's own answer, not the shopper chat's
+    (Gradio, mounted at ``/``, would take them): 405 with ``Allow`` when the OpenAPI document has the path with
+    other methods, else 404. Add it after the routers."""
+    templates: list[tuple[re.Pattern[str], set[str]]] = []
+
+    def unrouted(request: Request) -> None:
+        if not templates:
+            for path, item in api.openapi().get("paths", {}).items():
+                pattern = re.compile("^" + re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(path)) + "$")
+                methods = {m.upper() for m in item if m.upper() in API_METHODS}
+                templates.append((pattern, methods | ({"HEAD"} if "GET" in methods else set())))
+        allowed = sorted({m for pattern, methods in templates if pattern.match(request.url.path) for m in methods})
+        if allowed:
+            raise HTTPException(405, f"{request.method} is not allowed here: use {', '.join(allowed)}",
+                                headers={"Allow": ", ".join(allowed)})
+        raise HTTPException(404, f"no such API path: {request.url.path}")
+
+    api.add_api_route("/api/v1/{rest:path}", unrouted, methods=API_METHODS, include_in_schema=False)
+    api.add_api_route("/healthz", unrouted, methods=[m for m in API_METHODS if m not in ("GET", "HEAD")],
+                      include_in_schema=False)
 
 
 def prepare_security(settings: Settings) -> None:

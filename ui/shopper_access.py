@@ -2,8 +2,9 @@
 and the demo sign-in (its list of customers and the tokens it issues).
 
 The demo sign-in is off unless ``security.demo_sign_in`` is set, and even then it only ever signs in the bundled
-demo shop's customers: a stored customer imported with the demo shop (origin ``demo/customers``) whose id and
-e-mail are those of ``knowledge/demo/customers.jsonl``; imported customers never. Tokens valid for longer than
+demo shops' customers: a stored customer imported with a bundled demo shop (origin ``demo/customers`` or
+``demo_zh/customers``, whichever ``app.demo_shop`` loaded) whose id and e-mail are those of that shop's
+``customers.jsonl``; imported customers never. Tokens valid for longer than
 ``security.max_token_lifetime_s`` are refused whatever signed them.
 
 Tokens are ``Authorization: Bearer <shopper token>`` on the API and a token in the chat's state (or ``?token=``)
@@ -18,7 +19,8 @@ from collections.abc import Callable
 from functools import lru_cache
 from typing import Annotated
 
-from fastapi import Header
+from fastapi import Request, Security
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from assistant.domain import ShopperIdentity
 from assistant.errors import AuthError, NotFoundError
@@ -30,28 +32,33 @@ from ui.rate_limits import RateLimiter, client_ip
 
 MISSING = "missing shopper token: send 'Authorization: Bearer <token>'"
 DEMO_OFF = "demo sign-in is off"
-DEMO_ORIGIN = "demo/customers"  # what ingest_shop names the bundled demo shop's customer import
+#: the shopper token as an OpenAPI security scheme; it only documents: ``from_header`` reads and checks the header
+SHOPPER_TOKEN = HTTPBearer(auto_error=False, scheme_name="ShopperToken", description=(
+    "A shopper token: signed by the shop's backend with security.token_secret (assistant.identity), or issued by "
+    "the demo sign-in (POST /api/v1/demo/token)."))
 
 
 @lru_cache(maxsize=1)
-def bundled_demo_customers() -> dict[str, str]:
-    """Id -> e-mail of every customer of the bundled demo shop (``knowledge/demo/customers.jsonl``)."""
-    from assistant.shop.shop_import import demo_shop_path
+def bundled_demo_customers() -> dict[str, tuple[str, str]]:
+    """Id -> (origin, e-mail) of every customer of the bundled demo shops (``knowledge/demo/customers.jsonl``,
+    ``knowledge/demo_zh/customers.jsonl``: their ids differ). The origin is what ingest_shop names the shop's
+    customer import (``demo/customers``)."""
+    from assistant.shop.shop_import import DEMO_SHOPS, demo_shop_path
 
-    found: dict[str, str] = {}
-    for line in (demo_shop_path() / "customers.jsonl").read_text(encoding="utf-8").splitlines():
-        if line.strip():
-            record = json.loads(line)
-            found[str(record["id"])] = str(record.get("email") or "")
+    found: dict[str, tuple[str, str]] = {}
+    for shop in DEMO_SHOPS:
+        folder = demo_shop_path(shop)
+        for line in (folder / "customers.jsonl").read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                record = json.loads(line)
+                found[str(record["id"])] = (f"{folder.name}/customers", str(record.get("email") or ""))
     return found
 
 
 def is_demo_customer(profile: CustomerProfile | None) -> bool:
-    """A stored customer that came with the bundled demo shop (never an imported one)."""
-    if profile is None or profile.origin != DEMO_ORIGIN:
-        return False
-    email = bundled_demo_customers().get(profile.id)
-    return email is not None and (profile.email or "") == email
+    """A stored customer that came with a bundled demo shop (never an imported one)."""
+    known = bundled_demo_customers().get(profile.id) if profile is not None else None
+    return profile is not None and known == (profile.origin, profile.email or "")
 
 
 class ShopperAccess:
@@ -93,10 +100,12 @@ class ShopperAccess:
         return self.verify(authorization[7:])
 
     def dependency(self) -> Callable[..., ShopperIdentity]:
-        """The FastAPI dependency of the shopper routes."""
+        """The FastAPI dependency of the shopper routes; it declares the ``ShopperToken`` security scheme, so the
+        OpenAPI document says which routes need a shopper token."""
 
-        def shopper(authorization: Annotated[str | None, Header()] = None) -> ShopperIdentity:
-            return self.from_header(authorization)
+        def shopper(request: Request, _token: Annotated[HTTPAuthorizationCredentials | None,
+                                                          Security(SHOPPER_TOKEN)] = None) -> ShopperIdentity:
+            return self.from_header(request.headers.get("authorization"))
 
         return shopper
 

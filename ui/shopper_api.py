@@ -16,10 +16,12 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, Field
 
 from assistant.components import Components
-from assistant.domain import Event, ReplyFold, ShopperIdentity, fold
+from assistant.domain import Citation, Event, OfferView, ProductCard, ReplyFold, ShopperIdentity, fold
 from assistant.records import TurnRecord
 from assistant.staff.roles import RoleDependency
+from ui.error_table import responses
 from ui.marketing_api import build_marketing_api
+from ui.openapi_contract import RequestBody
 from ui.preferences_api import build_preferences_api
 from ui.privacy_api import build_privacy_api
 from ui.rate_limits import RateLimiter, too_many
@@ -27,20 +29,85 @@ from ui.shopper_access import ShopperAccess
 from ui.staff_access import role_check
 
 
-class ChatRequest(BaseModel):
-    message: str = Field(..., max_length=100_000, description="What the shopper wrote.")
+class ChatRequest(RequestBody):
+    message: str = Field(..., max_length=5000, description=(
+        "What the shopper wrote; one longer than security.max_message_chars (default 4000) is answered with a "
+        "request to shorten it."))
     session_id: str | None = Field(None, max_length=64, description="Continue this conversation; empty: new.")
     stream: bool = Field(False, description="Answer as server-sent events instead of one JSON object.")
 
 
-class FeedbackRequest(BaseModel):
+class FeedbackRequest(RequestBody):
     turn_id: str = Field(..., max_length=64)
     rating: str = Field(..., pattern="^(up|down)$")
     note: str = Field("", max_length=2000)
 
 
-class TokenRequest(BaseModel):
+class TokenRequest(RequestBody):
     customer_id: str = Field(..., max_length=128)
+
+
+class HandoverNote(BaseModel):
+    reason: str
+    summary: str
+
+
+class ChatReply(BaseModel):
+    """One turn's answer; a turn that was stored has its ``turn_id`` and ``session_id``."""
+
+    reply: str
+    sources: list[Citation]
+    products: list[ProductCard]
+    offers: list[OfferView]
+    handover: HandoverNote | None = Field(None, description="Set when the conversation was handed to a person.")
+    turn_id: str | None = None
+    session_id: str | None = None
+    intent: str | None = None
+    verdict: str | None = None
+
+
+class ShopperTurn(BaseModel):
+    id: str | None
+    created_at: str | None
+    author: str = Field(..., description='"assistant" or "agent:<name>".')
+    message: str
+    reply: str
+    intent: str | None = None
+    verdict: str | None = None
+    handover: bool | None = None
+
+
+class Conversation(BaseModel):
+    session_id: str
+    turns: list[ShopperTurn]
+    last_turn_id: str | None = Field(None, description="(updates) The id to poll with next.")
+
+
+class Recorded(BaseModel):
+    status: str
+
+
+class DemoCustomer(BaseModel):
+    id: str
+    name: str
+    tier: str
+
+
+class DemoToken(BaseModel):
+    token: str
+    expires_in: int = Field(..., description="Seconds the token is valid.")
+
+
+#: one server-sent event of ``POST /chat`` with ``stream: true``: ``data`` is the event as JSON
+CHAT_EVENT = {"type": "object", "required": ["event", "data"], "properties": {
+    "event": {"type": "string", "enum": ["text", "replace", "sources", "products", "offers", "handover", "done",
+                                         "error"]},
+    "data": {"type": "string", "contentMediaType": "application/json"}}}
+CHAT_RESPONSES = {200: {"description": "The answer as one JSON object, or (``stream: true`` or ``Accept: "
+                                       "text/event-stream``) as server-sent events.",
+                        "content": {"text/event-stream": {"schema": CHAT_EVENT}}},
+                  **responses(401, 404, 422, 429, 503, s404="The token names no customer of this shop.",
+                              s503="The turn could not be stored (error TurnNotStored), or a dependency is down.")}
 
 
 def reply_json(folded: ReplyFold) -> dict[str, Any]:
@@ -87,7 +154,7 @@ def build_api(components: Components, require: RoleDependency | None = None,
     shopper = access.dependency()
     Shopper = Annotated[ShopperIdentity, Depends(shopper)]
 
-    @router.post("/chat", tags=["chat"])
+    @router.post("/chat", tags=["chat"], response_model=ChatReply, responses=CHAT_RESPONSES)
     def chat(body: ChatRequest, identity: Shopper, request: Request) -> Any:
         """One turn. JSON by default; server-sent events with ``stream: true`` or ``Accept: text/event-stream``
         (events: text, replace, sources, products, offers, handover, done). Rate limited per shopper and per
@@ -106,13 +173,13 @@ def build_api(components: Components, require: RoleDependency | None = None,
                                 headers={"Retry-After": "5"})
         return out
 
-    @router.get("/sessions/{session_id}", tags=["chat"])
+    @router.get("/sessions/{session_id}", tags=["chat"], response_model=Conversation)
     def session(session_id: str, identity: Shopper) -> dict[str, Any]:
         """A conversation of the signed-in shopper, turn by turn."""
         turns = components.assistant.history(identity, session_id)
         return {"session_id": session_id, "turns": [shopper_turn(t) for t in turns]}
 
-    @router.get("/sessions/{session_id}/updates", tags=["chat"])
+    @router.get("/sessions/{session_id}/updates", tags=["chat"], response_model=Conversation)
     def session_updates(session_id: str, identity: Shopper,
                         after: Annotated[str | None, Query(max_length=64, description=(
                             "A turn id of this conversation, or an ISO 8601 time: only later turns."))] = None,
@@ -123,19 +190,22 @@ def build_api(components: Components, require: RoleDependency | None = None,
         return {"session_id": session_id, "turns": [shopper_turn(t) for t in turns],
                 "last_turn_id": turns[-1].id if turns else after}
 
-    @router.post("/feedback", tags=["chat"])
+    @router.post("/feedback", tags=["chat"], response_model=Recorded,
+                 responses=responses(404, s404="No such turn of this shopper."))
     def feedback(body: FeedbackRequest, identity: Shopper) -> dict[str, str]:
         """Thumbs up or down for one answer."""
         components.assistant.feedback(identity, body.turn_id, body.rating, body.note)
         return {"status": "recorded"}
 
-    @router.get("/demo/customers", tags=["demo"])
+    @router.get("/demo/customers", tags=["demo"], response_model=list[DemoCustomer],
+                responses=responses(404, s404="The demo sign-in is off."))
     def demo_customers() -> list[dict[str, str]]:
         """The bundled demo shop's customers the demo sign-in can act as (only with security.demo_sign_in; 404
         otherwise). Imported customers are never listed."""
         return [{"id": p.id, "name": p.name, "tier": p.tier} for p in access.demo_customers(200)]
 
-    @router.post("/demo/token", tags=["demo"])
+    @router.post("/demo/token", tags=["demo"], response_model=DemoToken,
+                 responses=responses(404, s404="The demo sign-in is off, or no such demo customer."))
     def demo_token(body: TokenRequest) -> dict[str, Any]:
         """A shopper token for one of the bundled demo shop's customers (only with security.demo_sign_in; 404 for
         anyone else, imported customers included)."""

@@ -35,6 +35,7 @@ from fastapi import APIRouter, HTTPException, Request, Security
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.security import APIKeyCookie, APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel, Field
 from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -42,6 +43,7 @@ from assistant.errors import AuthError, ConciergeError, Forbidden
 from assistant.settings import SecuritySettings
 from assistant.staff.accounts import StaffAccounts, StaffSessionInfo, normalize_username
 from assistant.staff.roles import ROLES, StaffPrincipal
+from ui.error_table import responses
 from ui.rate_limits import RateLimiter, client_ip, too_many
 
 COOKIE = "concierge_staff"
@@ -56,14 +58,33 @@ NOT_SIGNED_IN = (f"not signed in: sign in at {LOGIN_PAGE}, or send 'Authorizatio
                  "or 'X-API-Key: <staff key>'")
 EXPIRED = f"your staff session has expired or is unknown: sign in again at {LOGIN_PAGE}"
 
+# what ``_credentials`` requires: a username with a character that is not blank, a password that is not empty
 _LOGIN_SCHEMA = {"type": "object", "required": ["username", "password"], "properties": {
-    "username": {"type": "string", "maxLength": 128}, "password": {"type": "string", "maxLength": 1024}}}
+    "username": {"type": "string", "minLength": 1, "maxLength": 128, "pattern": r"\S"},
+    "password": {"type": "string", "minLength": 1, "maxLength": 1024}}}
 LOGIN_BODY = {"requestBody": {"required": True, "content": {
     "application/json": {"schema": _LOGIN_SCHEMA}, "application/x-www-form-urlencoded": {"schema": _LOGIN_SCHEMA}}}}
 
-_cookie_scheme = APIKeyCookie(name=COOKIE, auto_error=False, description="Staff session (set by signing in).")
-_bearer_scheme = HTTPBearer(auto_error=False, description="Staff session token (the cookie's value).")
-_key_scheme = APIKeyHeader(name="X-API-Key", auto_error=False, description="Service key: an admin named 'service'.")
+
+class SignedIn(BaseModel):
+    """Who is signed in, with which roles, until when (``null`` for the service key)."""
+
+    username: str
+    roles: list[str]
+    expires_at: str | None = Field(None, description="ISO 8601; moves forward with use.")
+
+
+class SignedOut(BaseModel):
+    status: str = "signed out"
+
+# the staff credentials as OpenAPI security schemes (ui.openapi_contract): declared by every staff route through
+# ``require``; ``authenticate`` reads the request itself, so the schemes only document (and never refuse)
+_cookie_scheme = APIKeyCookie(name=COOKIE, auto_error=False, scheme_name="StaffCookie",
+                              description="The staff session cookie, set by signing in (POST /api/v1/staff/login).")
+_bearer_scheme = HTTPBearer(auto_error=False, scheme_name="StaffSession",
+                            description="A staff session token (the session cookie's value).")
+_key_scheme = APIKeyHeader(name="X-API-Key", auto_error=False, scheme_name="StaffKey",
+                           description="The service key (security.staff_api_key): an admin named 'service'.")
 
 
 @dataclass(frozen=True)
@@ -200,7 +221,8 @@ class StaffAuth:
     def _routes(self) -> APIRouter:
         router = APIRouter()
 
-        @router.post("/api/v1/staff/login", tags=["staff"], openapi_extra=LOGIN_BODY)
+        @router.post("/api/v1/staff/login", tags=["staff"], openapi_extra=LOGIN_BODY, response_model=SignedIn,
+                     responses=responses(401, 422, 429, s401=WRONG))
         async def api_login(request: Request) -> JSONResponse:
             """Sign in with ``{"username", "password"}`` (JSON or form-encoded): sets the session cookie and
             returns who signed in and until when (the expiry moves forward with use)."""
@@ -210,14 +232,14 @@ class StaffAuth:
             self._set_cookie(response, token)
             return response
 
-        @router.post("/api/v1/staff/logout", tags=["staff"])
+        @router.post("/api/v1/staff/logout", tags=["staff"], response_model=SignedOut)
         def api_logout(request: Request) -> JSONResponse:
             """End the session of the cookie or bearer token (signing out twice is fine)."""
             response = JSONResponse({"status": "signed out"})
             self._logout(request, response)
             return response
 
-        @router.get("/api/v1/staff/me", tags=["staff"])
+        @router.get("/api/v1/staff/me", tags=["staff"], response_model=SignedIn)
         def me(request: Request, _c: str | None = Security(_cookie_scheme),
                _b: HTTPAuthorizationCredentials | None = Security(_bearer_scheme),
                _k: str | None = Security(_key_scheme)) -> dict[str, Any]:

@@ -107,14 +107,14 @@ def ingest(
     ctx: typer.Context,
     path: Annotated[
         Path | None, typer.Argument(help="A shop folder (products.*, policies/, customers.*, offers.json). "
-                                    "Default: the bundled demo shop.")
+                                    "Default: the bundled demo shop app.demo_shop names.")
     ] = None,
 ) -> None:
     """Import a whole shop folder: catalogue, policies, customers and offers."""
     from assistant.shop.shop_import import demo_shop_path, ingest_shop
 
     run = cli_context(ctx)
-    root = path or demo_shop_path()
+    root = path or demo_shop_path(run.settings.app.demo_shop)
     s = run.settings.knowledge
     components = run.components
     with ExitStack() as bars:
