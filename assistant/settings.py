@@ -18,6 +18,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
+from assistant.config.language_settings import LanguageSettings as LanguageSettings
 from assistant.config.web_settings import SecuritySettings as SecuritySettings
 from assistant.config.web_settings import ServerSettings as ServerSettings
 
@@ -66,6 +67,9 @@ class AppSettings(_Section):
     load_demo: bool = Field(
         True, description="Load the bundled demo shop on start when the knowledge base and store are empty."
     )
+    demo_shop: Literal["northwind", "zh"] = Field(
+        "northwind", description="Which bundled demo shop app.load_demo and `concierge ingest` (without a folder) "
+        "load: northwind (knowledge/demo, English, USD) or zh (knowledge/demo_zh, 山栖家居户外, Chinese, CNY).")
     log_level: str = Field("INFO", description="Python logging level.")
     torch_threads: int | None = Field(
         1, description="OpenMP threads of torch in `concierge serve` and `concierge eval` (OMP_NUM_THREADS, set "
@@ -318,6 +322,7 @@ class Settings(_Section):
     recommend: RecommendSettings = Field(default_factory=RecommendSettings)  # type: ignore[arg-type]
     offers: OffersSettings = Field(default_factory=OffersSettings)  # type: ignore[arg-type]
     marketing: MarketingSettings = Field(default_factory=MarketingSettings)  # type: ignore[arg-type]
+    language: LanguageSettings = Field(default_factory=LanguageSettings)  # type: ignore[arg-type]
 
     # Derived paths: one place that applies the "empty means under data_dir" rule.
     @property

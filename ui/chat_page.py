@@ -5,7 +5,7 @@ It only talks to the assistant service and its domain types; no business logic l
 """
 
 import html
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 import gradio as gr
@@ -13,40 +13,48 @@ import gradio as gr
 from assistant.components import Components
 from assistant.domain import Citation, OfferView, ProductCard, ReplyFold, ShopperIdentity
 from assistant.errors import ConciergeError, NotFoundError
-from assistant.records import TurnRecord, money
+from assistant.locales import examples, supported, text
+from assistant.locales.local_formats import money_in
+from assistant.records import TurnRecord
+from assistant.turn.shopper_language import detect_language
 from assistant.turn.turn_service import AssistantService
 from ui.preferences_panel import build_preferences_panel
 from ui.rate_limits import RateLimiter
 from ui.shopper_access import ShopperAccess
 
-EXAMPLES = [
-    "How long do I have to return something?",
-    "Where is my latest order?",
-    "I need running shoes under $100",
-    "Can you recommend something for me?",
-    "Do I have any offers?",
-    "How much is express shipping?",
-]
+#: the example questions, in English (each language's: the ``EXAMPLES`` of its catalogue in assistant/locales)
+EXAMPLES = list(examples("en"))
 
 
-def render_cards(cards: Iterable[ProductCard]) -> str:
+def page_language(message: str, history: Sequence[dict[str, Any]], default: str) -> str:
+    """The language the page answers a message in: the message's, else the latest one of the shopper's
+    earlier messages that shows one, else ``default`` (as the assistant's session does)."""
+    for said in [message, *(str(m.get("content") or "") for m in reversed(history) if m.get("role") == "user")]:
+        found = detect_language(said)
+        if found:
+            return found
+    return supported(default)
+
+
+def render_cards(cards: Iterable[ProductCard], language: str = "en") -> str:
     rows = []
     for card in cards:
         reason = f"<br><small>{html.escape(card.reason)}</small>" if card.reason else ""
-        stock = "in stock" if card.in_stock else "out of stock"
+        stock = text("ui.in_stock" if card.in_stock else "ui.out_of_stock", language)
         rows.append(f"<div class='concierge-card'><b>{html.escape(card.name)}</b><br>"
-                    f"{html.escape(money(card.price, card.currency))} · {stock}"
+                    f"{html.escape(money_in(card.price, card.currency, language))} · {stock}"
                     f"{reason}</div>")
     return "\n\n" + "".join(rows) if rows else ""
 
 
-def render_offers(offers: Iterable[OfferView]) -> str:
-    shown = "".join(f"<div class='concierge-offer'>🎁 <b>{html.escape(o.title)}</b> · code "
+def render_offers(offers: Iterable[OfferView], language: str = "en") -> str:
+    code = text("ui.code", language)
+    shown = "".join(f"<div class='concierge-offer'>🎁 <b>{html.escape(o.title)}</b> · {code} "
                     f"<code>{html.escape(o.code)}</code></div>" for o in offers)
     return "\n\n" + shown if shown else ""
 
 
-def render_sources(sources: Iterable[Citation], reply: str = "") -> str:
+def render_sources(sources: Iterable[Citation], reply: str = "", language: str = "en") -> str:
     """The sources under a reply, by document title (never a file name), each once; a policy document the
     reply already names ("Source: Returns and refunds.") is not repeated."""
     items: list[str] = []
@@ -54,13 +62,14 @@ def render_sources(sources: Iterable[Citation], reply: str = "") -> str:
         name = cite.title if cite.kind in ("policy", "product") else ""
         if name and name not in items and not (cite.kind == "policy" and f"{name}" in reply):
             items.append(name)
-    return ("\n\n<small>Sources: " + html.escape("; ".join(items)) + "</small>") if items else ""
+    label = text("ui.sources", language)
+    return (f"\n\n<small>{label}: " + html.escape("; ".join(items)) + "</small>") if items else ""
 
 
-def render_reply(folded: ReplyFold) -> str:
+def render_reply(folded: ReplyFold, language: str = "en") -> str:
     """The reply so far with its product cards, offers and sources, as the chat shows it."""
-    return (folded.reply + render_cards(folded.products) + render_offers(folded.offers)
-            + render_sources(folded.sources, folded.reply))
+    return (folded.reply + render_cards(folded.products, language) + render_offers(folded.offers, language)
+            + render_sources(folded.sources, folded.reply, language))
 
 
 #: how often an open chat looks for replies a support agent sent
@@ -82,9 +91,9 @@ def new_agent_replies(assistant: AssistantService, who: ShopperIdentity | None, 
     return [t for t in turns if t.author.startswith("agent:") and t.id not in known]
 
 
-def render_agent_reply(author: str, reply: str) -> str:
-    name = author.split(":", 1)[-1] or "our team"
-    return f"*{html.escape(name)} · from our team*\n\n{html.escape(reply)}"
+def render_agent_reply(author: str, reply: str, language: str = "en") -> str:
+    name = author.split(":", 1)[-1] or text("ui.our_team", language)
+    return f"*{html.escape(name)} · {text('ui.from_our_team', language)}*\n\n{html.escape(reply)}"
 
 
 CSS = (".concierge-card{border:1px solid #ddd;border-radius:8px;padding:6px 10px;margin:4px 0}"
@@ -94,6 +103,7 @@ CSS = (".concierge-card{border:1px solid #ddd;border-radius:8px;padding:6px 10px
 def build_chat_ui(components: Components, limiter: RateLimiter | None = None) -> gr.Blocks:
     """``limiter``: chat turns per shopper and per address (default: one from the ``security.*`` settings)."""
     security = components.settings.security
+    default = supported(components.settings.language.default)  # the page's language before a message shows one
     access = ShopperAccess(security, components.privacy, limiter)
     identity_of = access.identity_of
 
@@ -105,29 +115,33 @@ def build_chat_ui(components: Components, limiter: RateLimiter | None = None) ->
 
     def on_load(request: gr.Request) -> tuple[str | None, str]:
         token = request.query_params.get("token") if request else None
+        # ?lang=zh, else the browser's first language, else the default
+        asked = (request.query_params.get("lang") or request.headers.get("accept-language", "")) if request else ""
+        lang = supported(asked.split(",")[0].strip()) if asked else default
         who = identity_of(token)
-        return (token if who else None), (f"Signed in as {who.customer_id}" if who else "Not signed in")
+        return (token if who else None), (text("ui.signed_in", lang, customer_id=who.customer_id) if who
+                                          else text("ui.not_signed_in", lang))
 
     def sign_in(customer_id: str | None) -> tuple[str | None, str, list[Any], None, list[Any]]:
         if not customer_id:
-            return None, "Not signed in", [], None, []
+            return None, text("ui.not_signed_in", default), [], None, []
         try:
-            return access.issue(customer_id), f"Signed in as {customer_id}", [], None, []
+            return access.issue(customer_id), text("ui.signed_in", default, customer_id=customer_id), [], None, []
         except NotFoundError:
-            return None, "Demo sign-in is not available: the shop signs shoppers in on its own pages.", [], None, []
+            return None, text("ui.sign_in_unavailable", default), [], None, []
 
     def respond(message: str, history: list[dict[str, Any]], token: str | None, session_id: str | None,
                 turn_ids: list[str | None], request: gr.Request) -> Iterator[tuple[Any, ...]]:
+        lang = page_language(message, history, default)
         history = [*history, {"role": "user", "content": message}, {"role": "assistant", "content": ""}]
         who = identity_of(token)
         if who is None:
-            history[-1]["content"] = "Please sign in first (choose a demo customer above)."
+            history[-1]["content"] = text("ui.sign_in_first", lang)
             yield history, "", session_id, [*turn_ids, None, None]
             return
         wait = access.chat_wait(who.customer_id, request)
         if wait is not None:
-            history[-1]["content"] = (f"You're sending messages faster than I can answer. Please wait {wait} "
-                                      "seconds and try again.")
+            history[-1]["content"] = text("ui.slow_down", lang, seconds=wait)
             yield history, message, session_id, [*turn_ids, None, None]
             return
         try:
@@ -140,7 +154,7 @@ def build_chat_ui(components: Components, limiter: RateLimiter | None = None) ->
             folded.add(event)
             if folded.done is not None:
                 session_id = folded.done.session_id
-            history[-1]["content"] = render_reply(folded)
+            history[-1]["content"] = render_reply(folded, lang)
             yield history, "", session_id, turn_ids
         yield history, "", session_id, [*turn_ids, None, folded.done.turn_id if folded.done else None]
 
@@ -162,13 +176,13 @@ def build_chat_ui(components: Components, limiter: RateLimiter | None = None) ->
         turn_ids = gr.State([])
         gr.Markdown(f"### {html.escape(title)}")
         with gr.Row(visible=security.demo_sign_in):
-            who = gr.Dropdown(choices=demo_choices() if security.demo_sign_in else [], label="Demo sign-in",
-                              scale=3)
-            sign = gr.Button("Sign in", scale=1)
-            status = gr.Markdown("Not signed in")
-        chatbot = gr.Chatbot(label="Chat", height=480, feedback_options=("Like", "Dislike"))
-        box = gr.Textbox(placeholder="Ask about products, your orders, or our policies", show_label=False)
-        gr.Examples(EXAMPLES, inputs=box)
+            who = gr.Dropdown(choices=demo_choices() if security.demo_sign_in else [],
+                              label=text("ui.demo_sign_in", default), scale=3)
+            sign = gr.Button(text("ui.sign_in", default), scale=1)
+            status = gr.Markdown(text("ui.not_signed_in", default))
+        chatbot = gr.Chatbot(label=text("ui.chat", default), height=480, feedback_options=("Like", "Dislike"))
+        box = gr.Textbox(placeholder=text("ui.placeholder", default), show_label=False)
+        gr.Examples(list(examples(default)), inputs=box)
         preferences = build_preferences_panel(components, token, identity_of)
         sign.click(sign_in, [who], [token, status, chatbot, session, turn_ids], api_name="sign_in").then(
             preferences.refresh, [token], preferences.outputs)
@@ -181,7 +195,8 @@ def build_chat_ui(components: Components, limiter: RateLimiter | None = None) ->
             fresh = new_agent_replies(components.assistant, identity_of(token), session_id, shown)
             if not fresh:
                 return gr.skip(), gr.skip()
-            replies = [{"role": "assistant", "content": render_agent_reply(t.author, t.reply)} for t in fresh]
+            lang = page_language("", history, default)
+            replies = [{"role": "assistant", "content": render_agent_reply(t.author, t.reply, lang)} for t in fresh]
             return [*history, *replies], [*shown, *(t.id for t in fresh)]
 
         gr.Timer(AGENT_POLL_S).tick(poll_agents, [chatbot, token, session, turn_ids], [chatbot, turn_ids],

@@ -64,6 +64,7 @@ class ActionOutcome:
     done: PendingAction | None = None  # carried out now
     refusal: Refusal | None = None
     events: list[dict[str, Any]] = field(default_factory=list)
+    choices: tuple[str, ...] = ()  # what a clarifying question offers (order ids, item names), for other languages
 
     def trace(self) -> dict[str, Any]:
         action = self.pending or self.done
@@ -176,7 +177,8 @@ class OrderActions:
         listed = "; ".join(f"{o.id} ({o.status}, placed {o.placed_at.date().isoformat()}: "
                            f"{', '.join(i.name for i in o.items)})" for o in candidates[:5])
         verb = {"address_change": "change the address of"}.get(kind, kind)
-        return ActionOutcome(f"Which order would you like to {verb}? {listed}.", "action_clarify", kind)
+        return ActionOutcome(f"Which order would you like to {verb}? {listed}.", "action_clarify", kind,
+                             choices=tuple(o.id for o in candidates[:5]))
 
     def _items(self, order: Order, hint: str) -> list[OrderItem]:
         """The items of ``order`` that ``hint`` names best: by words of their name or category, and (in an
@@ -201,7 +203,8 @@ class OrderActions:
         if len(items) != 1:
             names = ", ".join(i.name for i in (items or list(order.items)))
             return ActionOutcome(f"Which item of order {order.id} would you like to exchange: {names}?",
-                                 "action_clarify", "exchange", order.id)
+                                 "action_clarify", "exchange", order.id,
+                                 choices=tuple(i.name for i in (items or list(order.items))))
         item = items[0]
         wanted = dict(wanted) if wanted else self._wanted(item, hint, size, colours)
         if not wanted:
@@ -209,7 +212,8 @@ class OrderActions:
             if window is not None:
                 return window
             return ActionOutcome(f"Which size or colour of {item.name} would you like instead? "
-                                 f"{self.policy.in_stock_text(item)}".strip(), "action_clarify", "exchange", order.id)
+                                 f"{self.policy.in_stock_text(item)}".strip(), "action_clarify", "exchange", order.id,
+                                 choices=(item.name,))
         return self.policy.exchange(order, item, wanted, action_id, now)
 
     def _wanted(self, item: OrderItem, hint: str, size: str | None, colours: Sequence[str]) -> dict[str, str]:

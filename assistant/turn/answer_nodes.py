@@ -14,6 +14,7 @@ The nodes for the conversation's state (session, order actions, hand-overs, memo
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any
 
 from assistant.domain import (
@@ -25,14 +26,15 @@ from assistant.domain import (
     SourcesEvent,
     TextDelta,
 )
+from assistant.locales import text
 from assistant.turn.compose import compose_reply, fallback_reply
+from assistant.turn.fact_replies import cited_in
 from assistant.turn.facts import Facts
 from assistant.turn.handover_rules import triage
-from assistant.turn.input_guard import BLOCKED_REPLIES, guard_input
-from assistant.turn.order_refs import LATEST
-from assistant.turn.policy_answers import cited
+from assistant.turn.input_guard import guard_input
+from assistant.turn.order_refs import asks_latest
 from assistant.turn.product_facts import catalog_aggregate, offers_with_products, product_facts
-from assistant.turn.prompts import GREETING
+from assistant.turn.shopper_language import detect_language, model_writes, reply_language
 from assistant.turn.understanding import understand
 
 if TYPE_CHECKING:
@@ -40,7 +42,10 @@ if TYPE_CHECKING:
 
 
 def guard_node(state: TurnState, deps: TurnDeps, emit: Emit) -> dict[str, Any]:
-    return {"guard": guard_input(state.message, deps.settings.security.max_message_chars)}
+    guard = guard_input(state.message, deps.settings.security.max_message_chars)
+    detected = detect_language(guard.text)  # the conversation's language is read with the session
+    return {"guard": guard, "message_language": detected,
+            "language": reply_language(detected, None, deps.settings.language.default)}
 
 
 def load_profile_node(state: TurnState, deps: TurnDeps, emit: Emit) -> dict[str, Any]:
@@ -63,12 +68,13 @@ def direct_node(state: TurnState, deps: TurnDeps, emit: Emit) -> dict[str, Any]:
     """Replies that need no facts: blocked input and greetings."""
     assert state.guard is not None
     if state.guard.blocked:
-        reply = BLOCKED_REPLIES[state.guard.blocked].format(
-            length=f"{len(state.message):,}", limit=f"{deps.settings.security.max_message_chars:,}")
+        reply = text(f"blocked.{state.guard.blocked}", state.language, length=f"{len(state.message):,}",
+                     limit=f"{deps.settings.security.max_message_chars:,}")
         verdict = f"blocked:{state.guard.blocked}"
     else:
-        name = f", {state.profile.name.split()[0]}" if state.profile and state.personalized else ""
-        reply, verdict = GREETING.format(name=name), "template"
+        name = state.profile.name.split()[0] if state.profile and state.personalized else ""
+        reply = text("greeting_named", state.language, name=name) if name else text("greeting", state.language)
+        verdict = "template"
     emit(TextDelta(reply))
     return {"reply": reply, "verdict": verdict}
 
@@ -79,11 +85,12 @@ def tools_node(state: TurnState, deps: TurnDeps, emit: Emit) -> dict[str, Any]:
     u, question, s = state.understanding, state.guard.text, deps.settings.agent
     tools = deps.shop_tools.for_shopper(state.customer_id)
     facts = Facts(question=question, intent=u.intent, profile=state.profile, personalized=state.personalized,
+                  language=state.language,
                   categories=u.categories, similarity=deps.verifier.similarity)
     cards: list[ProductCard] = []
     if u.intent in ("order_status", "order_action"):
-        facts.orders, facts.refused_order_ids = tools.my_orders(u.order_ids, 1 if LATEST.search(question) else 3)
-        if u.intent == "order_action" or "return" in question.lower() or "refund" in question.lower():
+        facts.orders, facts.refused_order_ids = tools.my_orders(u.order_ids, 1 if asks_latest(question) else 3)
+        if u.intent == "order_action" or re.search(r"return|refund|退货|退款", question, re.I):
             facts.policies = tools.search_policies(question, s.policy_k)[:2]
     elif u.intent == "policy":
         # a question over the catalogue's own terms ("how many products have a lifetime warranty") is computed
@@ -122,6 +129,13 @@ def compose_node(state: TurnState, deps: TurnDeps, emit: Emit) -> dict[str, Any]
         reply = fallback_reply(facts, deps.shop.called)
         emit(TextDelta(reply))
         return {"reply": reply, "raw": "", "verdict": "refused" if facts.refused_order_ids else "no_facts"}
+    if not model_writes(deps.settings, facts.language):
+        # the chat model does not write the shopper's language: the reply is built from the facts, no model call
+        reply = fallback_reply(facts, deps.shop.called)
+        emit(TextDelta(reply))
+        if facts.policies or facts.products or facts.orders:
+            emit(SourcesEvent(tuple(facts.citations())))
+        return {"reply": reply, "raw": "", "verdict": "from_facts"}
     result = compose_reply(deps.llm, facts, deps.verifier, deps.shop.called, emit)
     return {"reply": result.text, "raw": result.raw, "verdict": "pass" if result.ok else "fail",
             "problems": list(result.problems), "llm_usage": result.usage}
@@ -130,7 +144,7 @@ def compose_node(state: TurnState, deps: TurnDeps, emit: Emit) -> dict[str, Any]
 def verify_node(state: TurnState, deps: TurnDeps, emit: Emit) -> dict[str, Any]:
     """Check the whole reply; on failure replace it by one built from the facts."""
     assert state.facts is not None
-    if state.verdict in ("no_facts", "refused", "handover"):  # handover: the model failed (see build_graph)
+    if state.verdict in ("no_facts", "refused", "handover", "from_facts"):  # handover: the model failed
         return {}
     facts = state.facts
     evidence = facts.policy_evidence()  # a policy answer: each claim stated by one sentence that answers
@@ -143,7 +157,7 @@ def verify_node(state: TurnState, deps: TurnDeps, emit: Emit) -> dict[str, Any]:
     problems = list(dict.fromkeys([*state.problems, *verdict.problems, *required]))
     if state.verdict == "pass" and verdict.ok and not required and state.reply.strip():
         update: dict[str, Any] = {"verdict": "pass"}
-        source = cited(state.reply, facts.policies, evidence.split("\n")) if evidence else ""
+        source = cited_in(state.reply, facts, evidence.split("\n")) if evidence else ""
         if source:  # a policy answer names the documents it comes from
             emit(TextDelta(" " + source))
             update["reply"] = f"{state.reply} {source}"

@@ -30,9 +30,10 @@ DEAREST = re.compile(r"\b(most expensive|priciest|dearest|highest[- ]price[sd]?|
                      re.I)
 COUNT = re.compile(r"\b(how many|number of)\b", re.I)
 WHICH = re.compile(r"\b(what|which)\b", re.I)
-PRICE = re.compile(r"\b(how much|prices?|priced|costs?|costing|pay|charge)\b", re.I)
+PRICE = re.compile(r"\b(how much|prices?|priced|costs?|costing|pay|charge)\b|多少钱|价格|价钱|售价|几块钱", re.I)
 STOCK = re.compile(r"\b(in stock|out of stock|stock|available|availability|sold out|left|restock(?:ed)?|"
-                   r"do you (?:still )?(?:have|carry|sell)|can i (?:get|buy|order)|is there any)\b", re.I)
+                   r"do you (?:still )?(?:have|carry|sell)|can i (?:get|buy|order)|is there any)\b|有货|有没有货|库存|"
+                   r"缺货|卖完|售罄|还有吗", re.I)
 AVAILABLE_NOW = re.compile(r"\b(available|in stock|can i get|left|right now|currently)\b", re.I)
 RATING = re.compile(r"\b(rating|rated|ratings|stars?|reviews?|score)\b", re.I)
 #: everyday ways to ask for a measure or a property: the word an attribute's name uses

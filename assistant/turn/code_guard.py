@@ -15,7 +15,13 @@ from collections.abc import Iterable
 _CODE_LIKE = re.compile(r"(?<![A-Za-z0-9_-])(?=[A-Z0-9-]*[A-Z])"
                         r"(?:[A-Z]{4,}[A-Z0-9]*|[A-Z0-9]*\d[A-Z0-9]*[A-Z][A-Z0-9]*|[A-Z][A-Z0-9]*\d[A-Z0-9]*)"
                         r"(?:-[A-Z0-9]+)*(?![A-Za-z0-9_-])")
-_SENTENCE = re.compile(r"(?<=[.!?])\s+")
+#: a sentence ends at . ! ? and a space, or at Chinese 。！？ (no space follows them)
+_SENTENCE = re.compile(r"(?<=[.!?])\s+|(?<=[。！？])\s*")
+
+
+def split_sentences(text: str) -> list[str]:
+    """The sentences of ``text``, English or Chinese."""
+    return [s for s in (p.strip() for p in _SENTENCE.split(text.strip())) if s]
 
 
 def code_like(text: str) -> set[str]:
@@ -60,5 +66,5 @@ def unknown_codes(text: str, allowed: Iterable[str], words: set[str], forbidden:
 def drop_unknown_codes(text: str, allowed: Iterable[str], words: set[str], forbidden: Iterable[str] = (),
                        source: str = "") -> str:
     """``text`` without the sentences that name an unknown code."""
-    keep = [s for s in _SENTENCE.split(text.strip()) if not unknown_codes(s, allowed, words, forbidden, source)]
+    keep = [s for s in split_sentences(text) if not unknown_codes(s, allowed, words, forbidden, source)]
     return " ".join(keep)

@@ -24,13 +24,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from assistant.domain import Event, TextDelta
-from assistant.personalization.offer_rules import describe
-from assistant.turn.code_guard import code_like, unknown_codes, words_of
+from assistant.locales import REFERENCE, language_name
+from assistant.turn.fact_replies import fallback_reply as fallback_reply
 from assistant.turn.facts import Facts
-from assistant.turn.order_answers import orders_answer
-from assistant.turn.policy_answers import source_line
-from assistant.turn.product_facts import product_listing
-from assistant.turn.prompts import NOTHING_FOUND, REFUSE_OTHER_ORDER, SYSTEM, USER
+from assistant.turn.prompts import IN_LANGUAGE, SYSTEM, USER
 from assistant.turn.verifier import Verifier
 
 if TYPE_CHECKING:
@@ -38,8 +35,10 @@ if TYPE_CHECKING:
     from langchain_core.messages import BaseMessage
 
 # a sentence ends at . ! ? before a capital, a digit, a quote or a list bullet ("... days. - Express ..."),
-# or at a line break
-_BOUNDARY = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(]|[-*\u2022]\s)|\n+")
+# at Chinese 。！？ (nothing follows them but the next sentence), or at a line break
+_BOUNDARY = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(]|[-*\u2022]\s)|(?<=[。！？])\s*(?=\S)|\n+")
+#: what a sentence is compared by to find repeats: its words, and each CJK character
+_KEY = re.compile(r"[a-z0-9]+|[\u3400-\u9fff\uf900-\ufaff]")
 #: the model said an earlier sentence again this many times: it is looping, stop generating (repeats are
 #: never shown, so only the wait changes)
 MAX_REPEATS = 2
@@ -70,7 +69,15 @@ def build_messages(facts: Facts, shop: str) -> list[BaseMessage]:
     from langchain_core.messages import HumanMessage, SystemMessage
 
     lines = "\n".join(f"- {line}" for line in facts.lines())
-    return [SystemMessage(SYSTEM.format(shop=shop)), HumanMessage(USER.format(facts=lines, question=facts.question))]
+    system = SYSTEM.format(shop=shop)
+    if facts.language != REFERENCE:  # a model that writes the shopper's language (language.model_writes)
+        system += IN_LANGUAGE.format(language=language_name(facts.language))
+    return [SystemMessage(system), HumanMessage(USER.format(facts=lines, question=facts.question))]
+
+
+def _joiner(before: str, after: str) -> str:
+    """Nothing between two Chinese sentences (``。`` ends one), a space otherwise."""
+    return "" if re.search(r"[。！？]$", before) and not re.match(r"[A-Za-z0-9]", after) else " "
 
 
 def _split_sentences(buffer: str) -> tuple[list[str], str]:
@@ -113,7 +120,7 @@ def _consume(producer: _Producer, facts: Facts, verifier: Verifier, corpus: str,
     def accept(sentence: str) -> bool:
         nonlocal problems, repeats
         sentence = plain_text(sentence)
-        key = " ".join(re.findall(r"[a-z0-9]+", sentence.lower()))
+        key = " ".join(_KEY.findall(sentence.lower()))
         if key in seen or not key:
             repeats += bool(key)
             return True  # the small model repeats itself: say it once
@@ -124,7 +131,7 @@ def _consume(producer: _Producer, facts: Facts, verifier: Verifier, corpus: str,
         if not verdict.ok:
             problems = verdict.problems
             return False
-        emit(TextDelta(sentence if not sentences else " " + sentence))
+        emit(TextDelta(sentence if not sentences else _joiner(sentences[-1], sentence) + sentence))
         sentences.append(sentence)
         return True
 
@@ -147,7 +154,7 @@ def _consume(producer: _Producer, facts: Facts, verifier: Verifier, corpus: str,
             break
     else:
         # the rest is a sentence only if it ends like one; otherwise the token budget cut it mid-way
-        if re.search(r"[.!?][\"')]*$", buffer.strip()) and len(sentences) < max_sentences:
+        if re.search(r"[.!?。！？][\"')”」]*$", buffer.strip()) and len(sentences) < max_sentences:
             ok = accept(buffer.strip())
     producer.stop()  # stop generating (the rest would not be shown) and wait for the backend's usage
     if ok and not sentences:
@@ -155,7 +162,8 @@ def _consume(producer: _Producer, facts: Facts, verifier: Verifier, corpus: str,
     usage: dict[str, Any] = dict(producer.usage or {})
     usage.setdefault("ttft_s", round(first_token, 3) if first_token is not None else None)
     usage["compose_s"] = round(time.perf_counter() - started, 3)
-    return Composed(" ".join(sentences), raw, ok, problems, usage)
+    return Composed("".join(s if not i else _joiner(sentences[i - 1], s) + s for i, s in enumerate(sentences)),
+                    raw, ok, problems, usage)
 
 
 class _Producer:
@@ -246,32 +254,3 @@ class _Producer:
         last = getattr(self._llm, "last_usage", None)
         if self.usage is None and last is not None and hasattr(last, "as_dict"):
             self.usage = dict(last.as_dict())
-
-
-def fallback_reply(facts: Facts, shop: str) -> str:
-    """A reply built from the facts alone (no model), for when the model's reply fails verification."""
-    parts: list[str] = []
-    for order_id in facts.refused_order_ids:
-        parts.append(REFUSE_OTHER_ORDER.format(order_id=order_id))
-    if facts.orders:  # the answer first: the status, tracking number, total or items asked for
-        parts.append(orders_answer(facts.orders, facts.question))
-    profile = facts.profile if facts.personalized else None
-    first = profile.name.split()[0] if profile else None
-    if facts.answer is not None:  # a computed answer about the catalogue: it is the reply's first sentence
-        parts.append(facts.answer.text)
-    elif facts.products:  # the products answer first; an offer (only when asked for) follows
-        parts.append(product_listing(facts, first))
-    if facts.offers:
-        lead = f"{first}, as a {profile.tier} member you can use" if profile and first else "An offer for you"
-        parts.append(f"{lead}: " + " ".join(describe(o) for o in facts.offers))
-    if facts.policies and not facts.offers:  # the policy's own sentences that answer, then their documents
-        # a code-like token in a document is no offer: its sentence is left out (see code_guard)
-        allowed = {str(o["code"]) for o in facts.offers} | code_like(facts.trusted_text())
-        words = words_of(facts.corpus())  # a capitalised word the facts use as a word ("FREE") is no code
-        corpus = facts.corpus()
-        sentences = [s for s in facts.policy_answer() if not unknown_codes(s, allowed, words, source=corpus)]
-        if sentences:
-            parts.append(" ".join([*sentences, source_line(facts.policies, sentences)]).strip())
-    if not parts:
-        return NOTHING_FOUND.format(shop=shop)
-    return " ".join(parts)

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from assistant.domain import Citation, ProductCard
 from assistant.personalization.offer_rules import describe
 from assistant.records import CustomerProfile, Order, money
+from assistant.turn.order_answers import payment_lines, status_of
 from assistant.turn.order_refs import first_sentence_needs
 from assistant.turn.policy_answers import Similarity, answer_sentences, policy_body
 from knowledge.knowledge_store import Hit
@@ -50,26 +51,6 @@ def order_line(order: Order) -> str:
     if requested:
         parts.append(f"{'; '.join(requested)}.".capitalize())
     return " ".join(parts)
-
-
-def payment_lines(order: Order) -> list[str]:
-    """The order's payment and refund history, one sentence each."""
-    lines = []
-    for p in order.payments:
-        amount, method = money(float(p.get("amount") or 0), order.currency), p.get("method") or "the original method"
-        when = f" on {_date(p['at'])}" if p.get("at") else ""
-        kind = p.get("kind")
-        if kind == "charge":
-            lines.append(f"Paid {amount} with {method}{when}.")
-        elif kind == "authorization":
-            lines.append(f"A hold of {amount} on {method} (charged when the order is processed).")
-        elif kind == "authorization_release":
-            lines.append(f"The hold of {amount} on {method} was released{when}.")
-        elif kind == "refund" and p.get("status") == "pending":
-            lines.append(f"Refund of {amount} to {method} pending until the items are received.")
-        elif kind == "refund":
-            lines.append(f"Refunded {amount}{when}.")
-    return lines
 
 
 def order_details(order: Order) -> str:
@@ -121,11 +102,15 @@ class Facts:
     categories: tuple[str, ...] = ()
     #: a question about the catalogue answered in code (a price, stock, a count, ...): the prompt holds only it
     answer: CatalogAnswer | None = None
+    #: the language of the reply (the facts themselves stay as the shop wrote them)
+    language: str = "en"
 
     def requirement_args(self) -> RequirementArgs:
         """The arguments of ``Verifier.requirements`` after the reply and the intent."""
-        orders = [(o.id, o.status, (o.tracking or {}).get("number")) for o in self.orders]
-        first = first_sentence_needs(self.orders[0], self.question) \
+        # the status as the reply's language says it ("shipped", "已发货")
+        orders = [(o.id, status_of(o, self.language) if self.language != "en" else o.status,
+                   (o.tracking or {}).get("number")) for o in self.orders]
+        first = first_sentence_needs(self.orders[0], self.question, (status_of(self.orders[0], self.language),)) \
             if self.intent == "order_status" and len(self.orders) == 1 else []
         return orders, [c.id for c in self.products], [str(o["code"]) for o in self.offers], self.categories, first
 

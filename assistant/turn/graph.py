@@ -166,6 +166,8 @@ def state_summary(state: Mapping[str, Any] | TurnState) -> dict[str, Any]:
     facts = s.facts
     return {
         "guard": s.guard.flags if s.guard else None,
+        "language": s.language,  # of the reply: the message's (message_language), else the conversation's
+        "message_language": s.message_language,
         "understanding": s.understanding.to_dict() if s.understanding else None,
         "personalized": s.personalized,
         "retrieved": [{"id": h.id, "score": h.score, "heading": h.metadata.get("heading")}

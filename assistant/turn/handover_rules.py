@@ -13,9 +13,11 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from assistant.locales import template
 from assistant.orders.order_actions import detect_kind
 from assistant.privacy.redaction import redact
 from assistant.records import TurnRecord
+from assistant.turn import chinese_rules as zh
 from assistant.turn.understanding import Understanding
 
 if TYPE_CHECKING:
@@ -32,20 +34,10 @@ DISPUTE = re.compile(
     r"that is wrong|i still want|i really need|i need (?:it|this|that)|come on|makes? no sense|"
     r"doesn'?t make sense|not acceptable|just do it)\b", re.I)
 
-REPLIES = {
-    "customer_request": "I've asked a person from our team to take over this conversation. They will reply here "
-                        "shortly.",
-    "angry_customer": "I'm sorry about this. I've asked a person from our team to take over this conversation. "
-                      "They will reply here shortly.",
-    "policy_restriction": "I understand. I can't make an exception to the policy myself, so I've asked a person "
-                          "from our team to take over this conversation. They will reply here shortly.",
-    "missing_knowledge": "I haven't been able to answer, so I've asked a person from our team to take over this "
-                         "conversation. They will reply here shortly.",
-    "tool_failure": "I can't look that up right now, so I've asked a person from our team to take over this "
-                    "conversation. They will reply here shortly.",
-}
-WAITING = ("A person from our team has this conversation and will reply here shortly; they will see your "
-           "message.")
+#: the replies to the shopper, in English (every language's: ``handover.<reason>`` in assistant/locales)
+REASONS = ("customer_request", "angry_customer", "policy_restriction", "missing_knowledge", "tool_failure")
+REPLIES = {reason: template(f"handover.{reason}") for reason in REASONS}
+WAITING = template("handover.waiting")
 _WHY = {
     "customer_request": "The shopper asked for a person.",
     "angry_customer": "The shopper is upset.",
@@ -57,7 +49,7 @@ _WHY = {
 
 def is_angry(text: str) -> bool:
     """Simple signs of an upset shopper: strong words, or shouting in capitals."""
-    if ANGRY.search(text):
+    if ANGRY.search(text) or zh.ANGRY.search(text):
         return True
     letters = [c for c in text if c.isalpha()]
     return len(letters) >= 12 and sum(c.isupper() for c in letters) / len(letters) > 0.7
@@ -71,9 +63,10 @@ def triage(text: str, understanding: Understanding, session_state: Mapping[str, 
         return "customer_request"
     refusal = session_state.get("last_refusal")
     if refusal and understanding.intent not in ("confirm", "deny", "greeting"):
-        repeated = understanding.intent == "order_action" and detect_kind(text) == refusal.get("kind") and (
+        kind = detect_kind(text) or zh.action_kind_zh(text)
+        repeated = understanding.intent == "order_action" and kind == refusal.get("kind") and (
             not understanding.order_ids or refusal.get("order_id") in understanding.order_ids)
-        if repeated or DISPUTE.search(text):
+        if repeated or DISPUTE.search(text) or zh.DISPUTE.search(text):
             return "policy_restriction"
     return None
 

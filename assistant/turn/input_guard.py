@@ -15,6 +15,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from assistant.locales import template
 from assistant.privacy.redaction import redact
 from knowledge.passage_guard import INSTRUCTION_PATTERNS, normalize_text, quarantine_passages
 
@@ -133,9 +134,5 @@ def guard_input(message: str, max_chars: int) -> GuardResult:
     return GuardResult(text, redaction.text, blocked, injection_signals(text), redaction.found)
 
 
-BLOCKED_REPLIES = {
-    "empty": "Ask me anything about our products, your orders, or our policies.",
-    "too_long": "That message is too long for me ({length} characters; the limit is {limit}). "
-                "Could you ask in a shorter message?",
-    "unreadable": "I couldn't read that message. Could you type your question again?",
-}
+#: why a message cannot be answered -> the reply, in English (every language's: ``blocked.<why>``)
+BLOCKED_REPLIES = {why: template(f"blocked.{why}") for why in ("empty", "too_long", "unreadable")}

@@ -5,6 +5,9 @@ format. The shopper's own ids are matched as written in the message, forgiving a
 spaces and a separator between letters and digits; each is returned as the store keeps it. A token that
 only *looks* like an order id (an id-like token, a token after "order" or "#", or a token shaped like the
 shopper's own ids) and is not one of theirs is returned too, as written, so that it is refused.
+
+Boundaries are ASCII (``re.ASCII``): an id touching a Chinese character (``我的订单NW-100073在哪里``) is an id, as
+one touching a space is.
 """
 
 from __future__ import annotations
@@ -13,15 +16,16 @@ import re
 from collections.abc import Iterable
 
 from assistant.records import Order
+from assistant.turn.chinese_rules import LATEST as _LATEST_ZH
 
 #: id-like tokens, as recognised before the shop's own ids were known (letters, then 4+ digits; # and digits)
-ORDER_ID = re.compile(r"(?<![\w-])#?([A-Z]{1,4}-?\d{4,10}|#\d{4,10})(?![\w-])", re.IGNORECASE)
+ORDER_ID = re.compile(r"(?<![\w-])#?([A-Z]{1,4}-?\d{4,10}|#\d{4,10})(?![\w-])", re.IGNORECASE | re.ASCII)
 #: a token named as an order: "order 10234", "order number dj-cart-48", "order #Q-42", "order id: X1"
-_NAMED = re.compile(r"\border(?:\s+(?:number|no\.?|id|ref(?:erence)?))?\s*[:#]?\s*#?\s*"
-                    r"([a-z0-9][a-z0-9_/-]*[a-z0-9]|[a-z0-9])(?![\w-])", re.IGNORECASE)
+_NAMED = re.compile(r"(?:\border(?:\s+(?:number|no\.?|id|ref(?:erence)?))?|订单(?:号码|编号|号)?)\s*[:#：]?\s*#?\s*"
+                    r"([a-z0-9][a-z0-9_/-]*[a-z0-9]|[a-z0-9])(?![\w-])", re.IGNORECASE | re.ASCII)
 #: a token after '#': "#Q-0042", "#12"
-_HASHED = re.compile(r"(?<![\w#])#\s?([a-z0-9][a-z0-9_/-]*[a-z0-9]|[a-z0-9])(?![\w-])", re.IGNORECASE)
-_TOKEN = re.compile(r"(?<![\w#-])#?[a-z0-9][a-z0-9_/-]*[a-z0-9](?![\w-])", re.IGNORECASE)
+_HASHED = re.compile(r"(?<![\w#])#\s?([a-z0-9][a-z0-9_/-]*[a-z0-9]|[a-z0-9])(?![\w-])", re.IGNORECASE | re.ASCII)
+_TOKEN = re.compile(r"(?<![\w#-])#?[a-z0-9][a-z0-9_/-]*[a-z0-9](?![\w-])", re.IGNORECASE | re.ASCII)
 _SEPARATOR = r"[\s_/.-]?"
 #: asks about the newest order only
 LATEST = re.compile(r"\b(latest|last|most recent|newest|recent)\s+(?:\w+\s+)?(?:order|purchase|delivery|parcel|"
@@ -43,7 +47,7 @@ def _own_pattern(order_id: str) -> re.Pattern[str] | None:
     if not runs:
         return None
     body = _SEPARATOR.join(re.escape(r) for r in runs)
-    return re.compile(rf"(?<![\w$.,-])(?:#\s?)?({body})(?![\w-]|[.,]\d)", re.IGNORECASE)
+    return re.compile(rf"(?<![\w$.,-])(?:#\s?)?({body})(?![\w-]|[.,]\d)", re.IGNORECASE | re.ASCII)
 
 
 def _shape(token: str) -> str:
@@ -59,7 +63,7 @@ def _needs_context(order_id: str) -> bool:
 
 def _has_context(message: str, start: int) -> bool:
     before = message[max(0, start - 24):start].lower()
-    return re.search(r"(?:\border\b[^.?!]{0,16}|#\s?)$", before) is not None
+    return re.search(r"(?:\border\b[^.?!]{0,16}|订单[^。？！.?!]{0,6}|#\s?)$", before) is not None
 
 
 def _id_like(token: str) -> bool:
@@ -117,17 +121,28 @@ def resolve_order_id(requested: str, own_ids: Iterable[str]) -> str | None:
     return next((i for i in own_ids if normalize_order_id(i) == want), None) if want else None
 
 
-#: what a question about an order asks for, first match wins; anything else asks for the status
+#: what a question about an order asks for, first match wins; anything else asks for the status (Chinese
+#: words after the English ones: no \b next to a CJK character)
 _ASKS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("tracking", re.compile(r"\b(track(?:ing)?|carrier|shipment number|parcel number)\b", re.I)),
-    ("payment", re.compile(r"\b(how did i pay|paid (?:with|by|using)|payment method|which card|refund(?:ed|s)?)\b",
-                           re.I)),
-    ("total", re.compile(r"\b(total|how much|cost|costs|amount|charged?|price|paid|(?:did|do) i pay)\b", re.I)),
+    ("tracking", re.compile(r"\b(track(?:ing)?|carrier|shipment number|parcel number)\b|物流单号|快递单号|运单号|"
+                            r"追踪|跟踪|哪家快递|什么快递", re.I)),
+    ("payment", re.compile(r"\b(how did i pay|paid (?:with|by|using)|payment method|which card|refund(?:ed|s)?)\b|"
+                           r"怎么付|用什么付|支付方式|付款方式|哪张卡|退款", re.I)),
+    ("total", re.compile(r"\b(total|how much|cost|costs|amount|charged?|price|paid|(?:did|do) i pay)\b|多少钱|总价|"
+                         r"总金额|金额|总共|一共|花了|付了多少", re.I)),
     ("items", re.compile(r"\b(what did i (?:order|buy|get|purchase)|items?|products?|what(?:'s| is| was| were) in|"
-                         r"contents?|what (?:was|is) (?:it|in it)|bought)\b", re.I)),
+                         r"contents?|what (?:was|is) (?:it|in it)|bought)\b|买了什么|买的什么|什么商品|哪些商品|"
+                         r"哪些东西|"
+                         r"什么东西|订了什么", re.I)),
 )
 #: the question is about money moving: payments and refunds belong in the answer
-PAYMENTS = re.compile(r"\b(pa(?:y|id|yment)s?|refund(?:ed|s)?|charge[ds]?|card|hold|money)\b", re.I)
+PAYMENTS = re.compile(r"\b(pa(?:y|id|yment)s?|refund(?:ed|s)?|charge[ds]?|card|hold|money)\b|付款|支付|退款|扣款|"
+                      r"信用卡|冻结", re.I)
+
+
+def asks_latest(message: str) -> bool:
+    """The message asks about the newest order only ("my latest order", "我最近的订单")."""
+    return bool(LATEST.search(message) or _LATEST_ZH.search(message))
 
 
 def asked_about(question: str) -> str:
@@ -136,9 +151,11 @@ def asked_about(question: str) -> str:
     return next((kind for kind, pattern in _ASKS if pattern.search(question)), "status")
 
 
-def first_sentence_needs(order: Order, question: str) -> list[tuple[str, ...]]:
+def first_sentence_needs(order: Order, question: str, status_words: tuple[str, ...] = ()
+                         ) -> list[tuple[str, ...]]:
     """What the first sentence of a reply about this one order must contain for this question: groups of
-    spellings, one of each group (the tracking number, the total, each item's name, or the status)."""
+    spellings, one of each group (the tracking number, the total, each item's name, or the status, also as
+    ``status_words``: the status in the reply's language)."""
     asked = asked_about(question)
     tracking = (order.tracking or {}).get("number")
     if asked == "tracking" and tracking:
@@ -150,4 +167,4 @@ def first_sentence_needs(order: Order, question: str) -> list[tuple[str, ...]]:
         return [(name,) for name in names] if len(names) <= 4 else [tuple(names)]
     if asked == "payment":
         return []
-    return [(order.status, order.status.replace("_", " "))]
+    return [(order.status, order.status.replace("_", " "), *status_words)]

@@ -233,7 +233,7 @@ NEXT_TO_BEST = 1.5
 #: ... the sentence before it, this share of that (the one after more often completes it)
 BEFORE_SHARE = 0.6
 #: a sentence that gives the kind of value asked for (a time, an amount, names) scores this much more
-WANTS_BONUS = 2.5
+WANTS_BONUS = 1.5
 #: a second sentence is added when it scores at least this share of the best one
 CLOSE_SHARE = 0.5
 

@@ -17,7 +17,6 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from assistant.domain import ProductCard
-from assistant.records import money
 from assistant.shop.catalog_index import CatalogIndex
 from assistant.shop.shop_vocabulary import STOP_WORDS, ShopVocabulary, find_phrase, tokens
 from assistant.turn.attribute_stats import aggregate_answer
@@ -197,16 +196,3 @@ def offers_with_products(state: TurnState, tools: ShopperTools, facts: Facts,
     if ASKS_OFFERS.search(state.guard.text):
         facts.offers = list(chosen)
     return chosen
-
-
-def product_listing(facts: Facts, first: str | None = None) -> str:
-    """The cards as a sentence that answers first: "Yes, we have ..." to a yes/no question, "Here are ..."
-    otherwise (to a personalized recommendation, with the shopper's first name)."""
-    listed = "; ".join(f"{c.name} ({money(c.price, c.currency)}" + (f", {c.reason})" if c.reason else ")")
-                       for c in facts.products)
-    if facts.intent == "recommendation":
-        lead = f"here {'is a pick' if len(facts.products) == 1 else 'are some picks'} for you"
-        return f"{first}, {lead}: {listed}." if first else f"{lead.capitalize()}: {listed}."
-    if YES_NO.search(facts.question):
-        return f"Yes, we have {'this' if len(facts.products) == 1 else 'these'}: {listed}."
-    return f"Here {'is an option' if len(facts.products) == 1 else 'are some options'}: {listed}."

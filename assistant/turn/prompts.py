@@ -1,5 +1,7 @@
 """Prompts, as constants. Short on purpose: prefill time is what the shopper waits for first."""
 
+from assistant.locales import template
+
 SYSTEM = (
     "You are Concierge, the shopping assistant of {shop}. Answer in one to three short sentences using only "
     "the facts. Copy prices, numbers, dates, codes and product names exactly as written in the facts. "
@@ -8,20 +10,15 @@ SYSTEM = (
 
 USER = "Facts:\n{facts}\n\nQuestion: {question}"
 
-NOTHING_FOUND = (
-    "I'm sorry, I don't know that: I couldn't find it in {shop}'s information. "
-    "Would you like me to connect you with a person from our team?"
-)
+# the fixed replies, in English; every language's are in the message catalogues (assistant/locales)
+NOTHING_FOUND = template("nothing_found")
+UNAVAILABLE = template("unavailable")
+HANDOVER = template("handover.customer_request")
+GREETING = template("greeting_named").replace("Hello, {name}!", "Hello{name}!")  # name: ", Maya" or ""
+REFUSE_OTHER_ORDER = template("refuse_other_order")
 
-UNAVAILABLE = (
-    "I'm sorry, I can't look that up right now. Would you like me to connect you with a person from our team?"
-)
-
-HANDOVER = "I've asked a person from our team to take over this conversation. They will reply here shortly."
-
-GREETING = "Hello{name}! I can help with products, your orders, and our shop's policies. What would you like to know?"
-
-REFUSE_OTHER_ORDER = "I can only discuss your own orders, and {order_id} isn't one of them."
+#: the model writes a language other than English (a multilingual model, ``language.model_writes``)
+IN_LANGUAGE = " Write the answer in {language}."
 
 # marketing copy (assistant/personalization/copywriter.py): written from facts, verified, then queued for a reviewer
 COPY_SYSTEM = (

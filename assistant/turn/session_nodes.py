@@ -19,10 +19,11 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from assistant.domain import HandoverEvent, ReplaceText, TextDelta
+from assistant.locales import fixed_prefix, languages, text
 from assistant.orders.order_actions import ActionOutcome
-from assistant.turn.handover_rules import REPLIES, WAITING, open_handover
-from assistant.turn.prompts import NOTHING_FOUND
-from assistant.turn.state import HELD
+from assistant.turn.action_replies import action_kind, action_reply
+from assistant.turn.handover_rules import open_handover
+from assistant.turn.shopper_language import reply_language
 
 if TYPE_CHECKING:
     from assistant.orders.order_policy import PendingAction
@@ -30,14 +31,17 @@ if TYPE_CHECKING:
     from assistant.turn.state import Emit, Node, TurnDeps, TurnState
 
 log = logging.getLogger(__name__)
-OFFERS_A_PERSON = "connect you with a person"
+#: a reply offering a person, in every language: a "yes" to it starts a hand-over
+OFFERS_A_PERSON = tuple(text("offers_a_person", lang) for lang in languages())
 CLARIFY_INTENTS = ("order_status", "other", "product", "policy")
 
 
 def session_node(state: TurnState, deps: TurnDeps, emit: Emit) -> dict[str, Any]:
     chat = deps.stores.sessions.get_session(state.customer_id, state.session_id)
     handed_over = deps.stores.handovers.open_for_session(state.session_id) is not None
-    return {"session_state": dict(chat.state) if chat else {}, "handed_over": handed_over}
+    session = dict(chat.state) if chat else {}
+    language = reply_language(state.message_language, session.get("language"), deps.settings.language.default)
+    return {"session_state": session, "handed_over": handed_over, "language": language}
 
 
 def wants_action(state: TurnState) -> bool:
@@ -51,8 +55,9 @@ def wants_action(state: TurnState) -> bool:
 
 
 def waiting_node(state: TurnState, deps: TurnDeps, emit: Emit) -> dict[str, Any]:
-    emit(TextDelta(WAITING))
-    return {"reply": WAITING, "verdict": "handed_over"}
+    reply = text("handover.waiting", state.language)
+    emit(TextDelta(reply))
+    return {"reply": reply, "verdict": "handed_over"}
 
 
 def taken_over_by(session_state: Mapping[str, Any] | None) -> dict[str, Any] | None:
@@ -68,7 +73,7 @@ def held_node(state: TurnState, deps: TurnDeps, emit: Emit) -> dict[str, Any]:
     if holder is None:
         return waiting_node(state, deps, emit)
     since = str(holder.get("at") or "")
-    reply = "" if (state.session_state or {}).get("held_notified") == since else HELD
+    reply = "" if (state.session_state or {}).get("held_notified") == since else text("handover.held", state.language)
     if reply:
         emit(TextDelta(reply))
     return {"reply": reply, "verdict": "held", "held_for": str(holder["agent"]), "carry": {"held_notified": since}}
@@ -84,7 +89,7 @@ def start_handover(state: TurnState, deps: TurnDeps, emit: Emit, reason: str, de
     except Exception:  # the queue is down: still tell the shopper and keep it in the turn's events
         log.exception("could not queue a hand-over for session %s", state.session_id)
         handover = {"reason": reason, "summary": f"{detail or reason}: {message[:300]}"}
-    reply = REPLIES[reason]
+    reply = text(f"handover.{reason}", state.language)
     emit(ReplaceText(reply, "handover") if replace else TextDelta(reply))
     emit(HandoverEvent(handover["reason"], handover["summary"]))
     return {"reply": reply, "verdict": "handover", "handover": handover, "carry": {}}
@@ -110,10 +115,11 @@ def action_node(state: TurnState, deps: TurnDeps, emit: Emit) -> dict[str, Any]:
     else:
         clarify = session.get("clarify") or {}
         outcome = deps.actions.propose_from_message(state.customer_id, tier, state.guard.text, u, now,
-                                                    default_kind=clarify.get("kind"),
+                                                    default_kind=clarify.get("kind") or action_kind(state.guard.text),
                                                     order_id=clarify.get("order_id"))
-    emit(TextDelta(outcome.reply))
-    return {"reply": outcome.reply, "verdict": outcome.verdict, "action": outcome.trace(),
+    reply = action_reply(outcome, state.language, deps.settings.orders, session, state.customer_id is not None)
+    emit(TextDelta(reply))
+    return {"reply": reply, "verdict": outcome.verdict, "action": outcome.trace(),
             "events": list(outcome.events), "carry": carry(outcome, session, deps.actions.summary)}
 
 
@@ -137,7 +143,7 @@ def carry(outcome: ActionOutcome, session: Mapping[str, Any], summary: Callable[
 
 def failed(state: TurnState) -> bool:
     """The assistant could not answer: no facts, or only the 'I don't know' reply."""
-    return state.verdict in ("no_facts", "error") or state.reply.startswith(NOTHING_FOUND.split(":")[0])
+    return state.verdict in ("no_facts", "error") or state.reply.startswith(fixed_prefix("nothing_found"))
 
 
 def remember_node(state: TurnState, deps: TurnDeps, emit: Emit) -> dict[str, Any]:
@@ -147,14 +153,15 @@ def remember_node(state: TurnState, deps: TurnDeps, emit: Emit) -> dict[str, Any
     update: dict[str, Any] = {}
     kept = dict(state.carry)
     misses = int(state.session_state.get("failures") or 0) + 1 if failed(state) else 0
-    if OFFERS_A_PERSON in state.reply and not state.handover:
+    if any(phrase in state.reply for phrase in OFFERS_A_PERSON) and not state.handover:
         kept.setdefault("handover_offered", "missing_knowledge")
     limit = deps.settings.handover.failures_in_a_row
     if limit and misses >= limit and not state.handover and not state.handed_over:
         update = start_handover(state, deps, emit, "missing_knowledge", f"{misses} answers in a row failed",
                                 replace=bool(state.reply))
         kept, misses = {}, 0
-    deps.stores.sessions.set_state(state.customer_id, state.session_id, {"failures": misses, **kept})
+    deps.stores.sessions.set_state(state.customer_id, state.session_id,
+                                   {"failures": misses, **kept, "language": state.language})
     return update
 
 
@@ -162,8 +169,11 @@ def remember_error(stores: Stores, customer_id: str | None, session_id: str) -> 
     """After a failed turn: one more failure in a row, and the person offered in the reply is on hold."""
     try:
         chat = stores.sessions.get_session(customer_id, session_id)
-        misses = int((chat.state if chat else {}).get("failures") or 0) + 1
-        stores.sessions.set_state(customer_id, session_id, {"failures": misses, "handover_offered": "tool_failure"})
+        before = chat.state if chat else {}
+        misses = int(before.get("failures") or 0) + 1
+        kept = {"language": before["language"]} if before.get("language") else {}
+        stores.sessions.set_state(customer_id, session_id,
+                                  {"failures": misses, "handover_offered": "tool_failure", **kept})
     except Exception:  # the store is what failed: nothing more to do
         log.exception("could not remember the failed turn in session %s", session_id)
 

@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from assistant.domain import Event, ProductCard
+from assistant.locales import template
 from assistant.records import CustomerProfile, ShopProfile
 from assistant.settings import Settings
 from assistant.shop.catalog_index import CatalogIndex
@@ -74,6 +75,8 @@ class TurnState:
     events: list[dict[str, Any]] = field(default_factory=list)  # more events to record with the turn
     carry: dict[str, Any] = field(default_factory=dict)  # what the next turn needs (pending action, ...)
     held_for: str | None = None  # an agent took the conversation over: the shopper's message waits for them
+    message_language: str | None = None  # the message's own language, if it says enough to tell
+    language: str = "en"  # the language of the reply: the message's, else the conversation's
 
 
 Emit = Callable[[Event], None]
@@ -81,7 +84,7 @@ Emit = Callable[[Event], None]
 Node = Callable[[TurnState, TurnDeps, Emit], dict[str, Any]]
 
 #: said once to a shopper whose conversation an agent took over; later messages get no reply from the assistant
-HELD = "A person from our team is with you now and will reply here."
+HELD = template("handover.held")
 
 
 def stream_writer() -> Emit:

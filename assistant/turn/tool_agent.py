@@ -74,6 +74,7 @@ def agent_node(state: TurnState, deps: TurnDeps, emit: Emit) -> dict[str, Any]:
     u, question = state.understanding, state.guard.text
     tools = deps.shop_tools.for_shopper(state.customer_id)
     facts = Facts(question=question, intent=u.intent, profile=state.profile, personalized=state.personalized,
+                  language=state.language,
                   categories=u.categories)
     outcomes: list[ActionOutcome] = []
     agent = create_agent(deps.llm, [*langchain_tools(tools, facts), *action_tools(state, deps, outcomes)],

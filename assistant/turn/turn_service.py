@@ -28,12 +28,12 @@ from assistant.domain import (
     fold,
 )
 from assistant.errors import ConciergeError, NotFoundError, ValidationError
+from assistant.locales import text
 from assistant.personalization.preference_learning import PreferenceLearner
 from assistant.privacy.redaction import redact
 from assistant.records import EventRecord, TurnRecord
 from assistant.store.stores import Stores
 from assistant.turn.graph import build_draft_graph, build_graph, state_summary, stream_steps
-from assistant.turn.prompts import UNAVAILABLE
 from assistant.turn.session_nodes import remember_error
 from assistant.turn.state import TurnDeps, TurnState
 
@@ -159,7 +159,7 @@ class AssistantService:
         except Exception as e:  # a failed step: the shopper gets a clear line and the turn is still logged
             log.exception("turn %s failed", state.turn_id)
             partial = TurnState(**final) if final else state
-            reply = UNAVAILABLE
+            reply = text("unavailable", partial.language)
             yield ReplaceText(reply, "error") if emitted_text else TextDelta(reply)
             failed = replace(partial, reply=reply, status="error", verdict="error",
                              problems=[*partial.problems, f"{type(e).__name__}: {e}"])

@@ -12,7 +12,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from assistant.shop.shop_vocabulary import ShopVocabulary, tokens
-from assistant.turn.order_refs import LATEST, asked_about, find_order_ids
+from assistant.turn import chinese_rules as zh
+from assistant.turn.order_refs import LATEST, asked_about, asks_latest, find_order_ids
 
 INTENTS = ("handover", "order_status", "order_action", "offers", "recommendation", "product", "policy",
            "greeting", "confirm", "deny", "other")
@@ -47,7 +48,8 @@ _RULES: list[tuple[str, re.Pattern[str]]] = [
     ("policy", re.compile(r"\b(ship(?:ping|ped)?|deliver(?:y|ies)?|returns?|refunds?|exchanges?|warrant(?:y|ies)|"
                           r"guarantee|payments?|pay(?:pal)?|apple pay|gift cards?|points?|tiers?|membership|member|"
                           r"loyalty|privacy|personal data|my data|delete my|cancel(?:lation)?|coupons?|promo|swap|"
-                          r"personali[sz]ation|opt(?:ing)? (?:out|in)|how many days|"
+                          r"personali[sz]ation|opt(?:ing)? (?:out|in)|how many days|(?:my|your) account|"
+                          r"default (?:user |shipping |delivery )?address|"
                           r"policy|policies|how long|how do i|can i)\b", re.I)),
     ("product", re.compile(r"\b(looking for|do you (?:have|sell|carry)|price of|how much|in stock|available in|"
                            r"need (?:a|an|some|new)|want (?:a|an|some)|show me|buy|sizes?|colou?rs?|cheap|"
@@ -111,8 +113,19 @@ def _price(pattern: re.Pattern[str], text: str) -> float | None:
 
 
 def _mentions(text: str, phrase: str) -> bool:
-    """Whole-word (or plural) mention of ``phrase`` in lower-cased ``text``."""
-    return re.search(rf"(?<![\w-]){re.escape(phrase.lower())}(?:e?s)?(?![\w-])", text) is not None
+    """Whole-word (or plural) mention of ``phrase`` in lower-cased ``text`` (a CJK character next to it is a
+    boundary)."""
+    return re.search(rf"(?<![\w-]){re.escape(phrase.lower())}(?:e?s)?(?![\w-])", text, re.ASCII) is not None
+
+
+#: a boundary between a CJK character and a Latin letter or digit: "我想cancel我的order" reads "我想 cancel 我的 order"
+_SCRIPT_EDGE = re.compile(r"(?<=[\u3400-\u9fff\uf900-\ufaff])(?=[A-Za-z0-9#$])|"
+                          r"(?<=[A-Za-z0-9])(?=[\u3400-\u9fff\uf900-\ufaff])")
+
+
+def spaced(message: str) -> str:
+    """``message`` with a space where Chinese meets Latin letters or digits, for the English rules' ``\b``."""
+    return _SCRIPT_EDGE.sub(" ", message)
 
 
 STRONG_POLICY = re.compile(r"\b(ship(?:ping|ped)?|deliver(?:y|ies)?|returns?|returnable|refunds?|exchanges?|swap|"
@@ -166,38 +179,46 @@ def understand(message: str, categories: Iterable[str] = (), brands: Iterable[st
     """Intent and entities of one message. ``vocabulary``: the shop's own, learned from its catalogue (without
     one, only the names in ``categories``/``brands`` are known);
     ``own_order_ids`` the shopper's order ids as stored (an order id is recognised by them first)."""
+    order_ids = find_order_ids(message, own_order_ids)
+    original, message = message, spaced(message)
     text = message.lower()
+    glossed = f"{message} {zh.gloss(original)}".strip()  # Chinese colours and sizes in the vocabulary's words
     vocabulary = vocabulary or ShopVocabulary.from_labels(categories, brands)
     found_categories = vocabulary.category_matches(message)
     found_brands = [b for b in vocabulary.brands if b and _mentions(text, b)]
-    options = vocabulary.option_mentions(message)
+    options = vocabulary.option_mentions(glossed)
     products = vocabulary.named_products(message)
-    order_ids = find_order_ids(message, own_order_ids)
     signals: dict[str, list[str]] = {}
     for intent, pattern in _RULES:
         hits = [m.group(0) for m in pattern.finditer(message)]
         if hits:
             signals[intent] = hits
+    for intent, hits in zh.signals(original).items():
+        signals[intent] = [*signals.get(intent, []), *hits]
+    mine = bool(re.search(r"\bmy\b", text) or zh.MINE.search(original))
+    rule_question = RULE_QUESTION.search(message) or zh.RULE_QUESTION.search(original)
+    request = _REQUEST.search(message) or zh.REQUEST.search(original)
+    yes = CONFIRM.match(message) or zh.CONFIRM.match(original)
     intent = "other"
-    if CONFIRM.match(message) or DENY.match(message):
-        intent = "confirm" if CONFIRM.match(message) else "deny"
+    if yes or DENY.match(message) or zh.DENY.match(original):
+        intent = "confirm" if yes else "deny"
     elif "handover" in signals:
         intent = "handover"
     elif not order_ids and ("order_action" in signals or "order_status" in signals) and \
-            RULE_QUESTION.search(message) and not _REQUEST.search(message):
+            rule_question and not request:
         intent = "policy"
     elif not order_ids and "order_action" not in signals and "policy" in signals and \
             all(re.fullmatch(r"my orders?", hit, re.I) for hit in signals.get("order_status", ["-"])) and \
             asked_about(message) == "status" and not LATEST.search(message):
         intent = "policy"  # "my order" said in passing ("can I use a coupon on my order?"): nothing about its state
-    elif ("order_action" in signals or (order_ids and _ACTION.search(message))) and \
-            (order_ids or re.search(r"\bmy\b", text)):
+    elif ("order_action" in signals or (order_ids and (_ACTION.search(message) or zh.action_kind_zh(original)))) \
+            and (order_ids or mine):
         intent = "order_action"
-    elif order_ids or "order_status" in signals or (LATEST.search(message) and re.search(r"\bmy\b", text)):
+    elif order_ids or "order_status" in signals or (asks_latest(original) and mine):
         intent = "order_status"
     elif "offers" in signals:
         intent = "offers"
-    elif "recommendation" in signals:
+    elif "recommendation" in signals and not ("policy" in signals and _ACTION.search(message)):
         intent = "recommendation"
     elif "policy" in signals and not products and len({m.group(0).lower().rstrip("s") for m in
                                                         STRONG_POLICY.finditer(message)}) >= 2:
@@ -215,12 +236,12 @@ def understand(message: str, categories: Iterable[str] = (), brands: Iterable[st
     return Understanding(
         intent=intent,
         order_ids=order_ids,
-        max_price=_price(MAX_PRICE, message),
-        min_price=_price(MIN_PRICE, message),
+        max_price=_price(MAX_PRICE, message) or zh.price(zh.MAX_PRICE, original),
+        min_price=_price(MIN_PRICE, message) or zh.price(zh.MIN_PRICE, original),
         categories=tuple(found_categories),
         brands=tuple(found_brands),
-        size=_size(message, vocabulary, options),
-        asked_size=asked_size(message),
+        size=_size(glossed, vocabulary, options),
+        asked_size=asked_size(glossed),
         colours=tuple(dict.fromkeys(value.lower() for name, value in options if "color" in tokens(name))),
         signals=signals,
         options=tuple(options),

@@ -16,13 +16,17 @@ from knowledge.embeddings import Embedder
 
 #: an amount's currency before it: a symbol ("$", "US$", "€", "£", "¥") or an ISO code ("CHF 12.00")
 _CODES = "USD EUR GBP CHF CAD AUD NZD JPY CNY RMB HKD SGD SEK NOK DKK PLN CZK HUF INR BRL MXN ZAR KRW TRY ILS"
-_CURRENCY = r"[A-Z]{0,3}[$€£¥₹₩₽₺₪฿]\s?|\b(?:" + "|".join(_CODES.split()) + r")\s?"
-_NUMBER = re.compile(rf"(?<![\w.])({_CURRENCY})?(\d{{1,3}}(?:,\d{{3}})+|\d+)(?:\.(\d+))?(\s?%|\s?percent)?(?![\w])")
+_CURRENCY = r"[A-Z]{0,3}[$€£¥￥₹₩₽₺₪฿]\s?|\b(?:" + "|".join(_CODES.split()) + r")\s?"
+# ASCII boundaries: a number touching a Chinese character ("退货期限为30天") is a number
+_NUMBER = re.compile(rf"(?<![\w.])({_CURRENCY})?(\d{{1,3}}(?:,\d{{3}})+|\d+)(?:\.(\d+))?(\s?%|\s?percent)?(?![\w])",
+                     re.ASCII)
 _UNIT_AFTER = re.compile(r"^\s*(?:-\s*\d+\s*)?(business\s+)?(days?|weeks?|months?|years?|hours?|minutes?|points?|"
                          r"x\b|%|percent|dollars?|euros?|pounds?|francs?|yuan|yen|rupees?|usd|eur|gbp|chf|cad|aud|"
-                         r"jpy|cny)", re.I)
+                         r"jpy|cny|个?工作日|天|日|周|星期|个月|月|年|小时|分钟|积分|元|块|美元|欧元|英镑|倍|折)", re.I)
 _CODE = re.compile(r"\b(?=[A-Z0-9-]*\d)(?=[A-Z0-9-]*[A-Z])[A-Z][A-Z0-9]*(?:-[A-Z0-9]+)*\b")
-_ISO_DATE = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
+_ISO_DATE = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b", re.ASCII)
+#: a date as Chinese writes it: "2026年11月28日", "11月28日"
+_CN_DATE = re.compile(r"(?:(\d{4})\s*年\s*)?(\d{1,2})\s*月\s*(\d{1,2})\s*[日号]")
 _MONTHS = "january february march april may june july august september october november december".split()
 _TEXT_DATE = re.compile(r"\b(" + "|".join(m[:3] for m in _MONTHS) + r")[a-z]*\.?\s+(\d{1,2})(?:st|nd|rd|th)?\b",
                         re.I)
@@ -43,8 +47,8 @@ def prompt_leak(reply: str) -> str | None:
     return next((p for p in _PROMPT_PIECES if f" {p} " in text), None)
 
 
-_FACT_SENTENCE = re.compile(r"(?<=[.!?;])\s+|\n+")
-_FIRST_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(#$])|\n+")
+_FACT_SENTENCE = re.compile(r"(?<=[.!?;])\s+|(?<=[。！？；])\s*|\n+")
+_FIRST_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(#$])|(?<=[。！？])\s*|\n+")
 
 
 class SupportIndex:
@@ -93,11 +97,13 @@ def _dates(text: str) -> set[tuple[int, int]]:
     for m in _TEXT_DATE.finditer(text):
         month = [x[:3] for x in _MONTHS].index(m.group(1).lower()[:3]) + 1
         found.add((month, int(m.group(2))))
+    found |= {(int(m.group(2)), int(m.group(3))) for m in _CN_DATE.finditer(text)}
     return found
 
 
 def _words(text: str) -> set[str]:
-    return set(re.findall(r"[a-z0-9]+", text.lower()))
+    """Words, and each CJK character as one (Chinese has no spaces between words)."""
+    return set(re.findall(r"[a-z0-9]+|[\u3400-\u9fff\uf900-\ufaff]", text.lower()))
 
 
 def _echoes(reply: str, question: str) -> bool:
