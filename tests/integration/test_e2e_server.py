@@ -94,7 +94,7 @@ def test_session_history_is_served_to_its_owner_only(server: tuple[str, Path]) -
     assert theirs.status_code == 404
 
 
-@pytest.mark.parametrize("message", ["", "x" * 20_000, "\x00\x01\x02\xff" * 50, "مرحبا 👋 ¿envío gratis?"])
+@pytest.mark.parametrize("message", ["", "x" * 4_500, "\x00\x01\x02\xff" * 50, "مرحبا 👋 ¿envío gratis?"])
 def test_bad_input_gets_a_clear_reply_never_a_5xx(server: tuple[str, Path], message: str) -> None:
     url, data = server
 
@@ -103,6 +103,14 @@ def test_bad_input_gets_a_clear_reply_never_a_5xx(server: tuple[str, Path], mess
     assert response.status_code == 200, response.text
     body = response.json()
     assert body["reply"] and stored_turn(data, body["turn_id"]) is not None
+
+
+def test_a_message_longer_than_the_contract_allows_is_a_422_with_a_message(server: tuple[str, Path]) -> None:
+    url, _ = server
+
+    response = chat(url, token(url), "x" * 20_000)  # the schema's maxLength is 5,000 (a body always fits 64 KB)
+
+    assert response.status_code == 422 and response.json()["error"] and response.json()["detail"], response.text
 
 
 @pytest.mark.parametrize("headers, session, status", [
