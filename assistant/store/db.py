@@ -130,19 +130,47 @@ def store_metadata() -> MetaData:
     return Base.metadata
 
 
+@contextmanager
+def _sqlite_migration_lock(url: URL) -> Iterator[None]:
+    """An OS lock on ``<database>.migrate-lock`` beside a SQLite file, held while migrating.
+
+    ``BEGIN IMMEDIATE`` alone is not enough when processes start together on a new file: each
+    connection first switches the file to WAL, and SQLite answers "database is locked" without waiting
+    when that switch meets another connection's write lock. Taking this lock first means only one
+    connection at a time opens the file to migrate. PostgreSQL, in-memory databases and systems without
+    ``fcntl`` (Windows) do not need or have it.
+    """
+    if url.get_backend_name() != "sqlite" or _is_memory(url):
+        yield
+        return
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows
+        yield
+        return
+    database = Path(str(url.database)).expanduser().resolve()
+    lock_path = database.with_name(database.name + ".migrate-lock")
+    with lock_path.open("a") as lock_file:
+        fcntl.flock(lock_file, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock_file, fcntl.LOCK_UN)
+
+
 def migrate(engine: Engine, revision: str = "head") -> None:
     """Bring the schema to ``revision`` with the Alembic migrations inside the package.
 
     The whole upgrade runs in one transaction under a lock (PostgreSQL: an advisory lock; SQLite: the
-    database write lock), so processes that start together migrate one after the other and the later
-    ones find the schema current.
+    database write lock, taken after an OS lock on ``<database>.migrate-lock``), so processes that start
+    together migrate one after the other and the later ones find the schema current.
     """
     from alembic import command
     from alembic.util import CommandError
 
     config = _alembic_config()
     try:
-        with engine.begin() as connection:
+        with _sqlite_migration_lock(engine.url), engine.begin() as connection:
             if connection.dialect.name == "postgresql":
                 connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
             elif not _is_memory(engine.url):
