@@ -1,10 +1,9 @@
 """The admin API (``/api/v1/admin``, role ``admin``): shop data in, collections and counts, offers, settings.
 
 A thin layer over :class:`assistant.staff.admin.Admin`. Errors: 415 for a file type no importer reads, 413
-for a file over
-``knowledge.max_file_mb``, 422 for a bad offer or an upload in which nothing could be imported, 404 for an unknown
-offer, 409 for an offer id that exists already, 503 while the knowledge base is down: the app's error table
-(``ui.error_table``). Every route needs ``require("admin")`` (401 / 403 otherwise).
+for a file over ``knowledge.max_file_mb``, 422 for a bad offer or an upload in which nothing could be imported, 404
+for an unknown offer, 409 for an offer id that exists already or a code another offer uses, 503 while the knowledge
+base is down: the app's error table (``ui.error_table``). Every route needs ``require("admin")`` (401 / 403 otherwise).
 """
 
 from __future__ import annotations
@@ -21,14 +20,16 @@ from assistant.components import Components
 from assistant.errors import ValidationError
 from assistant.staff.admin import Admin, UploadKind, UploadTooLarge
 from assistant.staff.roles import RoleDependency
+from ui.admin_models import AdminOfferView, CollectionsView, ImportSummaryView, SettingsView
 from ui.error_table import responses
 
 #: an id that works in the offer's own URL (``/offers/{offer_id}``)
 OFFER_ID = {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$"}
-#: what the schema cannot say: the dates in order, a fixed discount no larger than its minimum basket, a code no
-#: other offer uses (and, for an edit, the offer as changed keeps to every rule)
-RULES = ("422: the offer breaks a rule (starts_at before expires_at, a fixed discount no larger than its "
-         "min_basket, a code no other offer uses) or the body does not fit the schema; the detail names the fields.")
+#: what the schema cannot say: the dates in order, a fixed discount no larger than its minimum basket (and, for an
+#: edit, the offer as changed keeps to every rule); a code no other offer uses is the store's state: a 409
+RULES = ("The offer breaks a rule (starts_at before expires_at, a fixed discount no larger than its min_basket) or "
+         "the body does not fit the schema; the detail names the fields.")
+CODE_TAKEN = "The code is used by another offer (retired ones too): the detail names it; choose another code."
 
 
 @cache
@@ -79,7 +80,7 @@ def build_admin_api(components: Components, require: RoleDependency) -> APIRoute
     admin = Admin(components)
     router = APIRouter(prefix="/api/v1/admin", tags=["admin"], dependencies=[Depends(require("admin"))])
 
-    @router.post("/uploads", responses=responses(
+    @router.post("/uploads", response_model=ImportSummaryView, responses=responses(
         413, 415, 422, s413="A file over knowledge.max_file_mb (or the whole request over it): nothing is stored.",
         s415="A file type no importer reads (told by name and content): nothing is stored.",
         s422="No files, the same name twice, or nothing in the files could be imported: stored data is unchanged."))
@@ -105,48 +106,52 @@ def build_admin_api(components: Components, require: RoleDependency) -> APIRoute
             raise ValidationError(nothing, user_message=nothing)
         return summary.to_dict()
 
-    @router.post("/reingest")
+    @router.post("/reingest", response_model=ImportSummaryView)
     def reingest() -> dict[str, Any]:
         """Import again the demo shop (when in use) and every uploaded file; unchanged records are skipped."""
         return admin.reingest().to_dict()
 
-    @router.get("/collections")
+    @router.get("/collections", response_model=CollectionsView)
     def collections() -> dict[str, Any]:
         """Knowledge collections with counts per import set; products, policy chunks and documents, customers,
         offers."""
         return admin.collections().to_dict()
 
-    @router.get("/offers")
+    @router.get("/offers", response_model=list[AdminOfferView])
     def offers() -> list[dict[str, Any]]:
         """Every offer (retired ones too) with its status: live, scheduled, expired or retired."""
         return [view.to_dict() for view in admin.offers()]
 
-    @router.get("/offers/{offer_id}")
+    @router.get("/offers/{offer_id}", response_model=AdminOfferView)
     def offer(offer_id: str) -> dict[str, Any]:
         return admin.offer(offer_id).to_dict()
 
     create, change = offer_schemas()
 
-    @router.post("/offers", status_code=201, openapi_extra=request_body(create),
-                 responses=responses(409, 422, s409="An offer with this id exists already.", s422=RULES))
+    @router.post("/offers", status_code=201, response_model=AdminOfferView, openapi_extra=request_body(create),
+                 responses=responses(409, 422, s409=f"An offer with this id exists already. {CODE_TAKEN}",
+                                     s422=RULES))
     def create_offer(body: Annotated[dict[str, Any], Body(description="An offer (offer.schema.json).")]
                      ) -> dict[str, Any]:
-        """A new offer, validated like an imported one (422 naming the bad fields, 409 for an existing id)."""
+        """A new offer, validated like an imported one (422 naming the bad fields; 409 for an existing id or a code
+        another offer uses)."""
         return admin.create_offer(checked(body, create)).to_dict()
 
-    @router.put("/offers/{offer_id}", openapi_extra=request_body(change), responses=responses(422, s422=RULES))
+    @router.put("/offers/{offer_id}", response_model=AdminOfferView, openapi_extra=request_body(change),
+                responses=responses(409, 422, s409=CODE_TAKEN, s422=RULES))
     def update_offer(offer_id: str, body: Annotated[dict[str, Any], Body(
             description="The fields to change; eligibility is merged field by field; null removes a field.")]
                      ) -> dict[str, Any]:
-        """Change some fields of an offer; the offer as changed must keep to every rule (422 otherwise)."""
+        """Change some fields of an offer; the offer as changed must keep to every rule (422 otherwise) and keep a
+        code no other offer uses (409 otherwise)."""
         return admin.update_offer(offer_id, checked(body, change)).to_dict()
 
-    @router.post("/offers/{offer_id}/disable")
+    @router.post("/offers/{offer_id}/disable", response_model=AdminOfferView)
     def disable_offer(offer_id: str) -> dict[str, Any]:
         """The offer expires now: no shopper is shown it any more."""
         return admin.disable_offer(offer_id).to_dict()
 
-    @router.get("/settings")
+    @router.get("/settings", response_model=SettingsView)
     def settings() -> dict[str, Any]:
         """The effective settings, every secret masked."""
         return admin.settings_view()

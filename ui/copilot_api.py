@@ -26,6 +26,14 @@ from assistant.staff.copilot import MAX_REPLY_CHARS, Copilot
 from assistant.staff.roles import RoleDependency, StaffPrincipal
 from ui.error_table import responses
 from ui.openapi_contract import RequestBody
+from ui.staff_models import (
+    ConversationContextView,
+    HandoverInQueue,
+    HolderView,
+    LiveConversationView,
+    SentReplyView,
+    SuggestedReplyView,
+)
 
 #: a conversation another agent has: ``held_by`` names them (and ``unsent`` holds what a send did not send)
 HELD = responses(409, s409="Another agent has the conversation (held_by); a send returns its text under unsent.")
@@ -56,28 +64,30 @@ def build_copilot_api(copilot: Copilot, require: RoleDependency) -> APIRouter:
     router = APIRouter(prefix="/api/v1/copilot", tags=["copilot"])
     Agent = Annotated[StaffPrincipal, Depends(require("agent"))]
 
-    @router.get("/queue")
+    @router.get("/queue", response_model=list[HandoverInQueue])
     def queue(agent: Agent, limit: Annotated[int, Query(ge=1, le=500)] = 100) -> list[dict[str, Any]]:
         """Unresolved hand-overs, oldest first, with reason, summary and the agent who has each (``held_by``)."""
         return [item.to_dict() for item in copilot.queue(limit)]
 
-    @router.get("/live")
+    @router.get("/live", response_model=list[LiveConversationView])
     def live(agent: Agent, limit: Annotated[int, Query(ge=1, le=200)] = 50) -> list[dict[str, Any]]:
         """Conversations with recent turns, most recent first, with who has each."""
         return [c.to_dict() for c in copilot.live(limit)]
 
-    @router.get("/handovers/{handover_id}")
+    @router.get("/handovers/{handover_id}", response_model=ConversationContextView,
+                response_model_exclude_unset=True)
     def handover(handover_id: str, agent: Agent) -> dict[str, Any]:
         """A hand-over's conversation: the shopper's profile (preferences with confidence, tier, points, orders,
         consent), every turn (``author`` says who replied) and the hand-over."""
         return copilot.handover_context(handover_id).to_dict()
 
-    @router.get("/sessions/{session_id}")
+    @router.get("/sessions/{session_id}", response_model=ConversationContextView,
+                response_model_exclude_unset=True)
     def session(session_id: str, agent: Agent) -> dict[str, Any]:
         """Any conversation's context, like a hand-over's."""
         return copilot.context(session_id).to_dict()
 
-    @router.post("/sessions/{session_id}/suggest", responses={**HELD, **responses(
+    @router.post("/sessions/{session_id}/suggest", response_model=SuggestedReplyView, responses={**HELD, **responses(
         422, s422="The conversation has no shopper message to answer (and no message was given).")})
     def suggest(session_id: str, agent: Agent,
                 body: Annotated[SuggestRequest | None, Body()] = None) -> dict[str, Any]:
@@ -86,7 +96,8 @@ def build_copilot_api(copilot: Copilot, require: RoleDependency) -> APIRouter:
         reason), eligible offers and the ``session_id`` it was drafted for. Nothing is recorded or sent."""
         return copilot.suggest(session_id, body.message if body else None).to_dict()
 
-    @router.post("/sessions/{session_id}/send", responses=HELD)
+    @router.post("/sessions/{session_id}/send", response_model=SentReplyView, response_model_exclude_unset=True,
+                 responses=HELD)
     def send(session_id: str, body: SendRequest, agent: Agent) -> dict[str, Any]:
         """Send the reply to the shopper (the conversation becomes the agent's if nobody has it). The turn
         records the agent, the draft, what was sent and the diff. Another agent's conversation: 409, nothing
@@ -94,13 +105,13 @@ def build_copilot_api(copilot: Copilot, require: RoleDependency) -> APIRouter:
         (``draft_session_id``): 422, nothing sent."""
         return copilot.send(session_id, agent, body.text, body.draft, body.draft_session_id).to_dict()
 
-    @router.post("/sessions/{session_id}/take-over", responses=HELD)
+    @router.post("/sessions/{session_id}/take-over", response_model=HolderView, responses=HELD)
     def take_over(session_id: str, agent: Agent) -> dict[str, Any]:
         """The agent takes the conversation (and claims its open hand-over); the assistant stops answering."""
         copilot.take_over(session_id, agent)
         return {"session_id": session_id, "held_by": agent.username}
 
-    @router.post("/sessions/{session_id}/give-back", responses=HELD)
+    @router.post("/sessions/{session_id}/give-back", response_model=HolderView, responses=HELD)
     def give_back(session_id: str, agent: Agent,
                   body: Annotated[GiveBackRequest | None, Body()] = None) -> dict[str, Any]:
         """The assistant answers again; the open hand-over is resolved (with the note)."""

@@ -85,7 +85,8 @@ MEANING: Mapping[int, str] = {
     403: "Signed in without the role this needs, or a cross-site write to a staff route.",
     404: "No such resource (or it is not the caller's).",
     405: "The path exists but not with this method (see the Allow header).",
-    409: "A conflict with the current state (an existing id, another agent's conversation, reviewed already).",
+    409: "A conflict with the current state (an existing id, an offer code in use, another agent's conversation, "
+         "reviewed already).",
     413: "The request body is over the limit (security.max_request_bytes; uploads: knowledge.max_file_mb).",
     415: "A body of a type this route does not take (multipart file uploads are taken only by uploads).",
     422: "The request is not valid: the detail names the field (also JSON nested too deeply).",

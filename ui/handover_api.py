@@ -23,6 +23,9 @@ from assistant.staff.roles import RoleDependency, StaffPrincipal
 from ui.error_table import responses
 from ui.openapi_contract import RequestBody
 from ui.staff_access import role_check
+from ui.staff_models import HandoverDetail, HandoverView
+
+TAKEN = responses(409, s409="Another agent has the hand-over.")
 
 
 class ResolveRequest(RequestBody):
@@ -47,14 +50,14 @@ def build_staff_api(security: SecuritySettings, copilot: Copilot, accounts: Staf
     Staff = Depends(agent_check)
     Agent = Annotated[StaffPrincipal, Depends(agent_check)]
 
-    @router.get("", dependencies=[Staff])
+    @router.get("", dependencies=[Staff], response_model=list[HandoverView])
     def queue(status: Annotated[str, Query(pattern="^(open|claimed|resolved|unresolved)$")] = "unresolved",
               limit: Annotated[int, Query(ge=1, le=500)] = 100) -> list[dict[str, Any]]:
         """Hand-overs, oldest first, with reason and summary (default: open and claimed ones)."""
         statuses = UNRESOLVED if status == "unresolved" else (status,)
         return [handover_json(h) for h in copilot.handovers(statuses, limit)]
 
-    @router.get("/{handover_id}", dependencies=[Staff])
+    @router.get("/{handover_id}", dependencies=[Staff], response_model=HandoverDetail)
     def one(handover_id: str) -> dict[str, Any]:
         """One hand-over with the conversation so far (redacted, as stored)."""
         handover = copilot.handover(handover_id)
@@ -62,12 +65,12 @@ def build_staff_api(security: SecuritySettings, copilot: Copilot, accounts: Staf
             {"id": t.id, "created_at": t.created_at.isoformat() if t.created_at else None, "message": t.message,
              "reply": t.reply, "intent": t.intent, "verdict": t.verdict} for t in copilot.handover_turns(handover)]}
 
-    @router.post("/{handover_id}/claim", responses=responses(409, s409="Another agent has the hand-over."))
+    @router.post("/{handover_id}/claim", response_model=HandoverView, responses=TAKEN)
     def claim(handover_id: str, who: Agent) -> dict[str, Any]:
         """The signed-in agent takes the conversation (409 if another agent has it)."""
         return handover_json(copilot.claim(handover_id, who.username))
 
-    @router.post("/{handover_id}/resolve", responses=responses(409, s409="Another agent has the hand-over."))
+    @router.post("/{handover_id}/resolve", response_model=HandoverView, responses=TAKEN)
     def resolve(handover_id: str, who: Agent,
                 body: Annotated[ResolveRequest | None, Body()] = None) -> dict[str, Any]:
         """The signed-in agent closes the hand-over; the assistant answers in that conversation again."""

@@ -16,6 +16,7 @@ from pydantic import ConfigDict, Field, model_validator
 from assistant.components import Components
 from assistant.domain import ShopperIdentity
 from assistant.staff.roles import RoleDependency, StaffPrincipal
+from ui.admin_models import CopyDraftView, OfferFeedbackView
 from ui.error_table import responses
 from ui.openapi_contract import RequestBody
 from ui.staff_access import role_check
@@ -61,7 +62,7 @@ def build_marketing_api(components: Components, shopper: Callable[..., ShopperId
                       Depends(role_check(components.settings.security, components.staff_accounts, require)("agent"))]
     copy = components.copy_review
 
-    @router.post("/offers/{offer_id}/feedback", tags=["offers"])
+    @router.post("/offers/{offer_id}/feedback", tags=["offers"], response_model=OfferFeedbackView)
     def offer_feedback(offer_id: str, body: OfferFeedbackRequest, identity: Shopper) -> dict[str, Any]:
         """The shopper clicked, accepted or redeemed (in an order) an offer shown to them. Repeats are
         accepted and change nothing (``recorded: false``)."""
@@ -69,7 +70,7 @@ def build_marketing_api(components: Components, shopper: Callable[..., ShopperId
         return {"offer_id": offer_id, "kind": body.kind, "recorded": outcome.recorded,
                 "converted": outcome.converted, "status": "recorded" if outcome.recorded else "already recorded"}
 
-    @router.get("/copy", tags=["copy review"])
+    @router.get("/copy", tags=["copy review"], response_model=list[CopyDraftView])
     def list_copy(_who: Staff, status: str | None = Query(None, pattern="^(pending|approved|edited|rejected)$"),
                   limit: int = Query(200, ge=1, le=1000)) -> list[dict[str, Any]]:
         """Generated marketing copy, oldest first, with the facts it was written from and its verdict."""
@@ -79,19 +80,19 @@ def build_marketing_api(components: Components, shopper: Callable[..., ShopperId
                text: str | None = None) -> dict[str, Any]:
         return copy.review(draft_id, action, who.username, text, body.reason if body else None).to_dict()
 
-    @router.post("/copy/{draft_id}/approve", tags=["copy review"], responses=REVIEWED)
+    @router.post("/copy/{draft_id}/approve", tags=["copy review"], response_model=CopyDraftView, responses=REVIEWED)
     def approve_copy(draft_id: str, who: Staff, body: Annotated[ReviewRequest | None, Body()] = None
                      ) -> dict[str, Any]:
         """Approve a pending piece of copy as written, as the signed-in reviewer."""
         return review(draft_id, "approve", who, body)
 
-    @router.post("/copy/{draft_id}/edit", tags=["copy review"], responses=REVIEWED)
+    @router.post("/copy/{draft_id}/edit", tags=["copy review"], response_model=CopyDraftView, responses=REVIEWED)
     def edit_copy(draft_id: str, body: EditRequest, who: Staff) -> dict[str, Any]:
         """Approve a pending piece of copy with the reviewer's text (problems against its facts are returned
         under ``verdict.review.warnings``)."""
         return review(draft_id, "edit", who, body, body.text)
 
-    @router.post("/copy/{draft_id}/reject", tags=["copy review"], responses=REVIEWED)
+    @router.post("/copy/{draft_id}/reject", tags=["copy review"], response_model=CopyDraftView, responses=REVIEWED)
     def reject_copy(draft_id: str, who: Staff, body: Annotated[ReviewRequest | None, Body()] = None
                     ) -> dict[str, Any]:
         """Reject a pending piece of copy, as the signed-in reviewer."""

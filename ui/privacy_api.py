@@ -9,9 +9,11 @@ from pydantic import Field
 from assistant.components import Components
 from assistant.domain import ShopperIdentity
 from assistant.staff.roles import RoleDependency
+from ui.admin_models import CustomerExport, ErasedCustomer
 from ui.error_table import responses
 from ui.openapi_contract import RequestBody
 from ui.staff_access import role_check
+from ui.staff_models import ConsentView
 
 
 class ConsentRequest(RequestBody):
@@ -29,24 +31,24 @@ def build_privacy_api(components: Components, shopper: Callable[..., ShopperIden
     staff = role_check(components.settings.security, components.staff_accounts, require)("admin")
     privacy = components.privacy
 
-    @router.post("/me/consent", responses=NO_CUSTOMER)
+    @router.post("/me/consent", response_model=ConsentView, responses=NO_CUSTOMER)
     def set_consent(body: ConsentRequest, identity: ShopperIdentity = Depends(shopper)) -> dict[str, bool]:
         """Opt in or out of personalization and of marketing; stored with time and source."""
         state = privacy.set_consent(identity.customer_id, "api", personalization=body.personalization,
                                     marketing=body.marketing)
         return {"personalization": state.personalization, "marketing": state.marketing}
 
-    @router.get("/me/export", responses=NO_CUSTOMER)
+    @router.get("/me/export", response_model=CustomerExport, responses=NO_CUSTOMER)
     def my_export(identity: ShopperIdentity = Depends(shopper)) -> dict[str, Any]:
         """Everything stored about the signed-in shopper."""
         return privacy.export(identity.customer_id)
 
-    @router.get("/customers/{customer_id}/export", dependencies=[Depends(staff)])
+    @router.get("/customers/{customer_id}/export", dependencies=[Depends(staff)], response_model=CustomerExport)
     def export(customer_id: str) -> dict[str, Any]:
         """Everything stored about one shopper (admin); 404 for no such shopper."""
         return privacy.export(customer_id)
 
-    @router.delete("/customers/{customer_id}", dependencies=[Depends(staff)])
+    @router.delete("/customers/{customer_id}", dependencies=[Depends(staff)], response_model=ErasedCustomer)
     def erase(customer_id: str) -> dict[str, Any]:
         """Erase one shopper and everything of theirs (admin); checks nothing remains; 404 for no such shopper.
         The recommender's co-purchase signals forget their orders."""

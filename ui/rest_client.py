@@ -144,6 +144,18 @@ class ConsentChoice(_Answer):
     marketing: bool
 
 
+class TastePreference(_Answer):
+    """One entry of "what we think you like": stated or inferred, its confidence now, whether it is used."""
+
+    id: int
+    kind: str
+    value: str
+    origin: str
+    confidence: float
+    in_use: bool
+    note: str
+
+
 class _Client:
     def __init__(self, base_url: str, headers: Mapping[str, str], http: httpx.Client | None, timeout: float) -> None:
         self._http = http if http is not None else httpx.Client(base_url=base_url.rstrip("/"), timeout=timeout)
@@ -229,8 +241,9 @@ class ShopperClient(_Client):
         return self._as(ConsentChoice, self._call("POST", "/api/v1/me/consent", json_body={
             "personalization": personalization, "marketing": marketing}))
 
-    def preferences(self) -> list[dict[str, Any]]:
-        return list(self._call("GET", "/api/v1/me/preferences")["preferences"])
+    def preferences(self) -> list[TastePreference]:
+        found = self._call("GET", "/api/v1/me/preferences")["preferences"]
+        return TypeAdapter(list[TastePreference]).validate_python(found)
 
 
 # the staff's side ---------------------------------------------------------------------------------------------

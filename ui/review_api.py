@@ -33,6 +33,7 @@ from assistant.staff.analytics import Analytics
 from assistant.staff.log_review import LogReview, TurnFilter
 from assistant.staff.roles import RoleDependency, StaffPrincipal
 from ui.openapi_contract import RequestBody
+from ui.staff_models import FigureView, LabelView, TurnPageView, TurnReplayView
 
 Label = Literal["correct", "incorrect", "outdated_knowledge", "policy_violation"]
 MEDIA_TYPES = {"jsonl": "application/x-ndjson", "csv": "text/csv; charset=utf-8"}
@@ -109,19 +110,19 @@ def build_review_api(review: LogReview, analytics: Analytics, require: RoleDepen
     router = APIRouter(prefix="/api/v1", tags=["review"])
     Reviewer = Annotated[StaffPrincipal, Depends(require("reviewer"))]
 
-    @router.get("/review/turns")
+    @router.get("/review/turns", response_model=TurnPageView)
     def turns(f: Filter, _who: Reviewer, limit: Annotated[int, Query(ge=1, le=500)] = 50,
               cursor: Annotated[str | None, Query(max_length=400)] = None) -> dict[str, Any]:
         """Matching turns, newest first, with the number of all matches and the cursor of the next page."""
         return review.search(f, limit, cursor).to_dict()
 
-    @router.get("/review/turns/{turn_id}")
+    @router.get("/review/turns/{turn_id}", response_model=TurnReplayView)
     def replay(turn_id: str, _who: Reviewer) -> dict[str, Any]:
         """One turn, step by step: guard, profile, understanding, retrieval, tool calls, the model's text,
         the verifier's verdict and reasons, offers with propensity, the record; events and labels."""
         return review.get_replay(turn_id).to_dict()
 
-    @router.post("/review/turns/{turn_id}/labels", status_code=201)
+    @router.post("/review/turns/{turn_id}/labels", status_code=201, response_model=LabelView)
     def add_label(turn_id: str, body: LabelRequest, who: Reviewer) -> dict[str, Any]:
         """Label a turn as the signed-in reviewer; the newest label is the turn's current one."""
         return review.label(turn_id, body.label, who.username, body.note).to_dict()
@@ -136,7 +137,7 @@ def build_review_api(review: LogReview, analytics: Analytics, require: RoleDepen
         return StreamingResponse(chunks, media_type=MEDIA_TYPES[format], headers={
             "Content-Disposition": f'attachment; filename="turns-{stamp}.{format}"', "Cache-Control": "no-store"})
 
-    @router.get("/analytics/{name}")
+    @router.get("/analytics/{name}", response_model=FigureView)
     def figure(name: str, _who: Reviewer,
                start: Annotated[str | None, Query(max_length=40, description="First day, YYYY-MM-DD.")] = None,
                end: Annotated[str | None, Query(max_length=40, description="Last day, YYYY-MM-DD.")] = None,

@@ -16,6 +16,7 @@ from fastapi import FastAPI, HTTPException, Query, Request
 from assistant.components import Components
 from assistant.identity import prepare_token_secret, refuse_open_demo
 from assistant.settings import Settings
+from ui.admin_models import HealthView, SearchHit
 from ui.error_table import install_error_table, responses
 from ui.openapi_contract import install_contract
 from ui.staff_auth import StaffAuth
@@ -53,7 +54,7 @@ def create_app(components: Components) -> FastAPI:
     auth = build_auth(settings.security, components.staff_accounts, limiter)
     api.state.staff_auth = auth  # principal_from_request for views that are not FastAPI routes
 
-    @api.get("/healthz", tags=["ops"], responses=responses(503))
+    @api.get("/healthz", tags=["ops"], response_model=HealthView, responses=responses(503))
     def healthz() -> dict[str, Any]:
         """Liveness and readiness: the stores answer (503 naming the one that does not)."""
         try:
@@ -62,7 +63,7 @@ def create_app(components: Components) -> FastAPI:
             raise HTTPException(503, f"the knowledge base is unavailable: {e}") from e
         return {"status": "ok", "knowledge": knowledge, "customers": components.privacy.count()}
 
-    @api.get("/api/v1/search", tags=["knowledge"])
+    @api.get("/api/v1/search", tags=["knowledge"], response_model=list[SearchHit])
     def search(
         q: str = Query(..., min_length=1, max_length=2000, description="What to look for."),
         kind: str = Query("products", pattern="^(products|policies)$"),

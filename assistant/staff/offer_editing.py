@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from assistant.errors import ValidationError
+from assistant.errors import ConflictError, ValidationError
 from assistant.personalization.offer_rules import offer_problems, offer_time
 from knowledge.importing import schema_errors
 
@@ -55,14 +55,16 @@ def date_problems(offer: Mapping[str, Any]) -> list[str]:
 
 def check_offer(data: Mapping[str, Any], offer_id: str | None,
                 stored: Callable[[], Iterable[Mapping[str, Any]]]) -> None:
-    """Raise ``ValidationError`` naming what is wrong: the schema, the dates, rules that contradict each other,
-    or a code another of the ``stored()`` offers (retired ones too) uses."""
+    """Raise ``ValidationError`` naming what is wrong (the schema, the dates, rules that contradict each other), or
+    ``ConflictError`` (409 in the API) when another of the ``stored()`` offers (retired ones too) uses its code: the
+    offer is valid, the shop's state refuses it."""
     problems = schema_errors(dict(data), "offer") or date_problems(data) or offer_problems(data)
     if problems:
         raise _refused(f"offer {data.get('id', offer_id)!r} not saved: " + "; ".join(problems))
     for other in stored():
         if str(other["id"]) != str(data["id"]) and other.get("code") == data["code"]:
-            raise _refused(f"code {data['code']} is already used by offer {other['id']!r}: choose another code")
+            message = f"code {data['code']} is already used by offer {other['id']!r}: choose another code"
+            raise ConflictError(message, user_message=message)
 
 
 def merge_offer(current: Mapping[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:

@@ -222,8 +222,10 @@ def test_a_bad_offer_edit_is_refused_with_the_reason_and_nothing_changes(
 def test_an_offer_cannot_take_another_offers_code(admin: Admin) -> None:
     first, second = [v.offer for v in admin.offers()][:2]
 
-    with pytest.raises(ValidationError, match=f"already used by offer {first['id']!r}"):
+    with pytest.raises(ConflictError, match=f"already used by offer {first['id']!r}"):
         admin.update_offer(second["id"], {"code": first["code"]})
+
+    assert admin.offer(second["id"]).offer == second  # nothing changed
 
 
 def test_editing_an_unknown_offer_is_not_found(admin: Admin) -> None:

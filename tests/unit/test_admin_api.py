@@ -1,5 +1,6 @@
 """The admin API on an empty shop (hash embeddings, in-memory Chroma, temp SQLite) behind a fake role check that
-reads X-Test-Role: roles, uploads (415, 413, 422), collections, offers (201, 404, 409, 422), settings masked."""
+reads X-Test-Role: roles, uploads (415, 413, 422), collections, offers (201, 404, 409 for an existing id or a code
+another offer uses, 422), settings masked."""
 
 import json
 import uuid
@@ -157,6 +158,24 @@ def test_a_bad_offer_is_422_with_a_message(client: TestClient, method: str, path
     response = client.request(method, path, headers=ADMIN, json=body)
 
     assert response.status_code == 422 and "not saved" in response.json()["detail"]
+
+
+@pytest.mark.parametrize("method, path, body", [
+    ("post", "/api/v1/admin/offers", {**OFFER, "id": "same-code"}),
+    ("put", "/api/v1/admin/offers/other-code", {"code": OFFER["code"]}),
+])
+def test_a_valid_offer_with_a_code_another_offer_uses_is_a_409_naming_it(
+        client: TestClient, method: str, path: str, body: Any) -> None:
+    client.post("/api/v1/admin/offers", headers=ADMIN, json=OFFER)
+    client.post("/api/v1/admin/offers", headers=ADMIN, json={**OFFER, "id": "other-code", "code": "OTHER-10"})
+
+    response = client.request(method, path, headers=ADMIN, json=body)
+
+    assert response.status_code == 409, response.text
+    assert response.json() == {"detail": "code API-LANTERN is already used by offer 'api-offer': choose another code",
+                               "error": "ConflictError"}
+    assert client.get("/api/v1/admin/offers/other-code", headers=ADMIN).json()["offer"]["code"] == "OTHER-10"
+    assert client.get("/api/v1/admin/offers/same-code", headers=ADMIN).status_code == 404
 
 
 def test_an_offers_file_that_reuses_another_offers_code_is_refused_whole(client: TestClient) -> None:

@@ -18,13 +18,18 @@ from tests.unit.test_secure_defaults import web_app
 from ui.rest_client import (
     ApiProblem,
     AssistantReply,
+    ConsentChoice,
     ConversationTurn,
+    ManagedOffer,
+    OfferFeedbackResult,
+    QueuedHandover,
     ReplyCitation,
     ReplyOffer,
     ReplyProduct,
     ShopperClient,
     ShopperConversation,
     StaffClient,
+    TastePreference,
     demo_token,
     sign_shopper_token,
 )
@@ -65,6 +70,8 @@ def test_a_shopper_chats_reads_the_conversation_and_gives_feedback(site: tuple[C
     assert shopper.updates(str(reply.session_id), after=reply.turn_id).turns[0].message == "And for sale items?"
     assert shopper.feedback(str(reply.turn_id), "up", "clear") == "recorded"
     assert shopper.consent(marketing=False).marketing is False
+    preferences = shopper.preferences()
+    assert preferences and all(0 <= p.confidence <= 1 for p in preferences), preferences
 
 
 def test_errors_are_raised_with_the_apis_error_body(site: tuple[Components, TestClient]) -> None:
@@ -117,7 +124,9 @@ def test_staff_sign_in_gives_a_session_the_client_keeps(site: tuple[Components, 
 
 MODELS: list[tuple[type[BaseModel], str]] = [
     (AssistantReply, "ChatReply"), (ReplyCitation, "Citation"), (ReplyProduct, "ProductCard"),
-    (ReplyOffer, "OfferView"), (ShopperConversation, "Conversation"), (ConversationTurn, "ShopperTurn")]
+    (ReplyOffer, "OfferView"), (ShopperConversation, "Conversation"), (ConversationTurn, "ShopperTurn"),
+    (OfferFeedbackResult, "OfferFeedbackView"), (ConsentChoice, "ConsentView"), (TastePreference, "PreferenceView"),
+    (QueuedHandover, "HandoverView"), (ManagedOffer, "AdminOfferView")]
 
 
 @pytest.mark.parametrize(("model", "name"), MODELS)
