@@ -18,7 +18,8 @@ from assistant.personalization.offer_rules import describe, offer_time
 from assistant.turn.code_guard import code_like, split_sentences, unknown_codes, words_of
 from assistant.turn.facts import Facts
 from assistant.turn.order_answers import orders_answer
-from assistant.turn.policy_answers import cited, sentences_of, source_line, supporting, title_of
+from assistant.turn.policy_answers import sentences_of, source_line, title_of
+from assistant.turn.policy_claims import cited, supporting
 
 #: a yes/no question: the listing then starts with "Yes, we have ..." (English, then Chinese: 有没有 / ...吗)
 YES_NO = re.compile(r"^\W*(do|does|did|is|are|was|were|can|could|have|has|will|would)\b|有没有|有.*吗|是否有|卖不卖",

@@ -4,9 +4,9 @@
   (the extractive answer), with markdown removed, a list item read with its lead-in and a table row with
   its header;
 - :func:`source_line`: the titles of the documents those sentences come from, for the reply;
-- :func:`claim_problems`: a written claim passes only when one source sentence supports it: every content
-  word (numbers, durations and amounts included) is in that sentence, and so is a negation or an "only"
-  the claim makes. Topical similarity alone passes nothing.
+- :func:`with_asked_value`: the chunks to answer from, widened by one when only a further chunk gives the kind
+  of value asked for (a cost, a time, a count);
+- whether a written claim is supported: :mod:`assistant.turn.policy_claims`.
 
 Nothing here knows a particular shop: the words come from the question and the policy text.
 """
@@ -36,21 +36,29 @@ _ONLY = frozenset("only solely exclusively".split())
 _STOP = _FUNCTION | frozenset("get got much many long soon".split())
 #: what kind of value a question asks for, and how a sentence that gives one reads
 _ASKS: tuple[tuple[re.Pattern[str], re.Pattern[str]], ...] = (
-    (re.compile(r"\bhow often\b|\bhow frequently\b", re.I),
+    (re.compile(r"\bhow often\b|\bhow frequently\b|\bagain\b|\bmore than once\b|\btwice\b|\bsecond time\b", re.I),
      re.compile(r"\b(once|twice|every|each|daily|weekly|monthly|yearly|annually|per (?:day|week|month|year))\b",
                 re.I)),
     (re.compile(r"\b(how (long|soon|fast|quickly)|when|what time|how many (?:days|weeks|months|years|hours)|"
                 r"expire|expiry|until)\b", re.I),
      re.compile(r"\d+(?:\s*(?:-|to|–)\s*\d+)?\s*(?:business\s+|working\s+)?(?:minutes?|hours?|days?|weeks?|"
-                r"months?|years?|pm|am)\b|\b(?:immediately|same day|next (?:business )?day|never|lifetime|overnight)\b",
+                r"months?|years?|pm|am)\b|\b(?:immediately|same day|next (?:business )?day|never|lifetime|overnight)\b"
+                # ... or by an event: "charged when your order is processed", "refunded once we receive it"
+                r"|\b(?:when|after|once|before|until|as soon as) (?:the|your|you|it|its|an?|we|they)\b",
                 re.I)),
     (re.compile(r"\b(how much|cost|costs|price|fee|charge|pay|minimum|maximum|worth|spend)\b", re.I),
      re.compile(r"[$€£]\s?\d|\d\s?(?:usd|eur|gbp|dollars?|%|percent)|\bfree\b", re.I)),
     (re.compile(r"\bhow many\b", re.I), re.compile(r"\d")),
+    # "can I split it across two ...", "several at once": a sentence that says how many are allowed
+    (re.compile(r"\b(?:split|two|several|multiple|more than one)\b", re.I),
+     re.compile(r"\b(?:single|one|once|twice|multiple|several)\b", re.I)),
     # "which carriers", "what brands": a sentence that names them (words in capitals after its first, or a list)
     (re.compile(r"\bwhich\b|\bwhat (?:are|kinds?|types?|sorts?)\b", re.I),
      re.compile(r"^\W*\S+.*?(?:\b[A-Z][\w-]*\b.*?\b(?:and|or)\b.*?\b[A-Z][\w-]*\b|\b[A-Z][\w-]*\b,)")),
 )
+#: a sentence that leans on the one before it ("This applies ...", "In that case ..."): the one before completes it
+_REFERS_BACK = re.compile(r"^\W*(?:this|that|these|those|it|its|they|their|such|otherwise|however|but|then|if so|"
+                          r"if not|in (?:that|this|which|such) cases?|(?:for|in) (?:all )?other|other)\b", re.I)
 #: a sentence that only illustrates, or that talks about the document itself
 _ASIDE = re.compile(r"^(?:example|for example|e\.g\.|for instance)\b|\bthis (?:page|document|section)\b", re.I)
 
@@ -238,6 +246,38 @@ WANTS_BONUS = 1.5
 CLOSE_SHARE = 0.5
 
 
+def asked_value(question: str) -> re.Pattern[str] | None:
+    """How a sentence that gives the kind of value the question asks for reads (a time, an amount, a count, names),
+    or None when the question asks for no particular kind."""
+    return next((value for ask, value in _ASKS if ask.search(question)), None)
+
+
+def _asked_value_overlap(hit: Hit, question: str) -> int:
+    """How many of the question's content words a sentence of the chunk that gives the kind of value asked for
+    shares, with its section's heading ("Does it cost anything to exchange ..." -> "Cost of an exchange:
+    Exchanges are free of charge ..." shares two); 0 when no sentence gives that kind of value. Examples and
+    asides do not count."""
+    wants = asked_value(question)
+    if wants is None:
+        return 0
+    asked = _stems(question) - {stem(w) for w in _STOP}
+    heading = _heading_words(hit)
+    return max((len(asked & (_stems(sentence) | heading)) for sentence in sentences_of(hit)
+                if wants.search(sentence) and asked & _stems(sentence) and not _ASIDE.search(sentence)), default=0)
+
+
+def with_asked_value(hits: Sequence[Hit], question: str, k: int) -> list[Hit]:
+    """The best ``k`` chunks, and when none of them gives the kind of value the question asks for, the further hit
+    that gives it on the most of the question's words (a question about the cost of something whose closest
+    chunks only describe it)."""
+    best = list(hits[:k])
+    if asked_value(question) is None or any(_asked_value_overlap(h, question) for h in best):
+        return best
+    overlaps = [(_asked_value_overlap(h, question), -n, h) for n, h in enumerate(hits[k:])]
+    top = max(overlaps, key=lambda o: o[:2], default=None)
+    return best + [top[2]] if top and top[0] else best
+
+
 def answer_sentences(hits: Sequence[Hit], question: str, limit: int = 2, close: bool = True,
                      similarity: Similarity | None = None) -> list[str]:
     """The sentences of the retrieved chunks that best answer the question, best first (an extractive answer).
@@ -247,11 +287,11 @@ def answer_sentences(hits: Sequence[Hit], question: str, limit: int = 2, close: 
     little for the better-ranked chunk, and their closeness in meaning to the question when ``similarity`` is
     given. ``close``: leave out sentences that score well below the best."""
     asked = _stems(question) - {stem(w) for w in _STOP}
-    wants = next((value for ask, value in _ASKS if ask.search(question)), None)
+    wants = asked_value(question)
     candidates: list[tuple[int, int, str, set[str], set[str]]] = []
     lists: dict[tuple[int, int], list[str]] = {}
     in_list: dict[str, tuple[int, int]] = {}
-    for rank, hit in enumerate(hits[:3]):
+    for rank, hit in enumerate(hits[:4]):
         heading = _heading_words(hit)
         for position, (sentence, number) in enumerate(_sentences(hit)):
             candidates.append((rank, position, sentence, _stems(sentence), heading))
@@ -282,7 +322,11 @@ def answer_sentences(hits: Sequence[Hit], question: str, limit: int = 2, close: 
     if whole:
         return [whole]
     # the sentence after the best one often completes it ("... cannot exchange it. You can return it instead.")
-    rest = sorted(((b[0] + (NEXT_TO_BEST * (1.0 if b[2] > top[2] else BEFORE_SHARE)
+    # ... and the one before it, when the best one leans on it ("This applies to ...")
+    before = BEFORE_SHARE if _REFERS_BACK.search(top[3]) else 0.0
+    # ... and a "no" is completed by what follows it ("We cannot exchange it. You can return it instead.")
+    after = 2.0 if _NEGATION & set(_words(top[3])) else 1.0
+    rest = sorted(((b[0] + (NEXT_TO_BEST * (after if b[2] > top[2] else before)
                             if b[1] == top[1] and abs(b[2] - top[2]) == 1 else 0.0), *b[1:])
                    for b in best[1:]), key=lambda s: (-s[0], s[1], s[2]))
     chosen = [top] + [b for b in rest[:limit - 1] if b[0] > 0 and (not close or b[0] >= top[0] * CLOSE_SHARE)]
@@ -313,60 +357,3 @@ def policy_reply(hits: Sequence[Hit], question: str, limit: int = 2) -> str:
     if not sentences:
         return ""
     return " ".join([*sentences, source_line(hits, sentences)]).strip()
-
-
-def split_claims(text: str) -> list[str]:
-    return [s.strip() for s in re.split(r"(?<=[.!?])\s+|\n+", text) if s.strip()]
-
-
-def _repeats_itself(words: list[str]) -> bool:
-    content = [stem(w) for w in words if w not in _FUNCTION]
-    return len(content) >= 6 and len(set(content)) / len(content) < 0.6
-
-
-def unsupported(claim: str, sources: Sequence[str]) -> str | None:
-    """Why no single source sentence supports ``claim`` (None when one does)."""
-    words = _words(claim)
-    if _repeats_itself(words):
-        return f"{claim!r} repeats itself"
-    content = {stem(w) for w in words if w not in _FUNCTION and w not in _NEGATION and w not in _ONLY}
-    negated, only = bool(_NEGATION & set(words)), bool(_ONLY & set(words))
-    if not content:
-        return f"{claim!r} says yes or no to nothing" if negated or "yes" in words else None
-    best: tuple[int, str] | None = None
-    for source in sources:
-        have = _words(source)
-        missing = content - {stem(w) for w in have}
-        if not missing and negated == bool(_NEGATION & set(have)) and (not only or _ONLY & set(have)):
-            return None
-        if best is None or len(missing) < best[0]:
-            best = (len(missing), ", ".join(sorted(missing)) or "its negation or 'only'")
-    detail = f" (unsupported: {best[1]})" if best else ""
-    return f"{claim!r} is not stated by any one sentence of the policy{detail}"
-
-
-def supporting(claim: str, sources: Sequence[str]) -> str | None:
-    """The source sentence that supports ``claim``, if one does."""
-    return next((source for source in sources if unsupported(claim, [source]) is None), None)
-
-
-def cited(reply: str, hits: Sequence[Hit], sources: Sequence[str]) -> str:
-    """The source line for a written reply: the documents of the sentences that support its claims."""
-    used = [s for s in (supporting(c, sources) for c in split_claims(reply)) if s]
-    return source_line(hits, used) if used else ""
-
-
-#: the opening sentence of a written policy answer must be stated by one of this many best sentences
-ANSWERING = 2
-
-
-def claim_problems(reply: str, sources: Sequence[str], opening: int | None = None) -> list[str]:
-    """Every sentence of ``reply`` must be supported by one of ``sources`` (the sentences that answer, best
-    first); with ``opening``, its first sentence by one of the first ``opening`` sources (it answers first)."""
-    problems = []
-    for n, claim in enumerate(split_claims(reply)):
-        why = unsupported(claim, sources[:opening] if n == 0 and opening else sources)
-        if why:
-            problems.append(why if n or not opening or unsupported(claim, sources) else
-                            f"{claim!r} does not answer the question first (no best answering sentence states it)")
-    return problems

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from assistant.shop.catalog_index import CatalogIndex
 from assistant.turn.code_guard import code_like, unknown_codes, words_of
-from assistant.turn.policy_answers import ANSWERING, claim_problems
+from assistant.turn.policy_claims import ANSWERING, claim_problems
 from assistant.turn.prompts import COPY_SYSTEM, SYSTEM
 from knowledge.embeddings import Embedder
 

@@ -3,7 +3,8 @@
 import pytest
 
 from assistant.shop.catalog_index import CatalogIndex
-from assistant.turn.policy_answers import answer_sentences, claim_problems, policy_reply, sentences_of
+from assistant.turn.policy_answers import answer_sentences, policy_reply, sentences_of
+from assistant.turn.policy_claims import claim_problems
 from assistant.turn.verifier import SupportIndex, Verifier
 from knowledge.embeddings import HashEmbedder
 from knowledge.knowledge_store import Hit
@@ -105,3 +106,53 @@ def test_a_question_for_the_choices_gets_the_whole_list(question: str) -> None:
 
     assert answer_sentences([options], question) == ["Delivery options: Courier: 2 days; Post: 5 days; Pick-up: "
                                                      "same day."]
+
+
+# A made-up shop's pages, written for these tests (no shop's own wording).
+LOANS = [
+    hit("Swapping a lamp", "Each lamp can be returned only once. If the second lamp still flickers, you can send "
+        "it back for your money.", 10),
+    hit("Renting a lamp", "You can rent a lamp for a weekend. The lamp comes with a spare bulb.", 11),
+    hit("Sold-out lamps", "A swap needs the lamp you want to be on the shelf.\n\nIf the lamp you want is gone, we "
+        "cannot swap yours. You can send it back for your money instead, within 20 days.", 12),
+    hit("Paying for a rental", "A rental can be paid with a single card. Rentals are paid when you collect the "
+        "lamp.", 13),
+    hit("Cost of a swap", "Swaps are free for every member. We carry the new lamp to your door.", 14),
+]
+
+
+def test_a_no_is_followed_by_what_can_be_done_instead() -> None:
+    answer = answer_sentences([LOANS[2]], "The lamp I want is gone. What can I do instead of a swap?")
+
+    assert answer[0] == "If the lamp you want is gone, we cannot swap yours."
+    assert "You can send it back for your money instead, within 20 days." in answer
+
+
+def test_the_sentence_before_the_best_is_added_only_when_the_best_leans_on_it() -> None:
+    plain = hit("Renting a lamp", "Every rental is checked by hand. A rented lamp includes a spare bulb.", 15)
+    leaning = hit("Renting a lamp", "Every rental is checked by hand. This includes a spare bulb.", 16)
+
+    assert answer_sentences([plain], "Does it include a spare bulb?", close=False) == \
+        ["A rented lamp includes a spare bulb."]
+    assert answer_sentences([leaning], "Does it include a spare bulb?", close=False) == \
+        ["This includes a spare bulb.", "Every rental is checked by hand."]
+
+
+@pytest.mark.parametrize("question, expected", [
+    ("If the second lamp still flickers, can I return the lamp again?", "Each lamp can be returned only once."),
+    ("Can I split the payment for my rental across two cards?", "A rental can be paid with a single card."),
+])
+def test_a_question_about_how_many_times_or_how_many_gets_the_sentence_with_the_count(question: str,
+                                                                                        expected: str) -> None:
+    assert expected in answer_sentences([LOANS[0], LOANS[3]], question)
+
+
+def test_a_cost_question_widens_to_the_chunk_that_gives_a_cost() -> None:
+    from assistant.turn.policy_answers import with_asked_value
+
+    question = "Does it cost anything to swap a lamp for another one?"
+    hits = [LOANS[0], LOANS[2], LOANS[1], LOANS[4]]
+
+    assert with_asked_value(hits, question, 2) == [LOANS[0], LOANS[2], LOANS[4]]
+    assert with_asked_value(hits, "Can I swap a lamp?", 2) == [LOANS[0], LOANS[2]]  # asks for no value
+    assert with_asked_value([LOANS[4], *hits], question, 2) == [LOANS[4], LOANS[0]]  # the best already give it
