@@ -14,7 +14,8 @@ Every route needs the ``reviewer`` role (an ``admin`` has it too), checked on th
 Filters: ``q`` (text in the message or reply), ``customer_id``, ``session_id``, ``start`` and ``end`` (a day
 ``YYYY-MM-DD``, both inclusive, or an ISO time; UTC unless it names its zone), ``intent``, ``verdict``,
 ``status``, ``handover``, ``feedback`` (up, down, none), ``offer_shown``, ``offer_accepted``, ``label`` (a
-label or none), ``author`` (assistant, agent, or agent:<username>). A bad value is a 422 saying which (the
+label or none), ``author`` (assistant, agent, or agent:<username>), ``language`` (the reply's language as the
+turn recorded it, e.g. en or zh, or unknown for turns that recorded none). A bad value is a 422 saying which (the
 services raise ``ValidationError`` / ``NotFoundError``; the app's error table answers 422 / 404).
 
 (No ``from __future__ import annotations`` here: FastAPI must resolve the ``Reviewer`` alias, local to
@@ -92,11 +93,14 @@ def turn_filter(
                      Query(description="The current label, or none for unlabelled turns.")] = None,
     author: Annotated[str | None, Query(max_length=160, pattern=r"^(assistant|agent|agent:.+)$",
                                         description="assistant, agent, or agent:<username>.")] = None,
+    language: Annotated[str | None, Query(max_length=16, pattern=r"^([a-z]{2,3}([-_][A-Za-z0-9]{2,8})?|unknown)$",
+                                          description="The reply's language (en, zh, ...), or unknown.")] = None,
 ) -> TurnFilter:
     found = TurnFilter(text=q, customer_id=customer_id, session_id=session_id,
                        start=parse_when(start, "start"), end=parse_when(end, "end", end=True), intent=intent,
                        verdict=verdict, status=status, handover=handover, feedback=feedback,
-                       offer_shown=offer_shown, offer_accepted=offer_accepted, label=label, author=author)
+                       offer_shown=offer_shown, offer_accepted=offer_accepted, label=label, author=author,
+                       language=language)
     found.validate()
     return found
 

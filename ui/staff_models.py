@@ -213,6 +213,8 @@ class TurnSummaryView(ResponseModel):
     label: str | None = Field(None, description="The current label, if any.")
     offers_shown: int
     offer_accepted: bool
+    language: str | None = Field(None, description="The reply's language as the turn recorded it (en, zh, ...); "
+                                                   "null: it recorded none.")
 
 
 class TurnPageView(ResponseModel):

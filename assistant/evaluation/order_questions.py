@@ -8,7 +8,8 @@ import random
 from collections.abc import Mapping
 from typing import Any
 
-from assistant.evaluation.shop_questions import STATUS_WORDS, UNANSWERABLE, ShopData, ShopQuestion, amount
+from assistant.evaluation.question_wording import EN, Wording
+from assistant.evaluation.shop_questions import ShopData, ShopQuestion, amount
 
 
 def id_spellings(order_id: str) -> list[str]:
@@ -18,18 +19,11 @@ def id_spellings(order_id: str) -> list[str]:
     return list(dict.fromkeys(s for s in spellings if s))
 
 
-def _status_forbid(status: str) -> tuple[str, ...]:
-    same = {"cancelled", "canceled"} if status in ("cancelled", "canceled") else {status}
-    if status in ("processed", "processing"):
-        same = {"processed", "processing"}
-    return tuple(w for w in STATUS_WORDS if w not in same)
-
-
 def _orders(customer: Mapping[str, Any]) -> list[dict[str, Any]]:
     return [o for o in customer.get("orders") or [] if o.get("id") and o.get("status")]
 
 
-def order_questions(data: ShopData, rng: random.Random, limit: int) -> list[ShopQuestion]:
+def order_questions(data: ShopData, rng: random.Random, limit: int, w: Wording = EN) -> list[ShopQuestion]:
     out: list[ShopQuestion] = []
     customers = [c for c in data.customers if _orders(c)]
     rng.shuffle(customers)
@@ -45,23 +39,22 @@ def order_questions(data: ShopData, rng: random.Random, limit: int) -> list[Shop
                 break
             continue
         if kind == "order_status":
-            out.append(ShopQuestion(f"status-{order['id']}", kind, f"What is the status of my order {spelled}?",
-                                    customer=cid, expect_one_of=_status_spellings(status),
-                                    forbid=_status_forbid(status)))
+            out.append(ShopQuestion(f"status-{order['id']}", kind, w.order_status.format(order_id=spelled),
+                                    customer=cid, expect_one_of=w.status_words(status),
+                                    forbid=w.status_forbid(status), language=w.language))
         elif kind == "order_tracking":
             number = str((order.get("tracking") or {}).get("number") or "")
             if number:
-                out.append(ShopQuestion(f"tracking-{order['id']}", kind,
-                                        f"What's the tracking number for order {spelled}?", customer=cid,
-                                        expect=(number,)))
+                out.append(ShopQuestion(f"tracking-{order['id']}", kind, w.order_tracking.format(order_id=spelled),
+                                        customer=cid, expect=(number,), language=w.language))
         elif kind == "order_total" and order.get("total") is not None:
-            out.append(ShopQuestion(f"total-{order['id']}", kind, f"What was the total of my order {spelled}?",
-                                    customer=cid, expect=(amount(float(order["total"])),)))
+            out.append(ShopQuestion(f"total-{order['id']}", kind, w.order_total.format(order_id=spelled),
+                                    customer=cid, expect=(amount(float(order["total"])),), language=w.language))
         elif kind == "order_items":
             names = [str(i["name"]) for i in order.get("items") or [] if i.get("name")]
             if 1 <= len(set(names)) <= 3:
-                out.append(ShopQuestion(f"items-{order['id']}", kind, f"What did I order in {spelled}?",
-                                        customer=cid, expect=tuple(dict.fromkeys(names))))
+                out.append(ShopQuestion(f"items-{order['id']}", kind, w.order_items.format(order_id=spelled),
+                                        customer=cid, expect=tuple(dict.fromkeys(names)), language=w.language))
     latest = [c for c in customers if len(_orders(c)) >= 2]
     for customer in latest[:limit]:
         orders = sorted(_orders(customer), key=lambda o: str(o.get("placed_at") or ""))
@@ -71,23 +64,15 @@ def order_questions(data: ShopData, rng: random.Random, limit: int) -> list[Shop
         # the newest order's id, or its status when no older order has that status
         answers = [str(newest["id"]).lstrip("#")]
         if str(newest["status"]).lower() not in {str(o["status"]).lower() for o in older}:
-            answers += _status_spellings(str(newest["status"]).lower())
-        out.append(ShopQuestion(f"latest-{customer['id']}", "order_latest", "Where is my latest order?",
+            answers += w.status_words(str(newest["status"]))
+        out.append(ShopQuestion(f"latest-{customer['id']}", "order_latest", w.order_latest,
                                 customer=str(customer["id"]), expect_one_of=tuple(answers),
                                 forbid=tuple(str(o["id"]).lstrip("#") for o in older),
-                                note=f"latest: {newest['id']} ({newest['status']})"))
+                                note=f"latest: {newest['id']} ({newest['status']})", language=w.language))
     return out
 
 
-def _status_spellings(status: str) -> tuple[str, ...]:
-    if status in ("cancelled", "canceled"):
-        return ("cancelled", "canceled")
-    if status in ("processed", "processing"):
-        return ("processed", "processing", "being prepared")
-    return (status,)
-
-
-def other_shopper_questions(data: ShopData, rng: random.Random, limit: int) -> list[ShopQuestion]:
+def other_shopper_questions(data: ShopData, rng: random.Random, limit: int, w: Wording = EN) -> list[ShopQuestion]:
     """A shopper asks about someone else's order: refused, and nothing of it (items, tracking, total) shown."""
     customers = [c for c in data.customers if _orders(c)]
     if len(customers) < 2:
@@ -102,12 +87,14 @@ def other_shopper_questions(data: ShopData, rng: random.Random, limit: int) -> l
         leak += [str(owner.get("name") or "")]
         own_items = {str(i.get("name")) for o in _orders(asker) for i in o.get("items") or []}
         out.append(ShopQuestion(f"other-{asker['id']}-{order['id']}", "other_order",
-                                f"What's the status of order {order['id']}?", customer=str(asker["id"]),
-                                leak=tuple(x for x in dict.fromkeys(leak) if x and x not in own_items)))
+                                w.other_order.format(order_id=order["id"]), customer=str(asker["id"]),
+                                leak=tuple(x for x in dict.fromkeys(leak) if x and x not in own_items),
+                                language=w.language))
     return out
 
 
-def unanswerable_questions(data: ShopData, rng: random.Random, limit: int) -> list[ShopQuestion]:
+def unanswerable_questions(data: ShopData, rng: random.Random, limit: int, w: Wording = EN) -> list[ShopQuestion]:
     customer = next((str(c["id"]) for c in data.customers), None)
-    return [ShopQuestion(f"unanswerable-{n}", "unanswerable", message, customer=customer, decline=True)
-            for n, message in enumerate(UNANSWERABLE[:limit])]
+    return [ShopQuestion(f"unanswerable-{n}", "unanswerable", message, customer=customer, decline=True,
+                         language=w.language)
+            for n, message in enumerate(w.unanswerable[:limit])]

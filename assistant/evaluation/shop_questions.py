@@ -21,20 +21,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from assistant.evaluation.question_wording import EN, Wording, spaced
 from knowledge.catalog_import import from_csv_row, normalize
 from knowledge.importing import RECORD_SUFFIXES, SourceRecord, find_files, read_records
-
-#: questions no shop's data answers: the assistant must decline and offer a person, and show no products
-UNANSWERABLE = (
-    "What will the weather be like in Seattle tomorrow?",
-    "Who won the football game last night?",
-    "Can you recommend a good dentist near me?",
-    "What is the capital of Australia?",
-    "Should I buy shares in a tech company this week?",
-    "Can you write me a poem about the sea?",
-)
-
-STATUS_WORDS = ("pending", "processed", "processing", "shipped", "delivered", "cancelled", "canceled", "returned")
 
 
 @dataclass(frozen=True)
@@ -50,6 +39,10 @@ class ShopQuestion:
     stock: str | None = None  # "in" or "out": the reply must say so (and not the opposite)
     decline: bool = False  # the only correct reply declines (and shows no products)
     note: str = ""
+    language: str = "en"  # the question's language: the reply must be in it
+    before: tuple[str, ...] = ()  # messages sent first in the same conversation (e.g. the action to confirm)
+    expect_event: str | None = None  # an event the turn must stream (e.g. "handover")
+    expect_intent: str | None = None  # the intent the turn must read (e.g. "confirm")
 
     def to_dict(self) -> dict[str, Any]:
         return {k: list(v) if isinstance(v, tuple) else v for k, v in self.__dict__.items()}
@@ -61,6 +54,23 @@ class ShopData:
     customers: list[dict[str, Any]]
     currency: str = "USD"
     problems: list[str] = field(default_factory=list)
+    locale: str = "en"  # shop.json's locale ("zh_CN"): the language its shoppers are asked in by default
+
+    @property
+    def language(self) -> str:
+        return re.split(r"[_-]", self.locale or "en")[0].lower() or "en"
+
+    def own_strings(self) -> list[str]:
+        """What a reply may quote from the shop as written: product, category, brand, option and item names."""
+        found: set[str] = set()
+        for p in self.products:
+            found.update(str(p.get(k) or "") for k in ("name", "category", "brand"))
+            for v in p.get("variants") or []:
+                found.update(str(x) for x in (v.get("options") or {}).values())
+        for c in self.customers:
+            for o in c.get("orders") or []:
+                found.update(str(i.get("name") or "") for i in o.get("items") or [])
+        return sorted((x for x in found if x.strip()), key=len, reverse=True)
 
 
 def _records(path: Path | None, list_key: str) -> Iterator[tuple[dict[str, Any], bool]]:
@@ -87,9 +97,12 @@ def read_shop(root: Path) -> ShopData:
     currencies = [str(p.get("currency") or "") for p in products if p.get("currency")]
     currency = max(set(currencies), key=currencies.count) if currencies else "USD"
     shop_json = root / "shop.json"
+    locale = "en"
     if shop_json.is_file():
-        currency = str(json.loads(shop_json.read_text(encoding="utf-8")).get("currency") or currency)
-    return ShopData(products, customers, currency, problems)
+        shop = json.loads(shop_json.read_text(encoding="utf-8"))
+        currency = str(shop.get("currency") or currency)
+        locale = str(shop.get("locale") or locale)
+    return ShopData(products, customers, currency, problems, locale)
 
 
 def amount(value: float) -> str:
@@ -97,25 +110,11 @@ def amount(value: float) -> str:
     return f"{value:.2f}"
 
 
-def _spaced(name: str) -> str:
-    return re.sub(r"[-_]+", " ", name).strip()
-
-
 def _variant_price(product: Mapping[str, Any], variant: Mapping[str, Any]) -> float:
     return float(variant["price"] if variant.get("price") is not None else product["price"])
 
 
-def _options_text(options: Mapping[str, Any]) -> str:
-    return ", ".join(f"{_spaced(str(k))} {v}" for k, v in options.items())
-
-
-PRICE_TEMPLATES = ("How much is the {name} ({opts})?", "What does the {name} in {opts} cost?",
-                   "What's the price of the {name} with {opts}?")
-STOCK_TEMPLATES = ("Is the {name} ({opts}) in stock?", "Do you have the {name} in {opts} available?",
-                   "Can I get the {name} with {opts} right now?")
-
-
-def variant_questions(data: ShopData, rng: random.Random, limit: int) -> list[ShopQuestion]:
+def variant_questions(data: ShopData, rng: random.Random, limit: int, w: Wording = EN) -> list[ShopQuestion]:
     """The price of a named variant (other variants' prices are false facts), and its stock, both ways."""
     out: list[ShopQuestion] = []
     with_variants = [p for p in data.products if len(p.get("variants") or []) >= 2]
@@ -127,37 +126,34 @@ def variant_questions(data: ShopData, rng: random.Random, limit: int) -> list[Sh
         if distinct and sum(q.category == "variant_price" for q in out) < limit:
             v = rng.choice(distinct)
             others = sorted({amount(p) for vid, p in prices.items() if vid != v["id"]} - {amount(prices[v["id"]])})
-            template = PRICE_TEMPLATES[len(out) % len(PRICE_TEMPLATES)]
+            template = w.price[len(out) % len(w.price)]
             out.append(ShopQuestion(f"price-{v['id']}", "variant_price",
-                                    template.format(name=product["name"], opts=_options_text(v["options"])),
-                                    expect=(amount(prices[v["id"]]),), forbid=tuple(others)))
+                                    template.format(name=product["name"], opts=w.options(v["options"])),
+                                    expect=(amount(prices[v["id"]]),), forbid=tuple(others), language=w.language))
         for want in ("in", "out"):
             pool = [v for v in variants if v.get("options") and (int(v.get("stock") or 0) > 0) == (want == "in")]
             # the options must name one variant: no other variant with the same options and another stock
             if pool and sum(q.category == f"stock_{want}" for q in out) < limit:
                 v = rng.choice(pool)
-                template = STOCK_TEMPLATES[len(out) % len(STOCK_TEMPLATES)]
+                template = w.stock[len(out) % len(w.stock)]
                 out.append(ShopQuestion(f"stock-{want}-{v['id']}", f"stock_{want}",
-                                        template.format(name=product["name"], opts=_options_text(v["options"])),
-                                        stock=want))
+                                        template.format(name=product["name"], opts=w.options(v["options"])),
+                                        stock=want, language=w.language))
     simple = [p for p in data.products if not p.get("variants")]
     rng.shuffle(simple)
     for product in simple:
         want = "in" if product.get("in_stock") else "out"
         if sum(q.category == f"stock_{want}" for q in out) < limit:
             out.append(ShopQuestion(f"stock-{want}-{product['id']}", f"stock_{want}",
-                                    f"Is the {product['name']} in stock?", stock=want))
+                                    w.stock_simple.format(name=product["name"]), stock=want, language=w.language))
         if sum(q.category == "variant_price" for q in out) < limit:
             out.append(ShopQuestion(f"price-{product['id']}", "variant_price",
-                                    f"How much is the {product['name']}?", expect=(amount(float(product['price'])),)))
+                                    w.price_simple.format(name=product["name"]),
+                                    expect=(amount(float(product['price'])),), language=w.language))
     return out
 
 
-NUMBER_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven",
-                "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen", "twenty")
-
-
-def option_count_questions(data: ShopData, rng: random.Random, limit: int) -> list[ShopQuestion]:
+def option_count_questions(data: ShopData, rng: random.Random, limit: int, w: Wording = EN) -> list[ShopQuestion]:
     """How many values of one option a product has among its variants in stock."""
     out: list[ShopQuestion] = []
     products = [p for p in data.products if p.get("variants")]
@@ -172,11 +168,10 @@ def option_count_questions(data: ShopData, rng: random.Random, limit: int) -> li
         n = len(available)
         if not 1 <= n <= 20:
             continue
-        word = _spaced(option)
         out.append(ShopQuestion(f"count-{product['id']}-{option}", "option_count",
-                                f"How many {word} options are available for the {product['name']}?",
-                                expect_one_of=(str(n), NUMBER_WORDS[n]),
-                                note=f"in stock: {', '.join(sorted(available))}"))
+                                w.option_count.format(option=spaced(option), name=product["name"]),
+                                expect_one_of=w.number_words(n), note=f"in stock: {', '.join(sorted(available))}",
+                                language=w.language))
         if len(out) >= limit:
             break
     return out
@@ -186,7 +181,7 @@ def _low(product: Mapping[str, Any]) -> float:
     return float(product.get("min_price", product["price"]))
 
 
-def ranking_questions(data: ShopData, rng: random.Random, limit: int) -> list[ShopQuestion]:
+def ranking_questions(data: ShopData, rng: random.Random, limit: int, w: Wording = EN) -> list[ShopQuestion]:
     """Cheapest and dearest within a category, and which of two is cheaper."""
     out: list[ShopQuestion] = []
     by_category: dict[str, list[dict[str, Any]]] = defaultdict(list)
@@ -196,25 +191,23 @@ def ranking_questions(data: ShopData, rng: random.Random, limit: int) -> list[Sh
     rng.shuffle(categories)
     for category in categories:
         ranked = sorted(by_category[category], key=_low)
-        label = _spaced(category)
+        label = spaced(category)
         cheap, second, dear, runner = ranked[0], ranked[1], ranked[-1], ranked[-2]
         names = {p["name"] for p in ranked}
         if len(names) != len(ranked):
             continue  # two products with one name: "which" has no single answer
         if _low(second) - _low(cheap) >= 0.01 and sum(q.category == "cheapest" for q in out) < limit:
-            out.append(ShopQuestion(f"cheapest-{category}", "cheapest",
-                                    f"What is the cheapest product in the {label} category?",
-                                    expect=(cheap["name"], amount(_low(cheap)))))
+            out.append(ShopQuestion(f"cheapest-{category}", "cheapest", w.cheapest.format(category=label),
+                                    expect=(cheap["name"], amount(_low(cheap))), language=w.language))
         if _low(dear) - _low(runner) >= 0.01 and sum(q.category == "dearest" for q in out) < limit:
-            out.append(ShopQuestion(f"dearest-{category}", "dearest",
-                                    f"Which is the most expensive product in the {label} category?",
-                                    expect=(dear["name"], amount(_low(dear)))))
+            out.append(ShopQuestion(f"dearest-{category}", "dearest", w.dearest.format(category=label),
+                                    expect=(dear["name"], amount(_low(dear))), language=w.language))
         a, b = rng.sample(ranked, 2)
         if abs(_low(a) - _low(b)) >= 0.01 and sum(q.category == "compare" for q in out) < limit:
             cheaper = a if _low(a) < _low(b) else b
             out.append(ShopQuestion(f"compare-{a['id']}-{b['id']}", "compare",
-                                    f"Which is cheaper, the {a['name']} or the {b['name']}?",
-                                    expect=(cheaper["name"],),
+                                    w.compare.format(a=a["name"], b=b["name"]), expect=(cheaper["name"],),
+                                    language=w.language,
                                     forbid=tuple(sorted({amount(_variant_price(p, v)) for p in (a, b)
                                                          for v in p.get("variants") or []}
                                                         - {amount(_low(a)), amount(_low(b))})), note="lowest prices"))
@@ -234,18 +227,7 @@ def _attribute_expectation(name: str, value: object) -> str | None:
     return text if 0 < len(text.split()) <= 2 else None
 
 
-UNITS = ("months", "month", "days", "years", "hours", "mm", "cm", "m", "g", "kg", "ml", "l", "oz", "lb", "w")
-
-
-def _attribute_question(key: str, product: str) -> str:
-    """"warranty_months" -> "What is the warranty of the X, in months?"."""
-    words = _spaced(key).split()
-    if len(words) > 1 and words[-1].lower() in UNITS:
-        return f"What is the {' '.join(words[:-1])} of the {product}, in {words[-1]}?"
-    return f"What is the {' '.join(words)} of the {product}?"
-
-
-def attribute_questions(data: ShopData, rng: random.Random, limit: int) -> list[ShopQuestion]:
+def attribute_questions(data: ShopData, rng: random.Random, limit: int, w: Wording = EN) -> list[ShopQuestion]:
     out: list[ShopQuestion] = []
     products = list(data.products)
     rng.shuffle(products)
@@ -260,8 +242,8 @@ def attribute_questions(data: ShopData, rng: random.Random, limit: int) -> list[
         expected = _attribute_expectation(key, attributes[key])
         if expected is None:
             continue
-        out.append(ShopQuestion(f"attr-{product['id']}-{key}", "attribute", _attribute_question(key, product["name"]),
-                                expect=(expected,)))
+        out.append(ShopQuestion(f"attr-{product['id']}-{key}", "attribute", w.attribute(key, product["name"]),
+                                expect=(expected,), language=w.language))
         if len(out) >= limit:
             break
     return out

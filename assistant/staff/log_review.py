@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from assistant.errors import NotFoundError
+from assistant.locales import languages
 from assistant.store.review_queries import (
     EXPORT_FORMATS,
     TURN_LABELS,
@@ -20,9 +21,10 @@ from assistant.store.review_queries import (
     TurnReplay,
     TurnSummary,
 )
+from assistant.store.turn_language import UNKNOWN_LANGUAGE
 
-__all__ = ["EXPORT_FORMATS", "TURN_LABELS", "ExportFormat", "LabelRecord", "LogReview", "TurnFilter", "TurnPage",
-           "TurnReplay", "TurnSummary"]
+__all__ = ["EXPORT_FORMATS", "TURN_LABELS", "UNKNOWN_LANGUAGE", "ExportFormat", "LabelRecord", "LogReview",
+           "TurnFilter", "TurnPage", "TurnReplay", "TurnSummary"]
 
 
 class LogReview:
@@ -37,6 +39,11 @@ class LogReview:
         f = f or TurnFilter()
         f.validate()
         return self._store.search(f, limit, cursor)
+
+    def languages(self) -> tuple[str, ...]:
+        """The languages turns can be filtered by: every shipped one (``en`` first), then ``unknown`` (turns that
+        recorded none: logged before languages were, or replies an agent sent)."""
+        return (*languages(), UNKNOWN_LANGUAGE)
 
     def count(self, f: TurnFilter | None = None) -> int:
         return self._store.count(f)

@@ -14,6 +14,11 @@ every day of the period, days without data as zeros, so a line plot has no gaps.
   how many of them were clicked, accepted, redeemed, and converted (accepted or redeemed: the bandit's
   conversion); feedback events name their showing (``payload.shown_event_id``).
 - ``arm_shares``: the bandit's choices over time: offer_shown events per day per offer, as shares of the day.
+- ``volume_by_language`` (per day and language) / ``resolution_by_language`` (per language, whole period):
+  volume and resolution split by the language of the reply each turn recorded (``trace.language``); turns
+  without one (logged before languages were recorded, or replies sent by an agent) count as ``unknown``. A
+  conversation counts under every language it has turns in, and as handed over in the language of the turn
+  that handed it over.
 
 Days are UTC: ``date()`` on SQLite (times are stored as UTC text), ``to_char(ts AT TIME ZONE 'UTC', ...)``
 on PostgreSQL, so both group the same instant into the same day whatever the server's time zone.
@@ -37,6 +42,7 @@ from assistant.store import models as m
 from assistant.store.clock import Clock, SystemClock
 from assistant.store.db import read
 from assistant.store.handovers import HandoverRow
+from assistant.store.turn_language import turn_language
 
 DEFAULT_DAYS = 30
 MAX_DAYS = 3660
@@ -112,7 +118,8 @@ class AnalyticsStore:
             "volume": self.volume, "resolution": self.resolution, "resolution_total": self.resolution_total,
             "handover_reasons": self.handover_reasons, "feedback": self.feedback, "fallbacks": self.fallbacks,
             "offer_conversion": self.offer_conversion, "segment_conversion": self.segment_conversion,
-            "arm_shares": self.arm_shares,
+            "arm_shares": self.arm_shares, "volume_by_language": self.volume_by_language,
+            "resolution_by_language": self.resolution_by_language,
         }
 
     def period(self, start: date | datetime | None = None, end: date | datetime | None = None) -> Period:
@@ -187,6 +194,41 @@ class AnalyticsStore:
         rows = self._rows(query, "counting hand-over reasons")
         total = sum(int(r.count) for r in rows)
         return [{"reason": r.reason, "count": int(r.count), "share": _rate(int(r.count), total)} for r in rows]
+
+    # languages ---------------------------------------------------------------------------------------------
+    def volume_by_language(self, start: date | None = None, end: date | None = None) -> Rows:
+        """Per day and reply language: ``conversations`` (sessions with a turn in it that day) and ``turns``.
+        Every day of the period has a row for each language seen in it (zeros when quiet)."""
+        p = self.period(start, end)
+        t = m.TurnRow
+        day, language = utc_day(t.created_at), turn_language()
+        query = (select(day.label("day"), language.label("language"),
+                        func.count(distinct(t.session_id)).label("conversations"), func.count().label("turns"))
+                 .where(t.created_at >= p.since, t.created_at < p.until).group_by(day, language))
+        found = {(str(r.day), str(r.language)): r for r in self._rows(query, "counting turns per language")}
+        languages = sorted({lang for _, lang in found})
+        return [{"day": d, "language": lang,
+                 "conversations": int(found[(d, lang)].conversations) if (d, lang) in found else 0,
+                 "turns": int(found[(d, lang)].turns) if (d, lang) in found else 0}
+                for d in p.days() for lang in languages]
+
+    def resolution_by_language(self, start: date | None = None, end: date | None = None) -> Rows:
+        """Per reply language over the period: turns, conversations, those handed over to a person (by a turn in
+        that language), resolved without hand-over and the rate; most conversations first."""
+        p = self.period(start, end)
+        t = m.TurnRow
+        language = turn_language()
+        query = (select(language.label("language"), func.count().label("turns"),
+                        func.count(distinct(t.session_id)).label("conversations"),
+                        func.count(distinct(case((t.handover.is_(True), t.session_id)))).label("handed_over"))
+                 .where(t.created_at >= p.since, t.created_at < p.until).group_by(language))
+        rows = []
+        for r in self._rows(query, "measuring resolution per language"):
+            conversations, handed_over = int(r.conversations or 0), int(r.handed_over or 0)
+            rows.append({"language": str(r.language), "turns": int(r.turns or 0), "conversations": conversations,
+                         "handed_over": handed_over, "resolved_without_handover": conversations - handed_over,
+                         "resolution_rate": _rate(conversations - handed_over, conversations)})
+        return sorted(rows, key=lambda row: (-row["conversations"], row["language"]))
 
     # quality -----------------------------------------------------------------------------------------------
     def feedback(self, start: date | None = None, end: date | None = None) -> Rows:

@@ -5,6 +5,7 @@ Read and written by :class:`assistant.store.review_queries.ReviewStore`; plain d
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any, Literal
@@ -30,7 +31,8 @@ class TurnFilter:
     ``start`` is inclusive and ``end`` exclusive (timezone-aware). ``text`` is a case-insensitive substring
     of the message or the reply (ASCII case folding on SQLite). ``feedback``: ``up``, ``down`` or ``none``
     (no thumbs). ``label``: one of ``TURN_LABELS`` (the current label) or ``none`` (never labelled).
-    ``author``: ``assistant``, ``agent`` (any support agent) or ``agent:<username>``.
+    ``author``: ``assistant``, ``agent`` (any support agent) or ``agent:<username>``. ``language``: the reply's
+    language as the turn recorded it (``en``, ``zh``, ...), or ``unknown`` for turns that recorded none.
     """
 
     text: str | None = None
@@ -47,6 +49,7 @@ class TurnFilter:
     offer_accepted: bool | None = None
     label: str | None = None
     author: str | None = None
+    language: str | None = None
 
     def validate(self) -> None:
         """Raise ``ValidationError`` (with a message for the reviewer) for a filter that cannot match."""
@@ -67,6 +70,9 @@ class TurnFilter:
             raise bad(f"label is one of {', '.join(TURN_LABELS)} or none.")
         if self.status is not None and self.status not in m.TURN_STATUSES:
             raise bad(f"status is one of {', '.join(m.TURN_STATUSES)}.")
+        if self.language is not None and not re.fullmatch(r"[a-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})?|unknown",
+                                                          self.language):
+            raise bad("language is a language code such as en or zh, or unknown.")
         if self.author is not None and self.author not in ("assistant", "agent") and not (
                 self.author.startswith("agent:") and len(self.author) > len("agent:")):
             raise bad("author is assistant, agent, or agent:<username>.")
@@ -93,6 +99,7 @@ class TurnSummary:
     label: str | None = None
     offers_shown: int = 0
     offer_accepted: bool = False
+    language: str | None = None  # of the reply, as the turn recorded it (None: it recorded none)
 
     def to_dict(self) -> dict[str, Any]:
         out = {f.name: getattr(self, f.name) for f in fields(self)}

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from assistant.errors import ValidationError
 from assistant.store import models as m
 from assistant.store.review_records import ACCEPTED_KINDS, LabelRecord, TurnFilter, TurnSummary
+from assistant.store.turn_language import turn_language
 
 
 # -- SQL pieces ----------------------------------------------------------------------------------------------
@@ -74,6 +75,8 @@ def conditions(f: TurnFilter) -> list[ColumnElement[bool]]:
         where.append(t.id.not_in(select(m.TurnLabelRow.turn_id)))
     elif f.label is not None:
         where.append(t.id.in_(_turns_labelled(f.label)))
+    if f.language is not None:
+        where.append(turn_language() == f.language)
     if f.author == "agent":
         where.append(t.author.like("agent:%"))
     elif f.author is not None:
@@ -84,7 +87,7 @@ def conditions(f: TurnFilter) -> list[ColumnElement[bool]]:
 def base_query(with_trace: bool = False) -> Select[*tuple[Any, ...]]:
     t = m.TurnRow
     columns = [t.id, t.session_id, t.customer_id, t.created_at, t.message, t.reply, t.intent, t.verdict,
-               t.status, t.handover, t.author, t.latency_ms, t.model]
+               t.status, t.handover, t.author, t.latency_ms, t.model, t.trace["language"].as_string().label("language")]
     return select(*columns, t.trace) if with_trace else select(*columns)
 
 
@@ -115,7 +118,8 @@ def summaries(session: Session, rows: Sequence[Any]) -> list[TurnSummary]:
                         message=r.message, reply=r.reply, intent=r.intent, verdict=r.verdict, status=r.status,
                         handover=bool(r.handover), author=r.author or "assistant", latency_ms=r.latency_ms,
                         model=r.model, feedback=feedback.get(r.id), label=labels.get(r.id),
-                        offers_shown=shown.get(r.id, 0), offer_accepted=r.id in accepted) for r in rows]
+                        offers_shown=shown.get(r.id, 0), offer_accepted=r.id in accepted, language=r.language)
+            for r in rows]
 
 
 def encode_cursor(created_at: datetime, turn_id: str) -> str:

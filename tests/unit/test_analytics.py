@@ -171,3 +171,35 @@ def test_every_figure_runs_by_name_and_an_unknown_name_is_not_found(stores: Stor
     assert results["volume"][0]["turns"] == 1 and results["arm_shares"][0]["share"] == 1.0
     with pytest.raises(NotFoundError):
         stores.analytics.run("revenue")
+
+
+def test_volume_is_split_by_the_language_each_turn_replied_in(stores: Stores) -> None:
+    a, b = stores.sessions.open_session("c1"), stores.sessions.open_session("c2")
+    turn(stores, a, "c1", at(20, 9), trace={"language": "zh", "message_language": "zh"})
+    turn(stores, a, "c1", at(20, 10), trace={"language": "zh", "message_language": None})
+    turn(stores, b, "c2", at(20, 11), trace={"language": "en"})
+    turn(stores, b, "c2", at(21, 11))  # a turn logged without a language (an agent's reply, an old turn)
+
+    rows = stores.analytics.volume_by_language(date(2026, 11, 20), date(2026, 11, 21))
+
+    assert {(r["day"], r["language"]): (r["conversations"], r["turns"]) for r in rows} == {
+        ("2026-11-20", "en"): (1, 1), ("2026-11-20", "unknown"): (0, 0), ("2026-11-20", "zh"): (1, 2),
+        ("2026-11-21", "en"): (0, 0), ("2026-11-21", "unknown"): (1, 1), ("2026-11-21", "zh"): (0, 0)}
+
+
+def test_resolution_is_split_by_language_and_a_hand_over_counts_in_its_turns_language(stores: Stores) -> None:
+    chinese = [stores.sessions.open_session("c1") for _ in range(3)]
+    english = stores.sessions.open_session("c2")
+    for s in chinese:
+        turn(stores, s, "c1", at(20, 9), trace={"language": "zh"})
+    turn(stores, chinese[0], "c1", at(20, 10), trace={"language": "zh"}, handover=True, verdict="handover")
+    turn(stores, english, "c2", at(20, 9), trace={"language": "en"})
+
+    rows = stores.analytics.resolution_by_language(date(2026, 11, 20), date(2026, 11, 20))
+
+    assert rows == [
+        {"language": "zh", "turns": 4, "conversations": 3, "handed_over": 1, "resolved_without_handover": 2,
+         "resolution_rate": 0.6667},
+        {"language": "en", "turns": 1, "conversations": 1, "handed_over": 0, "resolved_without_handover": 1,
+         "resolution_rate": 1.0}]
+    assert stores.analytics.resolution_by_language(date(2026, 11, 21), date(2026, 11, 21)) == []

@@ -210,3 +210,20 @@ def test_an_unknown_figure_is_404_and_a_bad_period_422(client: TestClient) -> No
                    {"start": "1900-01-01", "end": "2026-11-20"}):
         response = client.get("/api/v1/analytics/volume", params=params, headers=REVIEWER)
         assert response.status_code == 422 and response.json()["detail"], params
+
+
+
+def test_turns_carry_their_reply_language_and_filter_by_it(client: TestClient, stores: Stores) -> None:
+    add_turns(stores, 2)  # their traces record no language
+    session = stores.sessions.open_session("c1")
+    chinese = str(stores.turns.record_turn(TurnRecord(
+        session_id=session, customer_id="c1", message="退货期限是多久？", reply="签收后30天内。",
+        created_at=datetime(2026, 11, 22, 12, tzinfo=UTC), trace={"language": "zh"}), []).id)
+
+    def found(**params: Any) -> list[tuple[str, str | None]]:
+        body = client.get("/api/v1/review/turns", params=params, headers=REVIEWER).json()
+        return [(t["id"], t["language"]) for t in body["items"]]
+
+    assert found(language="zh") == [(chinese, "zh")]
+    assert len(found(language="unknown")) == 2 and found(language="en") == []
+    assert client.get("/api/v1/review/turns", params={"language": "Chinese!"}, headers=REVIEWER).status_code == 422

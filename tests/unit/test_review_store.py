@@ -401,3 +401,29 @@ def test_timestamps_before_the_period_are_outside_it(stores: Stores, log: Log) -
     assert early.created_at is not None
 
     assert ids(stores, end=early.created_at + timedelta(seconds=1)) == [early.id]
+
+
+# -- languages ------------------------------------------------------------------------------------------------
+def test_each_turn_shows_its_reply_language_and_the_log_filters_by_it(stores: Stores, log: Log) -> None:
+    chinese = log.turn(message="我的订单到哪里了？", reply="您的订单已发货。", trace={"language": "zh"}).id
+    english = log.turn(trace={"language": "en", "message_language": "en"}).id
+    unrecorded = log.turn("c2", author="agent:bob").id  # an agent's reply records no language
+
+    page = stores.review.search(limit=10)
+
+    assert {t.id: t.language for t in page.items} == {chinese: "zh", english: "en", unrecorded: None}
+    assert ids(stores, language="zh") == [chinese] and ids(stores, language="en") == [english]
+    assert ids(stores, language="unknown") == [unrecorded]
+    assert ids(stores, language="zh", customer_id="c2") == [] and ids(stores, language="fr") == []
+
+
+def test_the_language_is_exported_and_a_malformed_one_is_refused(stores: Stores, log: Log) -> None:
+    log.turn(trace={"language": "zh"})
+
+    (line,) = "".join(stores.review.iter_export(TurnFilter(language="zh"), "jsonl")).splitlines()
+    header, row = "".join(stores.review.iter_export(TurnFilter(language="zh"), "csv")).splitlines()
+
+    assert json.loads(line)["language"] == "zh"
+    assert header.split(",")[-1] == "language" and row.endswith(",zh")
+    with pytest.raises(ValidationError, match="language"):
+        stores.review.search(TurnFilter(language="zh' OR 1=1 --"))

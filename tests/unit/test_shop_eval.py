@@ -157,7 +157,7 @@ class _Canned:
     def __init__(self, answers: dict[str, str]) -> None:
         self.answers = answers
 
-    def respond(self, identity: object, session_id: object, message: str, *, channel: str = "web"):  # type: ignore[no-untyped-def]
+    def respond(self, identity: object, session_id: object, message: str, *, channel: str = "web"):
         reply = self.answers.get(message, "I don't know that.")
         if "parka" in reply:
             yield ProductsEvent(products=(ProductCard("p", "Parka", 1.0, "EUR", "outerwear"),))

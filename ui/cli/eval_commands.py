@@ -45,6 +45,14 @@ def run_eval(
     min_correct: Annotated[float, typer.Option(help="With --shop: least share correct.", min=0, max=1)] = 0.9,
     max_wrong: Annotated[float, typer.Option(help="With --shop: most share wrong.", min=0, max=1)] = 0.02,
     plot: Annotated[Path | None, typer.Option(help="With --shop: a PNG of the answers per category.")] = None,
+    language: Annotated[str | None, typer.Option(
+        help="With --shop: the language the generated questions are asked in (en, zh; default: the shop's, from "
+             "shop.json's locale).")] = None,
+    generated: Annotated[bool, typer.Option(
+        "--generated/--hand-written-only",
+        help="With --shop: also ask the questions computed from the shop's data (or only the file's).")] = True,
+    min_in_language: Annotated[float, typer.Option(
+        help="With --shop: least share of replies written in their question's language.", min=0, max=1)] = 0.0,
 ) -> None:
     """Run the golden set (policy facts, products, own orders, recommendations, unknowns, other shoppers'
     data, offers) against the configured model on a fresh copy of the demo shop, and print accuracy
@@ -62,7 +70,8 @@ def run_eval(
         context = cli_context(ctx)
         run_shop_eval(context.load_settings(), shop, policy_questions=policy_questions, per_category=per_category,
                       seed=seed, categories=category or [], limit=limit, min_correct=min_correct,
-                      max_wrong=max_wrong, report=report, plot=plot, show_failures=show_failures)
+                      max_wrong=max_wrong, report=report, plot=plot, show_failures=show_failures,
+                      language=language, generated=generated, min_in_language=min_in_language)
         return
     from rich.console import Console
     from rich.table import Table

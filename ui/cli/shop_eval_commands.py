@@ -12,7 +12,14 @@ from pathlib import Path
 
 import typer
 
-from assistant.evaluation.shop_eval import CategoryTally, ShopEvalRun, ShopResult, evaluate_shop, meets
+from assistant.evaluation.shop_eval import (
+    CategoryTally,
+    ShopEvalRun,
+    ShopResult,
+    evaluate_shop,
+    language_shares,
+    meets,
+)
 from assistant.settings import Settings
 
 #: where a shop folder may keep its hand-written policy questions
@@ -32,7 +39,8 @@ def resolve_shop(name: str) -> Path:
 
 def run_shop_eval(settings: Settings, shop: str, *, policy_questions: Path | None, per_category: int, seed: int,
                   categories: Sequence[str], limit: int | None, min_correct: float, max_wrong: float,
-                  report: Path | None, plot: Path | None, show_failures: bool) -> None:
+                  report: Path | None, plot: Path | None, show_failures: bool, language: str | None = None,
+                  generated: bool = True, min_in_language: float = 0.0) -> None:
     from rich.console import Console
     from rich.table import Table
 
@@ -46,21 +54,22 @@ def run_shop_eval(settings: Settings, shop: str, *, policy_questions: Path | Non
 
     run = evaluate_shop(settings, folder, policy_questions=policy_questions, per_category=per_category, seed=seed,
                         categories=categories, limit=limit, progress=progress,
-                        log=lambda line: print(line, file=sys.stderr))
+                        log=lambda line: print(line, file=sys.stderr), language=language, generated=generated)
     console = Console(stderr=False)
     table = Table(title=f"concierge eval --shop {run.shop}: {len(run.results)} questions, model {run.model}"
                         + ("" if policy_questions else " (no policy questions file)"))
     for column in ("category", "asked", "correct", "wrong", "declined", "leaks", "model wrote, passed",
-                   "built from facts", "model's passed that were wrong"):
+                   "built from facts", "model's passed that were wrong", "in its language"):
         table.add_column(column)
     for row in run.rows:
         table.add_row(*_cells(row))
     console.print(table)
     if show_failures:
         for r in run.results:
-            if r.outcome.verdict != "correct":
-                console.print(f"{r.outcome.verdict.upper()} {r.question.id}: {r.question.message!r} -> "
-                              f"{r.reply[:160]!r}: {r.outcome.why}", highlight=False, markup=False)
+            if r.outcome.verdict != "correct" or not r.in_language:
+                console.print(f"{r.outcome.verdict.upper()} [{r.reply_language}] {r.question.id}: "
+                              f"{r.question.message!r} -> {r.reply[:160]!r}: {r.outcome.why}", highlight=False,
+                              markup=False)
     if report:
         with report.open("w", encoding="utf-8") as f:
             for r in run.results:
@@ -69,10 +78,14 @@ def run_shop_eval(settings: Settings, shop: str, *, policy_questions: Path | Non
         write_plot(run, plot)
         print(f"plot: {plot}", file=sys.stderr)
     overall = next(r for r in run.rows if r.category == "overall")
-    ok = meets(run.rows, min_correct, max_wrong)
+    ok = meets(run.rows, min_correct, max_wrong, min_in_language)
+    languages = ", ".join(f"{hits}/{asked} {code} replies in {code}" for code, (hits, asked)
+                          in sorted(language_shares(run.results).items()))
+    in_language = f", in their language >= {min_in_language:.0%}" if min_in_language else ""
     print(f"summary: {run.shop}: {overall.correct}/{overall.asked} correct ({overall.correct_share:.0%}), "
           f"{overall.wrong} wrong ({overall.wrong_share:.0%}), {overall.declined} declined, {overall.leaks} leaks; "
-          f"thresholds (correct >= {min_correct:.0%}, wrong <= {max_wrong:.0%}, 0 leaks) {'met' if ok else 'NOT met'}")
+          f"{languages}; thresholds (correct >= {min_correct:.0%}, wrong <= {max_wrong:.0%}, 0 leaks{in_language}) "
+          f"{'met' if ok else 'NOT met'}")
     if not ok:
         raise typer.Exit(1)
 
@@ -82,7 +95,7 @@ def _cells(row: CategoryTally) -> list[str]:
     return [row.category, str(row.asked), f"{row.correct} ({row.correct / asked:.0%})",
             f"{row.wrong} ({row.wrong / asked:.0%})", str(row.declined), str(row.leaks),
             f"{row.model_passed / asked:.0%}", f"{(row.asked - row.model_passed) / asked:.0%}",
-            f"{row.model_wrong}/{row.model_passed}" if row.model_passed else "-"]
+            f"{row.model_wrong}/{row.model_passed}" if row.model_passed else "-", f"{row.in_language / asked:.0%}"]
 
 
 def write_plot(run: ShopEvalRun, path: Path) -> None:

@@ -1,5 +1,6 @@
 """The analytics tab for reviewers: volume, resolution without hand-over, hand-over reasons, thumbs, verifier
-fallbacks, offer conversion per offer and per segment, and the bandit's arm shares over a period."""
+fallbacks, offer conversion per offer and per segment, the bandit's arm shares, and volume and resolution per
+reply language, over a period."""
 
 from __future__ import annotations
 
@@ -11,6 +12,10 @@ import gradio as gr
 from assistant.staff.analytics import Analytics
 from ui.staff_views.view_support import RoleCheck, call, parse_day
 
+#: the columns of the table of volume and resolution per reply language
+LANGUAGE_COLUMNS = ["language", "turns", "conversations", "handed_over", "resolved_without_handover",
+                    "resolution_rate"]
+
 
 class AnalyticsTab:
     """The analytics handler; it checks for the ``reviewer`` role first."""
@@ -20,7 +25,7 @@ class AnalyticsTab:
         self.service = service
 
     def analytics(self, start: str, end: str, request: gr.Request) -> tuple[Any, ...]:
-        """The summary line and the seven figures (as data frames) for the period."""
+        """The summary line and the nine figures (as data frames) for the period."""
         import pandas as pd
 
         self.need(request, "reviewer")
@@ -49,13 +54,20 @@ class AnalyticsTab:
                     if r["fallback_rate"] is not None])
         thumbs = [{"day": r["day"], "thumbs": s, "count": r[s]} for r in feedback for s in ("up", "down")]
         rate = total["resolution_rate"]
+        languages = run("resolution_by_language")
         summary = (f"{total['conversations']} conversations, {total['handed_over']} handed over; resolved without "
                    f"hand-over: **{rate:.0%}**" if rate is not None else "No conversations in this period.")
+        if languages and rate is not None:
+            summary += "; by language: " + ", ".join(
+                f"{r['language']} {r['conversations']} ({r['resolution_rate']:.0%} resolved)" for r in languages
+                if r["resolution_rate"] is not None)
         return (summary, frame(long_volume, ["day", "series", "count"]), frame(rates, ["day", "series", "rate"]),
                 frame(run("handover_reasons"), ["reason", "count", "share"]), frame(thumbs, ["day", "thumbs", "count"]),
                 frame(run("offer_conversion"), ["offer_id", "shown", "converted", "conversion_rate"]),
                 frame(run("segment_conversion"), ["segment", "shown", "converted", "conversion_rate"]),
-                frame(run("arm_shares"), ["day", "offer_id", "shown", "share"]))
+                frame(run("arm_shares"), ["day", "offer_id", "shown", "share"]),
+                frame(run("volume_by_language"), ["day", "language", "conversations", "turns"]),
+                frame(languages, LANGUAGE_COLUMNS))
 
     def build(self) -> None:
         """The tab's components and events (inside the page's ``gr.Tab``)."""
@@ -81,8 +93,15 @@ class AnalyticsTab:
                                      y_lim=[0, 1])
         shares = gr.LinePlot(x="day", y="share", color="offer_id", title="Bandit arm shares over time",
                              y_lim=[0, 1])
+        with gr.Row():
+            per_language = gr.LinePlot(x="day", y="conversations", color="language",
+                                       title="Conversations per day, by reply language", y_lim=[0, None])
+            language_table = gr.Dataframe(headers=LANGUAGE_COLUMNS, datatype="str", interactive=False,
+                                          label="Volume and resolution by reply language",
+                                          elem_id="analytics-languages")
         go.click(self.analytics, [start, end],
-                 [summary, volume, resolution, reasons, thumbs, per_offer, per_segment, shares])
+                 [summary, volume, resolution, reasons, thumbs, per_offer, per_segment, shares, per_language,
+                  language_table])
 
 
 def default_range() -> tuple[str, str]:

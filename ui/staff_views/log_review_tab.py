@@ -15,8 +15,8 @@ from assistant.staff.log_review import TURN_LABELS, LogReview, TurnFilter, TurnR
 from ui.staff_views.staff_text import blocks, plain, plain_block
 from ui.staff_views.view_support import RoleCheck, Update, call, parse_day
 
-REVIEW_HEADERS = ["when", "turn", "customer", "intent", "verdict", "status", "author", "hand-over", "thumbs",
-                  "label", "offers", "message", "reply"]
+REVIEW_HEADERS = ["when", "turn", "customer", "language", "intent", "verdict", "status", "author", "hand-over",
+                  "thumbs", "label", "offers", "message", "reply"]
 ANY = "any"
 
 
@@ -28,13 +28,17 @@ class LogReviewTab:
         self.log_review = log_review
 
     def search_turns(self, text: str, customer: str, start: str, end: str, intent: str, verdict: str,
-                     handover: str, feedback: str, offer: str, label: str, author: str,
-                     request: gr.Request) -> tuple[list[list[Any]], Update, str, str]:
+                     handover: str, feedback: str, offer: str, label: str, author: str, request: gr.Request,
+                     language: str = ANY) -> tuple[list[list[Any]], Update, str, str]:
+        """One page of matching turns. (Gradio puts the request where the signature has it, so the language
+        filter, the last input, comes after it.)"""
         self.need(request, "reviewer")
-        f = review_filter(text, customer, start, end, intent, verdict, handover, feedback, offer, label, author)
+        f = review_filter(text, customer, start, end, intent, verdict, handover, feedback, offer, label, author,
+                          language)
         page = call(lambda: self.log_review.search(f, limit=100))
         rows: list[list[Any]] = [
-            [t.created_at.strftime("%Y-%m-%d %H:%M:%S"), t.id, t.customer_id or "", t.intent or "", t.verdict or "",
+            [t.created_at.strftime("%Y-%m-%d %H:%M:%S"), t.id, t.customer_id or "", t.language or "",
+             t.intent or "", t.verdict or "",
              t.status, t.author, "yes" if t.handover else "", t.feedback or "", t.label or "",
              f"{t.offers_shown}{' ✓' if t.offer_accepted else ''}" if t.offers_shown else "",
              t.message[:200], t.reply[:300]] for t in page.items]
@@ -43,7 +47,7 @@ class LogReviewTab:
                  "handover": None if f.handover is None else str(f.handover).lower(), "feedback": f.feedback,
                  "offer_shown": None if f.offer_shown is None else str(f.offer_shown).lower(),
                  "offer_accepted": None if f.offer_accepted is None else str(f.offer_accepted).lower(),
-                 "label": f.label, "author": f.author}
+                 "label": f.label, "author": f.author, "language": f.language}
         jsonl, csv = html.escape(export_link(query, "jsonl")), html.escape(export_link(query, "csv"))
         links = (f"Export these {page.total} turns: <a id='export-jsonl' href='{jsonl}' download>JSONL</a> · "
                  f"<a id='export-csv' href='{csv}' download>CSV</a> (streamed)")
@@ -85,8 +89,10 @@ class LogReviewTab:
             offer = gr.Dropdown([ANY, "shown", "accepted", "not shown"], value=ANY, label="Offer")
             label = gr.Dropdown([ANY, *TURN_LABELS, "none"], value=ANY, label="Label")
             author = gr.Dropdown([ANY, "assistant", "agent"], value=ANY, label="Replied by")
+            language = gr.Dropdown([ANY, *self.log_review.languages()], value=ANY, label="Language",
+                                   elem_id="review-language")
             search = gr.Button("Search", variant="primary", elem_id="review-search")
-        filters = [text, customer, start, end, intent, verdict, handover, feedback, offer, label, author]
+        filters = [text, customer, start, end, intent, verdict, handover, feedback, offer, label, author, language]
         found = gr.Markdown(elem_id="review-found")
         exports = gr.Markdown(elem_id="review-exports")
         turns = gr.Dataframe(headers=REVIEW_HEADERS, datatype="str", interactive=False, wrap=True,
@@ -112,7 +118,8 @@ def replay_view(found: TurnReplay) -> str:
     t = found.turn
     parts = [f"<h3>Turn {plain(t.id)}</h3>",
              f"<p>{t.created_at:%Y-%m-%d %H:%M:%S} · shopper {plain(t.customer_id or 'anonymous')} · replied by "
-             f"{plain(t.author)} · verdict <b>{plain(t.verdict)}</b> · {plain(t.latency_ms)} ms</p>",
+             f"{plain(t.author)} in {plain(t.language or 'unknown')} · verdict <b>{plain(t.verdict)}</b> · "
+             f"{plain(t.latency_ms)} ms</p>",
              f"<blockquote><p><b>Shopper:</b> {plain(t.message)}</p><p><b>Reply:</b> {plain(t.reply)}</p></blockquote>"]
     for i, step in enumerate(found.steps, 1):
         ms = f" · {step.ms:.0f} ms" if step.ms is not None else ""
@@ -127,7 +134,7 @@ def replay_view(found: TurnReplay) -> str:
 
 
 def review_filter(text: str, customer: str, start: str, end: str, intent: str, verdict: str, handover: str,
-                  feedback: str, offer: str, label: str, author: str) -> TurnFilter:
+                  feedback: str, offer: str, label: str, author: str, language: str = ANY) -> TurnFilter:
     """The search form as a filter: a day ``To`` includes that day; times without a zone are UTC."""
     def yes_no(value: str) -> bool | None:
         return None if value in (ANY, "", None) else value == "yes"
@@ -141,7 +148,8 @@ def review_filter(text: str, customer: str, start: str, end: str, intent: str, v
         feedback=None if feedback == ANY else feedback,
         offer_shown=True if offer in ("shown", "accepted") else (False if offer == "not shown" else None),
         offer_accepted=True if offer == "accepted" else None,
-        label=None if label == ANY else label, author=None if author == ANY else author)
+        label=None if label == ANY else label, author=None if author == ANY else author,
+        language=None if language in (ANY, "", None) else language)
 
 
 def export_link(filters: dict[str, Any], fmt: str) -> str:
