@@ -1,10 +1,13 @@
 """What the copilot shows an agent: the shopper's context, a conversation, the queue, live conversations and a
-sent reply, each with ``to_dict`` for the API; and the diff between a suggested and a sent reply."""
+sent reply, each with ``to_dict`` for the API; the diff between a suggested and a sent reply; a hand-over's
+one-line summary (``summary_line``: why, the shopper's first and latest words, cut at word boundaries), the live
+conversations that are not hand-overs (``live_only``) and the revision that says a conversation changed."""
 
 from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, is_dataclass
 from datetime import datetime
 from typing import Any
@@ -14,7 +17,12 @@ from assistant.records import ConsentState, Order, TurnRecord
 from assistant.store.handovers import Handover
 
 __all__ = ["ConversationContext", "CustomerContext", "Handover", "LiveConversation", "QueueItem", "SentReply",
-           "SuggestedReply", "draft_diff", "jsonable", "sentences", "turn_view"]
+           "SuggestedReply", "conversation_revision", "draft_diff", "handover_why", "jsonable", "live_only",
+           "sentences", "shopper_messages", "shorten", "summary_line", "turn_view"]
+
+#: the longest one-line summary of a hand-over in the queue (characters)
+SUMMARY_LINE_CHARS = 96
+ELLIPSIS = "…"
 
 
 def jsonable(value: Any) -> Any:
@@ -64,6 +72,12 @@ class ConversationContext:
 class QueueItem:
     handover: Handover
     held_by: str | None
+    first_message: str = ""  # the shopper's first and latest words in the conversation (as stored: redacted)
+    last_message: str = ""
+
+    def line(self, limit: int = SUMMARY_LINE_CHARS) -> str:
+        """One line that fits the queue: why it was handed over, the shopper's first and latest words."""
+        return summary_line(handover_why(self.handover), self.first_message, self.last_message, limit)
 
     def to_dict(self) -> dict[str, Any]:
         return dict(jsonable({**asdict(self.handover), "held_by": self.held_by}))
@@ -132,3 +146,64 @@ def sentences(text: str) -> list[str]:
 def draft_diff(draft: str, sent: str) -> str:
     """A unified diff, one sentence a line, from the draft to what was sent."""
     return "\n".join(difflib.unified_diff(sentences(draft), sentences(sent), "draft", "sent", lineterm=""))
+
+
+def shorten(text: str, limit: int) -> str:
+    """``text`` on one line (whitespace collapsed) in at most ``limit`` characters: cut at the last word boundary
+    that fits, with an ellipsis; a text without spaces near the cut (one long word, Chinese) is cut where it must."""
+    flat = " ".join((text or "").split())
+    if len(flat) <= limit:
+        return flat
+    if limit <= 1:
+        return ELLIPSIS[:limit]
+    room = flat[:limit - 1]
+    space = room.rfind(" ")
+    if space >= (limit - 1) // 2:
+        room = room[:space]
+    return room.rstrip(" ,;:.-–—") + ELLIPSIS
+
+
+def handover_why(handover: Handover) -> str:
+    """Why the conversation was handed over, in words: the first line of its summary (``handover_rules``), else
+    the reason code as words."""
+    first = (handover.summary or "").strip().splitlines()[0].strip() if (handover.summary or "").strip() else ""
+    return first.rstrip(".") if first else handover.reason.replace("_", " ")
+
+
+def summary_line(why: str, first: str, last: str, limit: int = SUMMARY_LINE_CHARS) -> str:
+    """``why · “first” → “latest”`` in at most ``limit`` characters, each part cut at a word boundary; the
+    latest words only when they differ from the first, the reason alone when the shopper wrote nothing."""
+    first, last = " ".join((first or "").split()), " ".join((last or "").split())
+    words = [w for w in (first, last if last != first else "") if w]
+    why_room = limit if not words else min(len(why), max(limit // 3, 12))
+    head = shorten(why, why_room)
+    room = limit - len(head) - len(" · ") - 2 * len(words) - (len(" → ") if len(words) > 1 else 0)
+    if not words or room < 2 * len(words):
+        return shorten(head, limit)
+    if len(words) == 1:
+        quoted = [shorten(words[0], room)]
+    else:  # share the room, the latest words taking what the first leave
+        first_room = min(len(words[0]), max(room // 2, room - len(words[1])))
+        cut_first = shorten(words[0], first_room)
+        quoted = [cut_first, shorten(words[1], room - len(cut_first))]
+    return head + " · " + " → ".join(f"“{q}”" for q in quoted)
+
+
+def shopper_messages(turns: Iterable[TurnRecord]) -> tuple[str, str]:
+    """The shopper's first and latest words in a conversation (agents' turns have no shopper message)."""
+    said = [t.message for t in turns if t.message.strip() and not t.author.startswith("agent:")]
+    return (said[0], said[-1]) if said else ("", "")
+
+
+def live_only(live: Iterable[LiveConversation], queue: Iterable[QueueItem]) -> list[LiveConversation]:
+    """Live conversations that are not in the hand-over queue (one list each, no conversation in both)."""
+    queued = {item.handover.session_id for item in queue}
+    return [c for c in live if c.handover_id is None and c.session_id not in queued]
+
+
+def conversation_revision(turns: Sequence[TurnRecord], handover: Handover | None, held_by: str | None) -> str:
+    """What changes when the agent's view of a conversation must be drawn again: a new turn, who has it, its
+    hand-over's state. Equal revisions: nothing to redraw."""
+    last = turns[-1] if turns else None
+    return "|".join([str(len(turns)), str(last.id if last else ""), held_by or "",
+                     handover.id if handover else "", handover.status if handover else ""])

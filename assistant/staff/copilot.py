@@ -14,6 +14,11 @@ Who has a conversation: an agent who took it over (``take_over``, kept in the se
 agent who has a conversation may send in it: anyone else gets ``HeldByAnotherAgent`` (a ``ConflictError``,
 409 in the API) and nothing changes.
 
+The agent's screen keeps up by asking for ``revision`` every few seconds (cheap: no profile) and loading
+``context`` only when it changed; ``queue`` items carry the shopper's first and latest words for a one-line
+summary (``QueueItem.line``), and ``live`` conversations with an open hand-over are left out of the live list by
+``live_only``.
+
 The hand-over queue has one vocabulary, the copilot's: ``handovers`` lists, ``handover`` finds (``NotFoundError``),
 ``claim`` and ``resolve`` act on one for a named agent (``ConflictError`` when another agent has it).
 """
@@ -36,7 +41,9 @@ from assistant.staff.conversation_views import (
     QueueItem,
     SentReply,
     SuggestedReply,
+    conversation_revision,
     draft_diff,
+    shopper_messages,
 )
 from assistant.staff.copy_review import CopyDraft, CopyReview
 from assistant.staff.roles import StaffPrincipal
@@ -125,8 +132,13 @@ class Copilot:
 
     # the queue ---------------------------------------------------------------------------------
     def queue(self, limit: int = 100) -> list[QueueItem]:
-        """Unresolved hand-overs, oldest first, with reason, summary and the agent who has each."""
-        return [QueueItem(h, self.holder(h.session_id, h)) for h in self.stores.handovers.list_open(limit)]
+        """Unresolved hand-overs, oldest first, with reason, summary, the agent who has each and the shopper's
+        first and latest words (for ``QueueItem.line``)."""
+        items = []
+        for h in self.stores.handovers.list_open(limit):
+            first, last = shopper_messages(self.stores.turns.turns_for_session(h.customer_id, h.session_id))
+            items.append(QueueItem(h, self.holder(h.session_id, h), first, last))
+        return items
 
     def live(self, limit: int = 50, scan: int = 500) -> list[LiveConversation]:
         """Conversations with recent turns, most recent first (to take one over)."""
@@ -157,6 +169,14 @@ class Copilot:
         if handover is None:
             raise NotFoundError(f"hand-over {handover_id!r} not found", user_message="No such hand-over.")
         return self._context(self._session(handover.session_id), handover)
+
+    def revision(self, session_id: str) -> str:
+        """``conversation_revision`` of the conversation now, without the shopper's profile: cheap enough to ask
+        every few seconds; when it differs from the one shown, ``context`` has something new."""
+        chat = self._session(session_id)
+        handover = self.stores.handovers.open_for_session(session_id)
+        turns = self.stores.turns.turns_for_session(chat.customer_id, session_id)
+        return conversation_revision(turns, handover, self._held_by(chat, handover))
 
     def holder(self, session_id: str, handover: Handover | None = None) -> str | None:
         """The agent who has the conversation: who took it over, else who claimed its open hand-over."""
@@ -257,7 +277,7 @@ class Copilot:
         edited = drafted is None or drafted != sent
         diff = draft_diff(drafted, sent) if drafted is not None and edited else ""
         trace = {"agent": agent.username, "draft": drafted, "sent": sent, "edited": edited, "diff": diff,
-                 "from_draft": drafted is not None}
+                 "from_draft": drafted is not None, "language": (chat.state or {}).get("language")}
         record = TurnRecord(session_id=session_id, customer_id=chat.customer_id, message="", reply=sent,
                             status="ok", intent=None, verdict="agent", handover=False, trace=trace,
                             author=agent.author)
@@ -300,10 +320,13 @@ class Copilot:
     def _context(self, chat: ChatSession, handover: Handover | None) -> ConversationContext:
         customer = self._customer(chat.customer_id) if chat.customer_id else None
         turns = tuple(self.stores.turns.turns_for_session(chat.customer_id, chat.id))
+        return ConversationContext(chat.id, customer, turns, handover, self._held_by(chat, handover), chat.channel)
+
+    @staticmethod
+    def _held_by(chat: ChatSession, handover: Handover | None) -> str | None:
         holder = taken_over_by(chat.state)
-        held_by = str(holder["agent"]) if holder else (
+        return str(holder["agent"]) if holder else (
             handover.agent if handover is not None and handover.status == "claimed" else None)
-        return ConversationContext(chat.id, customer, turns, handover, held_by, chat.channel)
 
     def _customer(self, customer_id: str) -> CustomerContext | None:
         profile = self.stores.customers.get(customer_id)

@@ -7,13 +7,15 @@ from __future__ import annotations
 import subprocess
 import sys
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, cast
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 from pydantic import BaseModel
 
 from assistant.components import Components
+from assistant.identity import verify_token
 from tests.unit.test_secure_defaults import web_app
 from ui.rest_client import (
     ApiProblem,
@@ -41,22 +43,55 @@ OFFER = {"id": "client-offer", "code": "CLIENT-10", "title": "Ten off", "kind": 
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Components, TestClient]]:
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Components, httpx.Client]]:
     components, app = web_app(tmp_path_factory.mktemp("client"),
                               {"security": {"token_secret": SECRET, "demo_sign_in": True}})
-    yield components, TestClient(app)
+    # Starlette's TestClient is an httpx-style client (of its ``httpx2``), not an ``httpx.Client`` to mypy
+    yield components, cast(httpx.Client, TestClient(app))
     components.stores.close()
 
 
-def test_the_client_imports_without_the_servers_code() -> None:
-    probe = ("import sys, ui.rest_client; heavy = [m for m in ('assistant', 'knowledge', 'fastapi', 'sqlalchemy', "
-             "'langchain_core', 'chromadb') if m in sys.modules]; print(heavy)")
-    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout.strip()
-
-    assert out == "[]"
+#: what the server needs and a shop's backend does not: models, vector store, database, web UI, server code
+SERVER_ONLY = ("torch", "chromadb", "sqlalchemy", "gradio", "llama_cpp", "transformers", "sentence_transformers",
+               "langchain_core", "langgraph", "fastapi", "numpy", "alembic", "assistant", "knowledge")
 
 
-def test_a_shopper_chats_reads_the_conversation_and_gives_feedback(site: tuple[Components, TestClient]) -> None:
+def test_the_client_loads_nothing_of_the_servers_models_or_database() -> None:
+    probe = ("import sys, ui.rest_client; "
+             f"print(sorted({{m.split('.')[0] for m in sys.modules}} & {set(SERVER_ONLY)!r}))")
+    done = subprocess.run([sys.executable, "-X", "importtime", "-c", probe], capture_output=True, text=True, check=True)
+    # ``-X importtime`` writes one line per module imported: "import time: self | cumulative | name"
+    imported = {line.rsplit("|", 1)[1].strip().split(".")[0] for line in done.stderr.splitlines()
+                if line.startswith("import time:") and "|" in line}
+
+    assert done.stdout.strip() == "[]"
+    assert "httpx" in imported and "pydantic" in imported  # the probe sees imports: it can fail
+    assert imported.isdisjoint(SERVER_ONLY), sorted(imported & set(SERVER_ONLY))
+
+
+def test_the_client_imports_and_signs_where_the_server_packages_are_missing() -> None:
+    """As in a shop backend's virtualenv with ``httpx`` and ``pydantic`` only: every server package is made
+    unimportable before the client is imported."""
+    probe = f"""
+import sys
+
+class Missing:
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in {set(SERVER_ONLY)!r}:
+            raise ModuleNotFoundError(f"No module named {{name!r}}")
+        return None
+
+sys.meta_path.insert(0, Missing())
+from ui.rest_client import ShopperClient, sign_shopper_token
+print(sign_shopper_token("C001", "{SECRET}", ttl_s=600))
+"""
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+
+    assert done.returncode == 0, done.stderr
+    assert verify_token(done.stdout.strip(), SECRET).customer_id == "C001"
+
+
+def test_a_shopper_chats_reads_the_conversation_and_gives_feedback(site: tuple[Components, httpx.Client]) -> None:
     _, http = site
     shopper = ShopperClient("http://testserver", sign_shopper_token("C001", SECRET), http=http)
 
@@ -74,7 +109,24 @@ def test_a_shopper_chats_reads_the_conversation_and_gives_feedback(site: tuple[C
     assert preferences and all(0 <= p.confidence <= 1 for p in preferences), preferences
 
 
-def test_errors_are_raised_with_the_apis_error_body(site: tuple[Components, TestClient]) -> None:
+def test_a_shopper_gives_feedback_on_an_offer_they_were_shown(site: tuple[Components, httpx.Client]) -> None:
+    components, http = site
+    shopper = ShopperClient("http://testserver", sign_shopper_token("C007", SECRET), http=http)
+    reply = shopper.chat("Do I have any offers?")
+    assert reply.offers, reply  # the turn showed an offer: feedback on it is this shopper's to give
+    offer = reply.offers[0]
+
+    clicked = shopper.offer_feedback(offer.id, "clicked")
+    accepted = shopper.offer_feedback(offer.id, "accepted")
+    again = shopper.offer_feedback(offer.id, "accepted")
+
+    assert (clicked.offer_id, clicked.kind, clicked.recorded) == (offer.id, "clicked", True)
+    assert accepted.recorded is True and again.recorded is False and again.status == "already recorded"
+    kinds = [e.kind for e in components.stores.events.list_for("C007", ["offer_clicked", "offer_accepted"])]
+    assert sorted(kinds) == ["offer_accepted", "offer_clicked"]
+
+
+def test_errors_are_raised_with_the_apis_error_body(site: tuple[Components, httpx.Client]) -> None:
     _, http = site
     forged = ShopperClient("http://testserver", sign_shopper_token("C001", "another-secret-0123456789"), http=http)
     shopper = ShopperClient("http://testserver", sign_shopper_token("C001", SECRET), http=http)
@@ -91,7 +143,7 @@ def test_errors_are_raised_with_the_apis_error_body(site: tuple[Components, Test
     assert never_shown.value.status in (404, 422)
 
 
-def test_staff_claim_and_resolve_a_hand_over_and_manage_an_offer(site: tuple[Components, TestClient]) -> None:
+def test_staff_claim_and_resolve_a_hand_over_and_manage_an_offer(site: tuple[Components, httpx.Client]) -> None:
     _, http = site
     token = demo_token("http://testserver", "C002", http=http)
     ShopperClient("http://testserver", token, http=http).chat("I want to talk to a person, please")
@@ -112,7 +164,7 @@ def test_staff_claim_and_resolve_a_hand_over_and_manage_an_offer(site: tuple[Com
     assert again.value.status == 409
 
 
-def test_staff_sign_in_gives_a_session_the_client_keeps(site: tuple[Components, TestClient]) -> None:
+def test_staff_sign_in_gives_a_session_the_client_keeps(site: tuple[Components, httpx.Client]) -> None:
     components, http = site
     components.stores.staff.add_user("cli-agent", "agent-pass-1234", ["agent"])
     staff = StaffClient("http://testserver", http=http)
@@ -130,7 +182,7 @@ MODELS: list[tuple[type[BaseModel], str]] = [
 
 
 @pytest.mark.parametrize(("model", "name"), MODELS)
-def test_the_clients_models_are_the_documents(site: tuple[Components, TestClient], model: type[BaseModel],
+def test_the_clients_models_are_the_documents(site: tuple[Components, httpx.Client], model: type[BaseModel],
                                               name: str) -> None:
     _, http = site
     schema: dict[str, Any] = http.get("/api/openapi.json").json()["components"]["schemas"][name]

@@ -80,7 +80,8 @@ def test_the_handover_queue_passes_raw_text_to_a_text_only_frame(planted: tuple[
     rows, _ = views.copilot.queue(as_("ada"))
 
     [row] = [r for r in rows if r[-1] == session]
-    assert "<form" in row[2]  # the summary as stored: the frame's datatype is "str" (checked below), so text
+    # the one-line summary as stored, markup and all: the frame's datatype is "str" (checked below), so text
+    assert '<div style="position:fixed' in row[2]
 
 
 def test_the_replay_shows_the_message_the_reply_and_the_trace_as_literal_text(
