@@ -30,6 +30,16 @@ if ! command -v chromium >/dev/null 2>&1; then
   fi
 fi
 
+# npm for the accessibility tests: they fetch axe-core from the npm registry once (tests/browser/axe_check.py)
+if ! command -v npm >/dev/null 2>&1; then
+  if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = "0" ]; then
+    say "installing Debian's npm for the accessibility tests (once)"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm || say "could not install npm; the accessibility tests will fail"
+  else
+    say "no npm and no apt-get as root: install npm for the accessibility tests"
+  fi
+fi
+
 say "installing into .venv (the first run compiles llama.cpp, a few minutes)"
 bash scripts/install.sh dev
 export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 ANONYMIZED_TELEMETRY=False

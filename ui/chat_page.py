@@ -1,23 +1,30 @@
 """The shopper chat (Gradio): streamed answers with product cards and sources, example questions,
 thumbs up/down per answer, and a demo sign-in. Embeddable in a shop's pages (see docs/embedding.md).
 
+Messages sent while an answer streams are never lost: each shows at once and waits in the tab's queue
+(``ui.chat_transcript``); one loop answers them in the order they were sent. The page is the shop's:
+``mount_chat_page`` mounts it without Gradio's developer footer.
+
 It only talks to the assistant service and its domain types; no business logic lives here.
 """
 
 import html
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import gradio as gr
+from fastapi import FastAPI
 
 from assistant.components import Components
 from assistant.domain import Citation, OfferView, ProductCard, ReplyFold, ShopperIdentity
 from assistant.errors import ConciergeError, NotFoundError
-from assistant.locales import examples, supported, text
+from assistant.locales import examples, fixed_prefix, supported, text
 from assistant.locales.local_formats import money_in
 from assistant.records import TurnRecord
 from assistant.turn.shopper_language import detect_language
 from assistant.turn.turn_service import AssistantService
+from ui.chat_transcript import ChatTranscript
 from ui.preferences_panel import build_preferences_panel
 from ui.rate_limits import RateLimiter
 from ui.shopper_access import ShopperAccess
@@ -54,13 +61,19 @@ def render_offers(offers: Iterable[OfferView], language: str = "en") -> str:
     return "\n\n" + shown if shown else ""
 
 
-def render_sources(sources: Iterable[Citation], reply: str = "", language: str = "en") -> str:
-    """The sources under a reply, by document title (never a file name), each once; a policy document the
-    reply already names ("Source: Returns and refunds.") is not repeated."""
+def render_sources(sources: Iterable[Citation], reply: str = "", language: str = "en",
+                   shown: Iterable[str] = ()) -> str:
+    """The sources under a reply, by document title (never a file name), each once. A reply that states its
+    policy source itself ("Source: Returns and refunds.") gets no policy listed again: the others were only
+    looked at, not used; a product already ``shown`` as a card is not listed either."""
+    states_its_source = any(prefix.strip() and prefix in reply for prefix in fixed_prefix("policy.source"))
+    skip = set(shown)
     items: list[str] = []
     for cite in sources:
+        if cite.kind == "policy" and (states_its_source or cite.title in reply):
+            continue
         name = cite.title if cite.kind in ("policy", "product") else ""
-        if name and name not in items and not (cite.kind == "policy" and f"{name}" in reply):
+        if name and name not in items and name not in skip:
             items.append(name)
     label = text("ui.sources", language)
     return (f"\n\n<small>{label}: " + html.escape("; ".join(items)) + "</small>") if items else ""
@@ -69,7 +82,7 @@ def render_sources(sources: Iterable[Citation], reply: str = "", language: str =
 def render_reply(folded: ReplyFold, language: str = "en") -> str:
     """The reply so far with its product cards, offers and sources, as the chat shows it."""
     return (folded.reply + render_cards(folded.products, language) + render_offers(folded.offers, language)
-            + render_sources(folded.sources, folded.reply, language))
+            + render_sources(folded.sources, folded.reply, language, (card.name for card in folded.products)))
 
 
 #: how often an open chat looks for replies a support agent sent
@@ -99,12 +112,54 @@ def render_agent_reply(author: str, reply: str, language: str = "en") -> str:
 CSS = (".concierge-card{border:1px solid #ddd;border-radius:8px;padding:6px 10px;margin:4px 0}"
        ".concierge-offer{background:#f4f9f4;border-radius:8px;padding:6px 10px;margin:4px 0}")
 
+#: the shopper page's own look on top of ``CSS``: text and buttons at 4.5:1 contrast or more, a focus ring that
+#: shows, and a message row that stays whole on a phone
+PAGE_CSS = CSS + (
+    ":root,.gradio-container{--button-primary-background-fill:#1d4ed8;--button-primary-background-fill-hover:#1e40af;"
+    "--button-primary-text-color:#fff;--button-primary-border-color:#1d4ed8;--color-accent:#1d4ed8;"
+    "--body-text-color-subdued:#4b5563;--block-info-text-color:#4b5563;--input-placeholder-color:#6b7280}"
+    ":focus-visible{outline:3px solid #1d4ed8 !important;outline-offset:2px}"
+    "#concierge-sign-in{align-items:flex-end}#concierge-sign-in-button{max-height:48px}"
+    "#concierge-message-row{align-items:stretch}"
+    "@media (max-width:640px){#concierge-title h1{font-size:1.4rem;margin:0}#concierge-message-row{flex-wrap:nowrap}"
+    "#concierge-chat{height:min(480px,58vh) !important}}"
+)
+
+#: the page's margins on a phone: outside the part of the page ``css`` reaches (Gradio scopes it to the app's body)
+PAGE_HEAD = "<style>@media (max-width:640px){.gradio-container .main.app{padding:8px 10px !important}}</style>"
+
+
+def mount_chat_page(app: FastAPI, page: gr.Blocks, path: str = "/") -> FastAPI:
+    """Mount the shopper chat as a shop's page, not a developer's: no Gradio footer (its API page, "Built with
+    Gradio", settings), nothing of the chat kept in the browser's run history, and the page's own styles."""
+    mounted: FastAPI = gr.mount_gradio_app(app, page, path=path, css=PAGE_CSS, head=PAGE_HEAD,
+                                             footer_links=[], run_history=False)
+    return mounted
+
+
+def first_name(name: str | None) -> str:
+    """What the page calls a shopper: the first word of their name ("Maya Chen" -> "Maya"; "王芳" stays whole)."""
+    words = (name or "").split()
+    return words[0] if words else ""
+
+
+@dataclass(frozen=True)
+class ChatAnswer:
+    """The answer to one message so far, as the chat shows it."""
+
+    content: str
+    session_id: str | None
+    turn_id: str | None = None
+    #: the message was not taken (too many too fast): the shopper sends it again
+    refused: bool = False
+
 
 def build_chat_ui(components: Components, limiter: RateLimiter | None = None) -> gr.Blocks:
     """``limiter``: chat turns per shopper and per address (default: one from the ``security.*`` settings)."""
     security = components.settings.security
     default = supported(components.settings.language.default)  # the page's language before a message shows one
-    access = ShopperAccess(security, components.privacy, limiter)
+    profile_of = components.stores.customers.get
+    access = ShopperAccess(security, components.privacy, limiter, customer=profile_of)
     identity_of = access.identity_of
 
     def demo_choices() -> list[tuple[str, str]]:
@@ -113,36 +168,48 @@ def build_chat_ui(components: Components, limiter: RateLimiter | None = None) ->
         except NotFoundError:  # the demo sign-in is off: the shop's own pages sign shoppers in
             return []
 
-    def on_load(request: gr.Request) -> tuple[str | None, str]:
+    def signed_in_as(who: ShopperIdentity, language: str) -> str:
+        profile = profile_of(who.customer_id)
+        name = first_name(profile.name if profile is not None else "")
+        return text("ui.signed_in", language, name=name) if name else text("ui.signed_in_no_name", language)
+
+    def on_load(request: gr.Request) -> tuple[str | None, str, Any]:
         token = request.query_params.get("token") if request else None
         # ?lang=zh, else the browser's first language, else the default
         asked = (request.query_params.get("lang") or request.headers.get("accept-language", "")) if request else ""
         lang = supported(asked.split(",")[0].strip()) if asked else default
         who = identity_of(token)
-        return (token if who else None), (text("ui.signed_in", lang, customer_id=who.customer_id) if who
-                                          else text("ui.not_signed_in", lang))
+        if who is None:
+            return None, text("ui.not_signed_in", lang), gr.update(value=None)
+        picked = who.customer_id if who.customer_id in {value for _, value in demo_choices()} else None
+        return token, signed_in_as(who, lang), gr.update(value=picked)
 
-    def sign_in(customer_id: str | None) -> tuple[str | None, str, list[Any], None, list[Any]]:
+    def sign_in(customer_id: str | None, transcript: ChatTranscript | None) -> tuple[Any, ...]:
+        """A new conversation as the chosen demo customer; the tab's old one stops (its loop, its waiting messages)."""
+        if transcript is not None:
+            transcript.close()
+        fresh = ChatTranscript()
+        token = None
         if not customer_id:
-            return None, text("ui.not_signed_in", default), [], None, []
-        try:
-            return access.issue(customer_id), text("ui.signed_in", default, customer_id=customer_id), [], None, []
-        except NotFoundError:
-            return None, text("ui.sign_in_unavailable", default), [], None, []
+            status = text("ui.not_signed_in", default)
+        else:
+            try:
+                token = access.issue(customer_id)
+                status = signed_in_as(ShopperIdentity(customer_id), default)
+            except NotFoundError:
+                status, customer_id = text("ui.sign_in_unavailable", default), None
+        return token, status, [], None, [], fresh, gr.update(value=customer_id)
 
-    def respond(message: str, history: list[dict[str, Any]], token: str | None, session_id: str | None,
-                turn_ids: list[str | None], request: gr.Request) -> Iterator[tuple[Any, ...]]:
-        lang = page_language(message, history, default)
-        history = [*history, {"role": "user", "content": message}, {"role": "assistant", "content": ""}]
+    def answer(message: str, token: str | None, session_id: str | None, request: gr.Request | None,
+               lang: str) -> Iterator[ChatAnswer]:
+        """One message answered: the reply as it streams (verified sentences, then cards, offers and sources)."""
         who = identity_of(token)
         if who is None:
-            history[-1]["content"] = text("ui.sign_in_first", lang)
-            yield history, "", session_id, [*turn_ids, None, None]
+            yield ChatAnswer(text("ui.sign_in_first", lang), session_id)
             return
         wait = access.chat_wait(who.customer_id, request)
         if wait is not None:
-            history[-1]["content"] = text("ui.slow_down", lang, seconds=wait)
-            yield history, message, session_id, [*turn_ids, None, None]
+            yield ChatAnswer(text("ui.slow_down", lang, seconds=wait), session_id, refused=True)
             return
         try:
             events = components.assistant.respond(who, session_id, message, channel="web")
@@ -154,19 +221,84 @@ def build_chat_ui(components: Components, limiter: RateLimiter | None = None) ->
             folded.add(event)
             if folded.done is not None:
                 session_id = folded.done.session_id
-            history[-1]["content"] = render_reply(folded, lang)
-            yield history, "", session_id, turn_ids
-        yield history, "", session_id, [*turn_ids, None, folded.done.turn_id if folded.done else None]
+            yield ChatAnswer(render_reply(folded, lang), session_id, folded.done.turn_id if folded.done else None)
 
-    def on_feedback(turn_ids: list[str | None], token: str | None, data: gr.LikeData) -> None:
+    def respond(message: str, history: list[dict[str, Any]], token: str | None, session_id: str | None,
+                turn_ids: list[str | None], request: gr.Request) -> Iterator[tuple[Any, ...]]:
+        """The ``chat`` API endpoint (Gradio clients): one message, the history it follows, the answer streamed."""
+        lang = page_language(message, history, default)
+        history = [*history, {"role": "user", "content": message}, {"role": "assistant", "content": ""}]
+        last = ChatAnswer("", session_id)
+        for last in answer(message, token, session_id, request, lang):
+            history[-1]["content"] = last.content
+            yield history, (message if last.refused else ""), last.session_id, turn_ids
+        yield history, (message if last.refused else ""), last.session_id, [*turn_ids, None, last.turn_id]
+
+    def send(message: str, transcript: ChatTranscript | None) -> tuple[Any, Any, ChatTranscript]:
+        """Show the message at once and queue it: the box is free for the next one while answers stream."""
+        transcript = transcript if transcript is not None and not transcript.closed else ChatTranscript()
+        if not transcript.add_message(message or ""):
+            return gr.skip(), gr.skip(), transcript
+        return "", transcript.messages(), transcript
+
+    def answer_waiting(transcript: ChatTranscript | None, token: str | None,
+                       request: gr.Request) -> Iterator[tuple[Any, Any, Any]]:
+        """Answer the tab's waiting messages one after the other, in the order they were sent. One loop per tab:
+        a message sent while it runs is answered by it, after the one before."""
+        unchanged = (gr.skip(), gr.skip(), gr.skip())  # an event that yields nothing would empty the chat
+        if transcript is None or not transcript.claim():
+            yield unchanged
+            return
+        holding = True
+        try:
+            if not transcript.waiting():  # the loop before this one answered this event's message too
+                yield unchanged
+            while (asked := transcript.next_message()) is not None:
+                message, bubble = asked
+                lang = page_language(message, transcript.messages_before(bubble), default)
+                yield transcript.messages(), transcript.session_id, transcript.turn_ids()
+                for part in answer(message, token, transcript.session_id, request, lang):
+                    if transcript.closed:
+                        return
+                    transcript.session_id = part.session_id
+                    transcript.show_answer(bubble, part.content, part.turn_id)
+                    yield transcript.messages(), transcript.session_id, transcript.turn_ids()
+            holding = False
+        finally:
+            if holding:
+                transcript.release()
+
+    def start_over(transcript: ChatTranscript | None) -> tuple[ChatTranscript, None, list[str | None]]:
+        """The chat's Clear button: a new conversation for the same shopper (the old one's loop stops)."""
+        if transcript is not None:
+            transcript.close()
+        return ChatTranscript(), None, []
+
+    def on_feedback(transcript: ChatTranscript | None, token: str | None, data: gr.LikeData) -> None:
         index = data.index[0] if isinstance(data.index, list | tuple) else data.index
         who = identity_of(token)
-        if who is None or not isinstance(index, int) or index >= len(turn_ids) or turn_ids[index] is None:
+        turn_id = transcript.turn_id_at(index) if transcript is not None and isinstance(index, int) else None
+        if who is None or turn_id is None:
             return
         try:
-            components.assistant.feedback(who, str(turn_ids[index]), "up" if data.liked is True else "down")
+            components.assistant.feedback(who, turn_id, "up" if data.liked is True else "down")
         except NotFoundError:
             return
+
+    def poll_agents(history: list[dict[str, Any]], token: str | None, session_id: str | None,
+                    shown: list[str | None], transcript: ChatTranscript | None = None) -> tuple[Any, Any]:
+        """Support agents' replies the chat does not show yet, added at its end (to ``transcript`` when given)."""
+        known = transcript.turn_ids() if transcript is not None else shown
+        fresh = new_agent_replies(components.assistant, identity_of(token), session_id, known)
+        if not fresh:
+            return gr.skip(), gr.skip()
+        lang = page_language("", history, default)
+        if transcript is None:
+            replies = [{"role": "assistant", "content": render_agent_reply(t.author, t.reply, lang)} for t in fresh]
+            return [*history, *replies], [*shown, *(t.id for t in fresh)]
+        for t in fresh:
+            transcript.add_agent_reply(render_agent_reply(t.author, t.reply, lang), t.id)
+        return transcript.messages(), transcript.turn_ids()
 
     title = components.shop_profile.title("Concierge")
     blocks = gr.Blocks(title=title)
@@ -174,32 +306,42 @@ def build_chat_ui(components: Components, limiter: RateLimiter | None = None) ->
         token = gr.State(None)
         session = gr.State(None)
         turn_ids = gr.State([])
-        gr.Markdown(f"### {html.escape(title)}")
-        with gr.Row(visible=security.demo_sign_in):
-            who = gr.Dropdown(choices=demo_choices() if security.demo_sign_in else [],
-                              label=text("ui.demo_sign_in", default), scale=3)
-            sign = gr.Button(text("ui.sign_in", default), scale=1)
-            status = gr.Markdown(text("ui.not_signed_in", default))
-        chatbot = gr.Chatbot(label=text("ui.chat", default), height=480, feedback_options=("Like", "Dislike"))
-        box = gr.Textbox(placeholder=text("ui.placeholder", default), show_label=False)
+        transcript = gr.State(ChatTranscript())  # each tab gets its own (ChatTranscript.__deepcopy__)
+        gr.Markdown(f"# {html.escape(title)}", elem_id="concierge-title")
+        with gr.Row(visible=security.demo_sign_in, elem_id="concierge-sign-in"):
+            who = gr.Dropdown(choices=demo_choices() if security.demo_sign_in else [], value=None, scale=3,
+                              min_width=200, label=text("ui.demo_sign_in", default),
+                              info=text("ui.choose_customer", default))
+            sign = gr.Button(text("ui.sign_in", default), scale=1, min_width=90, elem_id="concierge-sign-in-button")
+        status = gr.Markdown(text("ui.not_signed_in", default), elem_id="concierge-status")
+        # no "share" button (it posts to Hugging Face); copy a message or the whole chat
+        chatbot = gr.Chatbot(label=text("ui.chat", default), show_label=False, height=480, buttons=["copy", "copy_all"],
+                             feedback_options=("Like", "Dislike"), elem_id="concierge-chat")
+        with gr.Row(elem_id="concierge-message-row", equal_height=True):
+            box = gr.Textbox(label=text("ui.message_label", default), show_label=False, scale=5, min_width=160,
+                             placeholder=text("ui.placeholder", default), lines=1, max_lines=6,
+                             elem_id="concierge-message")
+            send_button = gr.Button(text("ui.send", default), variant="primary", scale=1, min_width=72,
+                                    elem_id="concierge-send")
         gr.Examples(list(examples(default)), inputs=box)
-        preferences = build_preferences_panel(components, token, identity_of)
-        sign.click(sign_in, [who], [token, status, chatbot, session, turn_ids], api_name="sign_in").then(
-            preferences.refresh, [token], preferences.outputs)
-        box.submit(respond, [box, chatbot, token, session, turn_ids], [chatbot, box, session, turn_ids],
-                   api_name="chat").then(preferences.refresh, [token], preferences.outputs)
-        chatbot.like(on_feedback, [turn_ids, token], None)
+        preferences = build_preferences_panel(components, token, identity_of, default)
 
-        def poll_agents(history: list[dict[str, Any]], token: str | None, session_id: str | None,
-                        shown: list[str | None]) -> tuple[Any, Any]:
-            fresh = new_agent_replies(components.assistant, identity_of(token), session_id, shown)
-            if not fresh:
-                return gr.skip(), gr.skip()
-            lang = page_language("", history, default)
-            replies = [{"role": "assistant", "content": render_agent_reply(t.author, t.reply, lang)} for t in fresh]
-            return [*history, *replies], [*shown, *(t.id for t in fresh)]
-
-        gr.Timer(AGENT_POLL_S).tick(poll_agents, [chatbot, token, session, turn_ids], [chatbot, turn_ids],
-                                    show_progress="hidden")
-        blocks.load(on_load, None, [token, status]).then(preferences.refresh, [token], preferences.outputs)
+        sign.click(sign_in, [who, transcript], [token, status, chatbot, session, turn_ids, transcript, who],
+                   api_name="sign_in").then(preferences.refresh, [token], preferences.outputs, show_progress="hidden")
+        # sending only queues (instant, any number while an answer streams); one loop per tab answers in order
+        gr.on([box.submit, send_button.click], send, [box, transcript], [box, chatbot, transcript],
+              trigger_mode="multiple", concurrency_limit=None, show_progress="hidden", api_visibility="private",
+              ).then(answer_waiting, [transcript, token], [chatbot, session, turn_ids], trigger_mode="multiple",
+                     show_progress="hidden", api_visibility="private",
+                     ).then(preferences.refresh, [token], preferences.outputs, show_progress="hidden")
+        # the API form of the chat (Gradio clients): one message in, its answer streamed; the page uses the queue
+        gr.on([], respond, [box, chatbot, token, session, turn_ids], [chatbot, box, session, turn_ids],
+              api_name="chat")
+        chatbot.like(on_feedback, [transcript, token], None, api_visibility="private")
+        chatbot.clear(start_over, [transcript], [transcript, session, turn_ids], api_visibility="private")
+        gr.Timer(AGENT_POLL_S).tick(poll_agents, [chatbot, token, session, turn_ids, transcript],
+                                    [chatbot, turn_ids], show_progress="hidden", api_visibility="private")
+        # no loading overlays while the page settles (an overlay makes the status a scrollable region for a moment)
+        blocks.load(on_load, None, [token, status, who], api_visibility="private", show_progress="hidden").then(
+            preferences.refresh, [token], preferences.outputs, show_progress="hidden")
     return blocks

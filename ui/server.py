@@ -29,7 +29,7 @@ def create_app(components: Components) -> FastAPI:
     import gradio as gr
 
     from ui.admin_api import build_admin_api
-    from ui.chat_page import CSS, build_chat_ui
+    from ui.chat_page import CSS, build_chat_ui, mount_chat_page
     from ui.copilot_api import build_copilot_api
     from ui.handover_api import build_staff_api
     from ui.rate_limits import BodySizeLimit, RateLimiter
@@ -101,7 +101,7 @@ def create_app(components: Components) -> FastAPI:
     gr.mount_gradio_app(api, build_staff_ui(components, auth.principal_from_request), path="/staff", css=CSS,
                         auth_dependency=lambda request: _staff_name(auth, request),
                         max_file_size=upload_bytes)
-    app: FastAPI = gr.mount_gradio_app(api, build_chat_ui(components, limiter), path="/", css=CSS)
+    app: FastAPI = mount_chat_page(api, build_chat_ui(components, limiter))
     return app
 
 

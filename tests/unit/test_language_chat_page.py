@@ -3,8 +3,8 @@
 from typing import Any
 
 from assistant.components import Components
-from assistant.domain import OfferView, ProductCard
-from ui.chat_page import build_chat_ui, page_language, render_cards, render_offers
+from assistant.domain import Citation, OfferView, ProductCard
+from ui.chat_page import build_chat_ui, page_language, render_cards, render_offers, render_sources
 
 
 class _Client:
@@ -40,3 +40,26 @@ def test_signed_out_chinese_message_is_told_to_sign_in_in_chinese(demo_component
 
     reply: Any = history[-1]["content"]
     assert reply == "请先登录（在上方选择一位演示顾客）。"
+
+
+RETURNS = Citation("policy", "returns-1", "Returns and refunds", source="returns.md")
+WARRANTY = Citation("policy", "warranty-2", "Warranty", source="warranty.md")
+
+
+def test_sources_are_listed_by_title_never_by_file() -> None:
+    shown = render_sources([RETURNS, WARRANTY, RETURNS], "You have 30 days to return an item.")
+
+    assert shown == "\n\n<small>Sources: Returns and refunds; Warranty</small>"
+
+
+def test_a_reply_that_states_its_source_lists_no_other_policy() -> None:
+    assert render_sources([RETURNS, WARRANTY], "Within 30 days. Source: Returns and refunds.") == ""
+    assert render_sources([RETURNS, WARRANTY], "30 天内可退货。来源：退货与退款。", "zh") == ""
+
+
+def test_a_product_shown_as_a_card_is_not_listed_again() -> None:
+    trail = Citation("product", "P1", "Trail Runner")
+    hiker = Citation("product", "P2", "Hiker Boot")
+
+    assert render_sources([trail, hiker], "Here you go.", shown=["Trail Runner"]) == (
+        "\n\n<small>Sources: Hiker Boot</small>")
