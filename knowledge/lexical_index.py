@@ -51,6 +51,11 @@ def _segment(run: str) -> list[str]:
     return [w for w in _jieba.cut_for_search(run) if w.strip()]  # type: ignore[union-attr]
 
 
+def cjk_words(text: str) -> list[str]:
+    """The Chinese words of ``text`` (segmented runs of Chinese characters), stop words left out."""
+    return [w for run in _CJK.findall(text) for w in _segment(run) if w not in _CJK_STOP]
+
+
 def has_cjk(text: str) -> bool:
     return _CJK.search(text) is not None
 
@@ -62,8 +67,7 @@ def words(text: str) -> list[str]:
     for w in _LATIN.findall(_CJK.sub(" ", lowered)):
         if w not in _STOP:
             out.append(_fold(w))
-    for run in _CJK.findall(lowered):
-        out.extend(w for w in _segment(run) if w not in _CJK_STOP)
+    out.extend(cjk_words(lowered))
     return out
 
 

@@ -15,7 +15,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-_TOKEN = re.compile(r"\d+(?:\.\d+)?|[a-z0-9]+")
+#: Han characters (the ranges the lexical index and the language detector use)
+HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_HAN_CHAR = re.compile(f"[{HAN}]")
+#: a number, a Latin word, or one Han character: Chinese names are compared character by character, because a
+#: segmenter cuts the same name differently in different sentences (jieba: "远岫全/防水/驮/包" alone,
+#: "远/岫/全/防水/驮/包" in a question), while the characters of a name are the same wherever it is written
+_TOKEN = re.compile(rf"\d+(?:\.\d+)?|[a-z0-9]+|[{HAN}]")
 #: spelling variants of everyday English folded together (not a shop's words)
 _SPELLING = {"colour": "color", "colours": "color", "gray": "grey", "favourite": "favorite"}
 def stem(word: str) -> str:
@@ -41,8 +47,14 @@ _STOP = ("a an and the of for with in on to by at or from is are was be this tha
 STOP_WORDS = frozenset(_STOP) | frozenset(stem(w) for w in _STOP)
 
 
+def is_han(word: str) -> bool:
+    """Whether ``word`` holds a Han character."""
+    return _HAN_CHAR.search(word) is not None
+
+
 def tokens(text: str) -> list[str]:
-    """The words of ``text`` as the vocabulary compares them ("Men's T-Shirts" -> men, t, shirt)."""
+    """The words of ``text`` as the vocabulary compares them ("Men's T-Shirts" -> men, t, shirt); a Han character
+    is one token ("折叠桌" -> 折, 叠, 桌), so a Chinese name is a phrase of its characters."""
     text = re.sub(r"['\u2019]s\b", "", text.lower())
     return [stem(t) for t in _TOKEN.findall(text)]
 
@@ -58,15 +70,26 @@ _GROUPS = frozenset(tokens("category categories section department range collect
 
 
 def _occurrences(words: Sequence[str], phrases: Mapping[tuple[str, ...], object]) -> list[tuple[int, tuple[str, ...]]]:
-    """(position, phrase) for every phrase of ``phrases`` (runs of up to 6 tokens) that occurs in ``words``."""
-    return [(i, tuple(words[i:i + n])) for i in range(len(words)) for n in range(1, 7)
+    """(position, phrase) for every phrase of ``phrases`` (runs of up to 12 tokens) that occurs in ``words``."""
+    return [(i, tuple(words[i:i + n])) for i in range(len(words)) for n in range(1, 13)
             if i + n <= len(words) and tuple(words[i:i + n]) in phrases]
 
 
 def _weak(value: str) -> bool:
-    """A value that is also an everyday word or number ("M", "8"): named only beside its option's name."""
+    """A value that is also an everyday word or number ("M", "8"): named only beside its option's name (a Chinese
+    value, "白色", is a word of its own)."""
     plain = value.strip()
-    return len(tokens(plain)) == 1 and (plain.replace(".", "").isdigit() or (len(plain) <= 2 and plain.isalpha()))
+    return len(tokens(plain)) == 1 and (plain.replace(".", "").isdigit() or
+                                        (len(plain) <= 2 and plain.isalpha() and plain.isascii()))
+
+
+def _key_words(key: str) -> list[str]:
+    """The words of an attribute's name: its tokens, and for a Chinese name its whole label without the unit
+    ("重量（克）" -> 重量: a Chinese attribute is asked by its name, not by one of its characters)."""
+    if not is_han(key):
+        return tokens(key)
+    label = re.sub(r"[（(][^）)]*[）)]", "", key).strip().lower()
+    return [label] if label else []
 
 
 @dataclass(frozen=True)
@@ -93,6 +116,9 @@ class ShopVocabulary:
     attribute_words: dict[str, frozenset[str]] = field(default_factory=dict)
     written: dict[str, str] = field(default_factory=dict)  # product id -> its name in lower case
     alone: frozenset[str] = frozenset()  # products that are the only one of their category
+    #: the catalogue's own Chinese writing (names, categories, tags, brands, option names and values, attribute
+    #: names), one line each: a Chinese word of a message is the shop's when it is written here
+    han_text: str = ""
 
     @classmethod
     def from_labels(cls, categories: Iterable[str], brands: Iterable[str] = ()) -> ShopVocabulary:
@@ -129,7 +155,8 @@ class ShopVocabulary:
             for text, lvl in ((str(p["name"]), 1), *((str(t), 2) for t in p.get("tags") or []), (category, 2)):
                 words = tokens(text)
                 if lvl == 1:  # of a name, its head: the last word or two ("Long-Sleeve Linen Top" -> top)
-                    while words and (any(ch.isdigit() for ch in words[-1]) or len(words[-1]) <= 2):
+                    while words and (any(ch.isdigit() for ch in words[-1]) or
+                                     (len(words[-1]) <= 2 and not is_han(words[-1]))):
                         words = words[:-1]  # not a trailing size or number ("Mug 16 oz", "SPF 30")
                     words = words[-2:]
                 for n in (1, 2):
@@ -167,12 +194,19 @@ class ShopVocabulary:
             | {w for k in option_names for w in tokens(k)} | {w for words in names.values() for w in words} \
             | {w for p in records for k in (p.get("attributes") or {}) for w in tokens(str(k))}
         known = {w for w in known if w not in STOP_WORDS}
-        attribute_words = {str(p["id"]): frozenset(w for k in (p.get("attributes") or {}) for w in tokens(str(k))
+        attribute_words = {str(p["id"]): frozenset(w for k in (p.get("attributes") or {}) for w in _key_words(str(k))
                                                    if w not in STOP_WORDS) for p in records}
         written = {str(p["id"]): " ".join(str(p["name"]).lower().split()) for p in records}
         alone = frozenset(str(p["id"]) for p in records if sizes[str(p["category"])] == 1)
+        texts = [*categories, *brands, *option_names, *(v for by_name in values.values() for v in by_name.values()),
+                 *(str(x) for p in records for x in (p["name"], *(p.get("tags") or []), *(p.get("attributes") or {})))]
+        han_text = "\n".join(dict.fromkeys(t.lower() for t in texts if is_han(t)))
         return cls(categories, brands, terms, values, tuple(option_names), frozenset(known), names, weight,
-                   attribute_words, written, alone)
+                   attribute_words, written, alone, han_text)
+
+    def writes(self, word: str) -> bool:
+        """Whether the catalogue's Chinese writing holds ``word`` (a Chinese word of a message: "睡袋")."""
+        return bool(word) and word.lower() in self.han_text
 
     # -- reading a message -------------------------------------------------------------------------
     def _term_hits(self, text: str) -> list[tuple[int, int, tuple[str, ...]]]:

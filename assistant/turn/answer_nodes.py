@@ -33,13 +33,9 @@ from assistant.turn.facts import Facts
 from assistant.turn.handover_rules import triage
 from assistant.turn.input_guard import guard_input
 from assistant.turn.order_refs import asks_latest
-from assistant.turn.policy_answers import with_asked_value
 from assistant.turn.product_facts import catalog_aggregate, offers_with_products, product_facts
 from assistant.turn.shopper_language import detect_language, model_writes, reply_language
 from assistant.turn.understanding import understand
-
-#: further policy chunks looked at when the best ones do not give the kind of value asked for (a cost, a time)
-WIDER = 5
 
 if TYPE_CHECKING:
     from assistant.turn.state import Emit, TurnDeps, TurnState
@@ -99,9 +95,8 @@ def tools_node(state: TurnState, deps: TurnDeps, emit: Emit) -> dict[str, Any]:
     elif u.intent == "policy":
         # a question over the catalogue's own terms ("how many products have a lifetime warranty") is computed
         facts.answer = catalog_aggregate(question, u, deps.catalog)
-        if facts.answer is None:  # the best chunks, and a further one when only it gives the value asked for
-            facts.policies = with_asked_value(tools.search_policies(question, s.policy_k + WIDER), question,
-                                              s.policy_k)
+        if facts.answer is None:
+            facts.policies = tools.search_policies(question, s.policy_k)
     elif u.intent in ("recommendation", "product"):  # a computed answer, else search or recommender cards
         cards = product_facts(state, deps, tools, facts)
     elif u.intent == "offers":
@@ -110,7 +105,7 @@ def tools_node(state: TurnState, deps: TurnDeps, emit: Emit) -> dict[str, Any]:
     else:  # other: look everywhere, keep only what is relevant
         facts.answer = catalog_aggregate(question, u, deps.catalog)
         if facts.answer is None:
-            facts.policies = with_asked_value(tools.search_policies(question, 2 + WIDER), question, 2)
+            facts.policies = tools.search_policies(question, 2)
             cards = product_facts(state, deps, tools, facts)
     # an offer on what is recommended goes to the offers panel; into the reply only when asked for
     panel = offers_with_products(state, tools, facts, cards)

@@ -17,7 +17,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from assistant.shop.shop_vocabulary import STOP_WORDS, stem, tokens
+from assistant.shop.shop_vocabulary import STOP_WORDS, is_han, stem, tokens
 from assistant.turn.catalog_answers import UNITS, CatalogAnswer, Record
 
 MOST = re.compile(r"\bmost (?:common|frequent|usual|popular|typical)\b|\b(?:typical|usual|usually|normally)\b", re.I)
@@ -81,7 +81,17 @@ def _alike(a: str, b: str) -> bool:
 
 
 def _key_words(key: str) -> set[str]:
+    """The words of an attribute's name but a unit; a Chinese name is one word, its label without the unit
+    ("保修（月）" -> 保修), said only as written."""
+    if is_han(key):
+        label = re.sub(r"[（(][^）)]*[）)]", "", key).strip()
+        return {label} if label else set()
     return {w for w in tokens(key.replace("_", " ")) if w not in STOP_WORDS and w not in UNITS}
+
+
+def _said(part: str, words: Sequence[str], question: str) -> bool:
+    """Whether the question says a word of an attribute's name (a Chinese one: written in it)."""
+    return part in question if is_han(part) else any(_alike(w, part) for w in words)
 
 
 def _value_words(pool: Sequence[Record], key: str) -> set[str]:
@@ -104,9 +114,9 @@ def attribute_in_question(question: str, pool: Sequence[Record]) -> str | None:
         parts = _key_words(key)
         if n * 4 < len(pool):
             continue
-        said = sum(any(_alike(w, part) for w in words) for part in parts)
+        said = sum(_said(part, words, question) for part in parts)
         if not said or said * 2 < len(parts):
-            said = sum(any(_alike(w, part) for w in words) for part in _value_words(pool, key) - parts) and -1
+            said = sum(_said(part, words, question) for part in _value_words(pool, key) - parts) and -1
             if not said:
                 continue
         if best is None or (said, said / max(len(parts), 1)) > best[:2]:

@@ -16,32 +16,69 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from assistant.locales import supported
+from assistant.locales import text as message_text
+from assistant.locales.local_formats import money_in
 from assistant.records import money
-from assistant.shop.shop_vocabulary import STOP_WORDS, ShopVocabulary, find_phrase, stem, tokens
+from assistant.shop.shop_vocabulary import ShopVocabulary, is_han, stem, tokens
+from assistant.turn import chinese_rules as zh
 
 Record = Mapping[str, Any]
 
 COMPARE = re.compile(r"\b(cheaper|less expensive|more expensive|pricier|costlier|dearer|more affordable|"
-                     r"better (?:price|deal|value)|(?:price )?difference|compare[sd]?|comparison)\b", re.I)
-DEARER = re.compile(r"\b(more expensive|pricier|costlier|dearer)\b", re.I)
+                     r"better (?:price|deal|value)|(?:price )?difference|compare[sd]?|comparison)\b|"
+                     + zh.COMPARE, re.I)
+DEARER = re.compile(r"\b(more expensive|pricier|costlier|dearer)\b|" + zh.DEARER, re.I)
 CHEAPEST = re.compile(r"\b(cheapest|least expensive|lowest[- ]price[sd]?|lowest cost|most affordable|least costly|"
-                      r"inexpensivest|lowest)\b", re.I)
-DEAREST = re.compile(r"\b(most expensive|priciest|dearest|highest[- ]price[sd]?|most costly|costliest|highest)\b",
-                     re.I)
-COUNT = re.compile(r"\b(how many|number of)\b", re.I)
-WHICH = re.compile(r"\b(what|which)\b", re.I)
-PRICE = re.compile(r"\b(how much|prices?|priced|costs?|costing|pay|charge)\b|多少钱|价格|价钱|售价|几块钱", re.I)
+                      r"inexpensivest|lowest)\b|" + zh.CHEAPEST, re.I)
+DEAREST = re.compile(r"\b(most expensive|priciest|dearest|highest[- ]price[sd]?|most costly|costliest|highest)\b|"
+                     + zh.DEAREST, re.I)
+COUNT = re.compile(r"\b(how many|number of)\b|" + zh.COUNT, re.I)
+WHICH = re.compile(r"\b(what|which)\b|" + zh.WHICH, re.I)
+PRICE = re.compile(r"\b(how much|prices?|priced|costs?|costing|pay|charge)\b|" + zh.PRICE, re.I)
 STOCK = re.compile(r"\b(in stock|out of stock|stock|available|availability|sold out|left|restock(?:ed)?|"
-                   r"do you (?:still )?(?:have|carry|sell)|can i (?:get|buy|order)|is there any)\b|有货|有没有货|库存|"
-                   r"缺货|卖完|售罄|还有吗", re.I)
-AVAILABLE_NOW = re.compile(r"\b(available|in stock|can i get|left|right now|currently)\b", re.I)
-RATING = re.compile(r"\b(rating|rated|ratings|stars?|reviews?|score)\b", re.I)
+                   r"do you (?:still )?(?:have|carry|sell)|can i (?:get|buy|order)|is there any)\b|" + zh.STOCK, re.I)
+AVAILABLE_NOW = re.compile(r"\b(available|in stock|can i get|left|right now|currently)\b|" + zh.AVAILABLE_NOW, re.I)
+RATING = re.compile(r"\b(rating|rated|ratings|stars?|reviews?|score)\b|" + zh.RATING, re.I)
 #: everyday ways to ask for a measure or a property: the word an attribute's name uses
 ASKS = {stem(k): stem(v) for k, v in {"heavy": "weight", "weigh": "weight", "weighs": "weight", "long": "length",
                                       "tall": "height", "high": "height", "wide": "width", "big": "size",
                                       "made": "material"}.items()}
 #: units an attribute's name may end in ("warranty_months", "weight_g")
 UNITS = frozenset("month day year week hour minute g kg mg mm cm m km ml l oz lb w kw v mah gb tb inch in ft".split())
+
+
+@dataclass(frozen=True)
+class Amount:
+    """A price to write in the reply's language: ``¥899.00``, ``US$89.99``; ``start``: "from" a price."""
+
+    value: float
+    currency: str
+    start: bool = False
+
+    def said(self, language: str) -> str:
+        shown = money_in(self.value, self.currency, language)
+        return message_text("catalog.from_price", language, price=shown) if self.start else shown
+
+
+@dataclass(frozen=True)
+class Words:
+    """Words that differ by language (an English attribute's name said in Chinese: weight -> 重量)."""
+
+    default: str
+    by_language: tuple[tuple[str, str], ...] = ()
+
+    def said(self, language: str) -> str:
+        return dict(self.by_language).get(language, self.default)
+
+
+def _amount(p: Record, value: float | None = None, start: bool = False) -> Amount:
+    return Amount(lowest_price(p) if value is None else value, str(p.get("currency") or "USD"), start)
+
+
+def _from_amount(p: Record) -> Amount:
+    """The product's price as :func:`_from` says it: from its lowest when its variants cost more."""
+    return _amount(p, start=float(p.get("max_price", lowest_price(p))) - lowest_price(p) >= 0.005)
 
 
 @dataclass(frozen=True)
@@ -57,6 +94,27 @@ class CatalogAnswer:
     #: the required facts must come in their order ("the X is cheaper", not "cheaper ... the X"), and the last
     #: one (the comparison's word) only once
     ordered: bool = False
+    #: the answer as a message of the catalogue (:mod:`assistant.locales`) and its values, for a reply in another
+    #: language (:meth:`in_language`); empty: the answer has no such message
+    message: str = ""
+    values: tuple[tuple[str, object], ...] = ()
+
+    def in_language(self, language: str) -> str | None:
+        """The answer's first sentence in ``language``, amounts written for it (``¥899.00``), the shop's own names
+        as written; ``None`` when this answer has no message (say it from the records instead)."""
+        if not self.message:
+            return None
+        lang = supported(language)
+        joiner = "、" if lang == "zh" else ", "
+        filled: dict[str, object] = {}
+        for key, value in self.values:
+            if isinstance(value, Amount | Words):
+                filled[key] = value.said(lang)
+            elif isinstance(value, tuple):
+                filled[key] = joiner.join(str(v) for v in value)
+            else:
+                filled[key] = value
+        return message_text(self.message, lang, **filled)
 
     def problems(self, reply: str) -> list[str]:
         """Why ``reply`` is not this answer: a required fact missing from its first sentence (or out of
@@ -151,7 +209,9 @@ def select_variants(p: Record, question: str, vocabulary: ShopVocabulary) -> _Se
     own = {(str(k), tuple(tokens(str(val)))): str(val) for v in variants for k, val in (v.get("options") or {}).items()}
     names = {k for k, _ in own}
     # as this product writes them ("grey" asked, "gray" offered: the same word)
-    mentions = [(k, own[(k, tuple(tokens(val)))]) for k, val in vocabulary.option_mentions(question, names)
+    # a Chinese question names an English catalogue's values in Chinese words: 蓝色 (blue), 65升 (65 L)
+    glossed = f"{question} {zh.gloss(question)}" if is_han(question) else question
+    mentions = [(k, own[(k, tuple(tokens(val)))]) for k, val in vocabulary.option_mentions(glossed, names)
                 if (k, tuple(tokens(val))) in own]
     if not mentions:
         return _Selection(variants, {})
@@ -250,20 +310,29 @@ def count_answer(p: Record, sel: _Selection, option: str, question: str) -> Cata
     in_stock = [x for x in values if any(_in_stock(v) and str((v.get("options") or {}).get(option)) == x
                                          for v in sel.variants)]
     what, label = _describe(p, {k: v for k, v in sel.named.items() if k != option}), _plural(option)
+    others = {k: v for k, v in sel.named.items() if k != option}
+    said: tuple[tuple[str, object], ...] = (
+        ("name", str(p["name"]) + (f" ({_options_text(others)})" if others else "")), ("option", option),
+        ("total", len(values)), ("count", len(in_stock)))
     if not in_stock:
         text = f"None of the {label} of {what} is in stock right now ({len(values)} offered: {', '.join(values)})."
         required: tuple[tuple[str, ...], ...] = (("0", "none", "no "),)
+        message, said = "catalog.count_none", (*said, ("values", tuple(values)))
     elif AVAILABLE_NOW.search(question) or len(in_stock) == len(values):
         text = f"{_capital(what)} is available in {len(in_stock)} {label}: {', '.join(in_stock)}."
         required = ((str(len(in_stock)),),)
+        message, said = "catalog.count_available", (*said, ("values", tuple(in_stock)))
     else:
         text = (f"{_capital(what)} comes in {len(values)} {label}; {len(in_stock)} of them are in stock: "
                 f"{', '.join(in_stock)}.")
         required = ((str(len(values)),),)
-    return CatalogAnswer("count", text, (p["id"],), (), required)
+        message, said = "catalog.count_some", (*said, ("values", tuple(in_stock)))
+    return CatalogAnswer("count", text, (p["id"],), (), required, message=message, values=said)
 
 
-def rank_answer(kind: str, pool: Sequence[Record], label: str) -> CatalogAnswer | None:
+def rank_answer(kind: str, pool: Sequence[Record], label: str, scope: Sequence[str] = ()) -> CatalogAnswer | None:
+    """The cheapest or dearest of ``pool`` (``label`` says which in English: "our tents"; ``scope``: the categories
+    or product word as the shop writes them, for another language; none: all its products)."""
     if not pool:
         return None
     dear = kind == "dearest"
@@ -273,15 +342,23 @@ def rank_answer(kind: str, pool: Sequence[Record], label: str) -> CatalogAnswer 
     text = f"The {word} of {label} is the {top['name']}, {_at(top)}."
     ids = [top["id"]]
     lines = [_product_line(top)]
+    where: object = tuple(scope) if scope else Words("our products", (("zh", "本店商品"),))
+    said: tuple[tuple[str, object], ...] = (("scope", where), ("name", str(top["name"])),
+                                            ("price", _from_amount(top)))
+    message = f"catalog.{kind}"
     if not top.get("in_stock"):
         stocked = next((p for p in ranked if p.get("in_stock")), None)
         text += " It is out of stock right now"
+        message += "_out"
         if stocked is not None:
             text += f"; the {word} in stock is the {stocked['name']}, {_at(stocked)}"
             ids.append(stocked["id"])
             lines.append(_product_line(stocked))
+            message = f"catalog.{kind}_stocked"
+            said = (*said, ("other", str(stocked["name"])), ("other_price", _from_amount(stocked)))
         text += "."
-    return CatalogAnswer(kind, text, tuple(ids), tuple(lines), ((str(top["name"]),), (_money(top, lowest_price(top)),)))
+    return CatalogAnswer(kind, text, tuple(ids), tuple(lines), ((str(top["name"]),), (_money(top, lowest_price(top)),)),
+                         message=message, values=said)
 
 
 def _from(p: Record) -> str:
@@ -300,7 +377,9 @@ def compare_answer(products: Sequence[Record], question: str) -> CatalogAnswer:
     lines = (_product_line(a), _product_line(b))
     if abs(lowest_price(a) - lowest_price(b)) < 0.005:
         text = f"The {a['name']} and the {b['name']} cost the same: {_from(a)}."
-        return CatalogAnswer("compare", text, (a["id"], b["id"]), lines, ((_money(a, lowest_price(a)),),))
+        return CatalogAnswer("compare", text, (a["id"], b["id"]), lines, ((_money(a, lowest_price(a)),),),
+                             message="catalog.same_price",
+                             values=(("a", str(a["name"])), ("b", str(b["name"])), ("price", _from_amount(a))))
     cheap, dear = (a, b) if lowest_price(a) < lowest_price(b) else (b, a)
     if DEARER.search(question):
         text = f"The {dear['name']} is more expensive, {_at(dear)}; the {cheap['name']} is {_at(cheap)}."
@@ -308,78 +387,9 @@ def compare_answer(products: Sequence[Record], question: str) -> CatalogAnswer:
     else:
         text = f"The {cheap['name']} is cheaper, {_at(cheap)}; the {dear['name']} is {_at(dear)}."
         winner = cheap
-    return CatalogAnswer("compare", text, (winner["id"], (dear if winner is cheap else cheap)["id"]), lines,
-                         ((str(winner["name"]),), ("more expensive" if winner is dear else "cheaper",)), ordered=True)
-
-
-def _asked_words(p: Record, question: str) -> set[str]:
-    """The question's words without the product's name where it is written ("Is the Waterproof Boot
-    waterproof?" still asks "waterproof"), with everyday ways to ask for a measure ("how heavy": weight)."""
-    words = tokens(question)
-    name = tokens(str(p["name"]))
-    for i in reversed(find_phrase(words, name)):
-        del words[i:i + len(name)]
-    asked = set(words) - STOP_WORDS
-    return asked | {ASKS[w] for w in asked if w in ASKS}
-
-
-def attribute_asked(p: Record, question: str, whole: bool = False,
-                    options: Sequence[str] = ()) -> tuple[str, object] | None:
-    """The attribute of ``p`` the question asks about: the one whose name shares most words with it (with
-    ``whole``, only one whose every word but a unit is in the question, and not the name of an option it
-    gives a value of: "volume 250 ml" picks a variant, it does not ask for "volume_ml")."""
-    words = _asked_words(p, question)
-    if whole:
-        words -= {w for name in options for w in tokens(name)}
-    fields: dict[str, object] = dict(p.get("attributes") or {})
-    if p.get("rating") is not None and RATING.search(question):
-        return "rating", p["rating"]
-    if p.get("brand") and re.search(r"\b(brand|who makes|made by|manufacturer)\b", question, re.I):
-        fields["brand"] = p["brand"]
-    best: tuple[int, int, str] | None = None
-    for key in fields:
-        parts = set(tokens(str(key))) - STOP_WORDS
-        hit = len(parts & words)
-        if whole and parts - UNITS - words:
-            continue
-        if hit and (best is None or (hit, -len(parts)) > (best[0], best[1])):
-            best = (hit, -len(parts), key)
-    return None if best is None else (best[2], fields[best[2]])
-
-
-def attribute_answer(p: Record, key: str, value: object) -> CatalogAnswer:
-    words = tokens(key.replace("_", " "))
-    name = p["name"]
-    if key == "rating":
-        count = f" from {int(p['review_count'])} reviews" if p.get("review_count") else ""
-        shown = f"{value:g}" if isinstance(value, int | float) else str(value)
-        text = f"The {name} is rated {shown} out of 5{count}."
-        required: tuple[str, ...] = (shown,)
-    elif isinstance(value, bool):
-        label = " ".join(key.replace("_", " ").split())
-        text = f"Yes, the {name} is {label}." if value else f"No, the {name} is not {label}."
-        required = ("yes",) if value else ("no", "not")
-    elif isinstance(value, int | float) and len(words) > 1 and words[-1] in UNITS:
-        unit = key.replace("_", " ").split()[-1]
-        text = f"The {' '.join(key.replace('_', ' ').split()[:-1])} of the {name} is {value:g} {unit}."
-        required = (f"{value:g}",)
-    else:
-        shown = f"{value:g}" if isinstance(value, int | float) else str(value)
-        text = f"The {' '.join(key.replace('_', ' ').split())} of the {name} is {shown}."
-        required = (shown,)
-    return CatalogAnswer("attribute", text, (p["id"],), (_product_line(p),), (required,))
-
-
-def option_asked(p: Record, question: str, named: Mapping[str, str], plural: bool = False) -> str | None:
-    """The option whose values a "how many" / "what ..." question asks for: the one whose name it says, and
-    gives no value of ("how many colours in size M" asks colours); with ``plural``, said in the plural or
-    as "... options" ("what sizes", "which colour options")."""
-    names = [k for k in dict.fromkeys(str(k) for v in _variants(p) for k in (v.get("options") or {}))
-             if k not in named]
-    words = tokens(question)
-    said = [k for k in names if find_phrase(words, tokens(k))]
-    if plural:
-        lowered = question.lower().replace("colour", "color")
-        said = [k for k in said if re.search(
-            rf"\b{re.escape(k.lower().replace('colour', 'color'))}(?:e?s\b|\s+options?)", lowered)]
-    return max(said, key=lambda k: (len(tokens(k)), -len(k))) if said else None
+    other = dear if winner is cheap else cheap
+    return CatalogAnswer("compare", text, (winner["id"], other["id"]), lines,
+                         ((str(winner["name"]),), ("more expensive" if winner is dear else "cheaper",)), ordered=True,
+                         message="catalog.dearer" if winner is dear else "catalog.cheaper",
+                         values=(("winner", str(winner["name"])), ("winner_price", _from_amount(winner)),
+                                 ("other", str(other["name"])), ("other_price", _from_amount(other))))

@@ -35,7 +35,7 @@ RULES: list[tuple[str, re.Pattern[str]]] = [
     ("policy", re.compile(
         r"运费|配送|送货|邮费|包邮|快递费|发货时间|多久发货|退货|退款|换货|保修|质保|保障|付款|支付|支付宝|微信支付|信用卡|礼品卡|积分|"
         r"会员|等级|隐私|个人信息|个人数据|我的数据|删除我的|取消订单|优惠券|政策|规定|条款|多久|多少天|几天|怎么|如何|能不能|"
-        r"可以.*吗|流程")),
+        r"可以.*吗|流程|能退|可以退|退吗|退不退|能换|可以换|换吗|换成")),
     ("product", re.compile(
         r"有没有|有卖|卖不卖|卖吗|多少钱|价格|价钱|售价|有货|库存|尺码|颜色|想买|要买|想要|找一|需要一|便宜|最好的|给我看看|看看|"
         r"有.*吗")),
@@ -61,6 +61,12 @@ _KINDS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("return", re.compile(r"退货|退掉|退回|退款|退了")),
 )
 
+#: words only a question about the shop's rules uses (as ``understanding.STRONG_POLICY``): "帐篷的保修期是多久？"
+#: asks the warranty rules even though it names a category
+STRONG_POLICY = re.compile(r"运费|邮费|包邮|配送|快递|发货|送货|退货|退款|退换|能退|可以退|退吗|退不退|"
+                           r"换货|换成|能换|可以换|保修|质保|支付|付款|积分|会员|隐私|个人信息|政策|规定|条款")
+#: a search for something to buy (as ``understanding.PRODUCT_SEARCH``)
+PRODUCT_SEARCH = re.compile(r"有没有|有卖|卖不卖|想买|要买|在找|给我看看|有货|库存|多少钱|价格是")
 #: a question about the rules, not a request to act on one order ("我想退货，怎么办？": how returns work)
 RULE_QUESTION = re.compile(_QUESTION)
 REQUEST = re.compile(_REQUEST)
@@ -117,13 +123,21 @@ def asked_size(message: str) -> str | None:
     return next((size for word, size in _WORD_SIZES.items() if word in message), None)
 
 
+#: units written in Chinese after a number and their symbols, in lower case ("65升" -> "65 l": the catalogue's
+#: "65 L" by its words, and no size "L" written in capitals)
+_UNITS = {"毫升": "ml", "升": "l", "毫米": "mm", "厘米": "cm", "公分": "cm", "米": "m", "千克": "kg", "公斤": "kg",
+          "克": "g", "英寸": "inch", "寸": "inch", "瓦": "w", "毫安时": "mah"}
+_MEASURE = re.compile(r"(\d+(?:\.\d+)?)\s*(" + "|".join(sorted(_UNITS, key=len, reverse=True)) + ")")
+
+
 def gloss(message: str) -> str:
-    """English words for the sizes and colours a Chinese message names (for the shop's learned vocabulary):
-    ``"有蓝色的42码吗"`` -> ``"blue size 42"``; empty when it names none."""
+    """English words for the sizes, colours and measures a Chinese message names (for the shop's learned
+    vocabulary): ``"有蓝色的42码吗"`` -> ``"blue size 42"``, ``"65升的"`` -> ``"65 l"``; empty when it names none."""
     words = [COLOURS[m.group(0)] for m in _COLOUR_WORDS.finditer(message)]
     size = asked_size(message)
     if size:
         words.append(f"size {size}")
+    words += [f"{m.group(1)} {_UNITS[m.group(2)]}" for m in _MEASURE.finditer(message)]
     return " ".join(dict.fromkeys(words))
 
 
@@ -140,3 +154,52 @@ def signals(message: str) -> dict[str, list[str]]:
         if hits:
             found[intent] = hits
     return found
+
+
+# -- questions about the catalogue ------------------------------------------------------------------------
+# the words of general Chinese that ask for a price, stock, the cheapest, ... (the shop's names come from its
+# catalogue); :mod:`assistant.turn.catalog_answers` adds them to its English patterns
+CHEAPEST = r"最便宜|最实惠|最低价|价格最低|最划算|最省钱"
+DEAREST = r"最贵|最高价|价格最高|最昂贵"
+COMPARE = r"更便宜|更贵|更实惠|哪个便宜|哪个贵|哪个划算|哪一个便宜|便宜多少|贵多少|差多少钱|差价|价格差|比较|对比"
+DEARER = r"更贵|哪个贵|贵多少|哪一个贵"
+COUNT = r"几种|几个|几款|几色|多少种|多少个|多少款"
+WHICH = r"哪些|哪几"
+PRICE = r"多少钱|价格|价钱|售价|几块钱|卖多少|什么价"
+STOCK = r"有货|有没有货|库存|缺货|卖完|售罄|还有吗|能买到|买得到|有现货|现货"
+AVAILABLE_NOW = r"现在|目前|当前|有货可选|可选|能买"
+RATING = r"评分|评价|几星|星级|打分|口碑|好评"
+#: everyday Chinese ways to ask for a measure or a property -> the English word an attribute's name uses and
+#: the Chinese word it is written with
+ASKS: tuple[tuple[re.Pattern[str], str, str], ...] = (
+    (re.compile(r"多重|多沉|重量|有多重|几克|多少克|多少公斤"), "weight", "重量"),
+    (re.compile(r"多长|长度"), "length", "长度"),
+    (re.compile(r"多高|高度"), "height", "高度"),
+    (re.compile(r"多宽|宽度"), "width", "宽度"),
+    (re.compile(r"多厚|厚度"), "thickness", "厚度"),
+    (re.compile(r"多大|尺寸"), "size", "尺寸"),
+    (re.compile(r"材质|材料|什么做的|用什么做"), "material", "材质"),
+    (re.compile(r"保修|质保|保固"), "warranty", "保修"),
+    (re.compile(r"容量|能装多少"), "capacity", "容量"),
+    (re.compile(r"品牌|牌子|哪家生产|谁生产"), "brand", "品牌"),
+)
+#: an attribute's English word -> how Chinese says it (for a reply about an English catalogue's attribute)
+LABELS = {"weight": "重量", "length": "长度", "height": "高度", "width": "宽度", "thickness": "厚度", "size": "尺寸",
+          "material": "材质", "warranty": "保修期", "capacity": "容量", "brand": "品牌", "color": "颜色",
+          "battery": "电池", "power": "功率", "volume": "容量", "rating": "评分"}
+#: Chinese words that say nothing about what is wanted (asking, judging, who it is for, where): a message whose
+#: other words the catalogue never writes is not about the shop ("能给我推荐一个附近的牙医吗？")
+GENERIC = frozenset("""推荐 建议 介绍 一个 一款 一下 一些 一种 这个 那个 哪个 哪款 哪一款 什么 怎么 怎么样
+如何 多少 几个 商品 产品 东西 东东 宝贝 物品 好的 好用 不错 合适 适合 便宜 实惠 贵
+价格 多少钱 钱 买 购买 想买 想要 需要 找 看看 有没有 有 没有 吗 呢 吧 啊 呀 的 了
+是 在 和 与 或 给 帮 我 我们 你 你们 您 他 她 它 他们 能 可以 可 会 要 想 请
+谢谢 附近 周边 这里 那里 今天 明天 现在 目前 最近 还 也 都 就 很 非常 最 更 比较
+一点 点 个 款 种 类 家 店 本店 你家 贵店 哪里 哪儿 谁 为什么 送 礼物 朋友 家人
+孩子 老婆 老公 妈妈 爸爸 生日 节日""".split())
+
+
+def asked_attribute_words(message: str) -> tuple[set[str], set[str]]:
+    """(English words, Chinese words) of the attributes a Chinese message asks about ("有多重" -> weight, 重量)."""
+    english = {word for pattern, word, _ in ASKS if pattern.search(message)}
+    chinese = {word for pattern, _, word in ASKS if pattern.search(message)}
+    return english, chinese

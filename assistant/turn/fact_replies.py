@@ -75,9 +75,13 @@ def describe_offer(offer: Mapping[str, Any], language: str = REFERENCE) -> str:
 
 
 def localized_answer(facts: Facts, language: str) -> str | None:
-    """A computed price or stock answer in ``language``, from the product's record; None for the other kinds
-    (the reply then lists the products found)."""
+    """A computed answer in ``language``: its own message (a count, the cheapest, a comparison, an attribute, ...),
+    or a price or stock answer from the product's record; None otherwise (the reply then lists the products
+    found)."""
     answer = facts.answer
+    said = answer.in_language(language) if answer is not None else None
+    if said is not None:
+        return said
     record = facts.records.get(answer.products[0]) if answer is not None and answer.products else None
     if answer is None or record is None or answer.kind not in ("price", "stock") or len(answer.products) != 1:
         return None

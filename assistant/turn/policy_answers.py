@@ -4,8 +4,6 @@
   (the extractive answer), with markdown removed, a list item read with its lead-in and a table row with
   its header;
 - :func:`source_line`: the titles of the documents those sentences come from, for the reply;
-- :func:`with_asked_value`: the chunks to answer from, widened by one when only a further chunk gives the kind
-  of value asked for (a cost, a time, a count);
 - whether a written claim is supported: :mod:`assistant.turn.policy_claims`.
 
 Nothing here knows a particular shop: the words come from the question and the policy text.
@@ -17,8 +15,12 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 
 from knowledge.knowledge_store import Hit
+from knowledge.lexical_index import cjk_words, has_cjk
 
-_SENTENCE = re.compile(r"(?<=[.!?])[\"')\]]*\s+(?=[\"'(\[]?[A-Z0-9$])")
+#: where a sentence ends: English ".!?" before a capital; Chinese "。！？" (or "!?" before Chinese, as an import
+#: that folds full-width punctuation writes them)
+_SENTENCE = re.compile(r"(?<=[.!?])[\"')\]]*\s+(?=[\"'(\[]?[A-Z0-9$])|(?<=[。！？])[”’」』）)]*\s*|"
+                       r"(?<=[!?])\s*(?=[\u3400-\u9fff])")
 _MARKUP = re.compile(r"\*\*|__|`|(?<!\w)[*_](?=\w)|(?<=\w)[*_](?!\w)")
 _BULLET = re.compile(r"^\s*(?:[-*+\u2022]|\d+[.)])\s+")
 _WORD = re.compile(r"\d+(?:[.,]\d+)*|[a-z]+(?:'[a-z]+)?")
@@ -33,9 +35,22 @@ also yes sure ok okay please just any some all each every both which who what ho
 item items product products thing things something anything everything cost costs take takes""".split())
 _NEGATION = frozenset("no not never cannot none nothing neither nor without".split())
 _ONLY = frozenset("only solely exclusively".split())
-_STOP = _FUNCTION | frozenset("get got much many long soon".split())
+#: Chinese words that ask rather than say (what a question's content words leave out)
+_CJK_ASKING = frozenset("多久 多少 什么 怎么 怎样 如何 吗 呢 吧 可以 能 能否 是否 我 我们 您 你 你们 有没有 需要 要 "
+                        "一下 请问 时候 之内 以内".split())
+_STOP = _FUNCTION | frozenset("get got much many long soon".split()) | _CJK_ASKING
+#: single characters too common to tell sentences apart
+_CJK_CHARS_STOP = frozenset("的了是在我你他她它们吗呢吧啊和与或也都就而及之为把被给让请要会能可以"
+                            "有不没这那个一上下中后前时")
 #: what kind of value a question asks for, and how a sentence that gives one reads
 _ASKS: tuple[tuple[re.Pattern[str], re.Pattern[str]], ...] = (
+    # Chinese: how long / how much / how many times / which, and the values that answer them
+    (re.compile(r"多久|多长时间|什么时候|何时|几天|几个工作日|多少天"),
+     re.compile(r"\d+\s*(?:[-到至~]\s*\d+\s*)?(?:个)?(?:工作日|天|小时|分钟|周|星期|个月|月|年)|立即|马上|当天|次日|永久")),
+    (re.compile(r"多少钱|费用|运费|收费|要钱|扣多少|多少元|付钱|价格"),
+     re.compile(r"[¥￥]\s?\d|\d+(?:\.\d+)?\s*元|免费|包邮|免运费|不收")),
+    (re.compile(r"几次|多少次|再次|再换|又"), re.compile(r"[一两二\d]\s*次|只能")),
+    (re.compile(r"哪些|哪几|哪种|什么方式|有什么"), re.compile(r"[、，,;；].*[、，,和或]|和")),
     (re.compile(r"\bhow often\b|\bhow frequently\b|\bagain\b|\bmore than once\b|\btwice\b|\bsecond time\b", re.I),
      re.compile(r"\b(once|twice|every|each|daily|weekly|monthly|yearly|annually|per (?:day|week|month|year))\b",
                 re.I)),
@@ -60,7 +75,8 @@ _ASKS: tuple[tuple[re.Pattern[str], re.Pattern[str]], ...] = (
 _REFERS_BACK = re.compile(r"^\W*(?:this|that|these|those|it|its|they|their|such|otherwise|however|but|then|if so|"
                           r"if not|in (?:that|this|which|such) cases?|(?:for|in) (?:all )?other|other)\b", re.I)
 #: a sentence that only illustrates, or that talks about the document itself
-_ASIDE = re.compile(r"^(?:example|for example|e\.g\.|for instance)\b|\bthis (?:page|document|section)\b", re.I)
+_ASIDE = re.compile(r"^(?:example|for example|e\.g\.|for instance)\b|\bthis (?:page|document|section)\b|^(?:例如|比如)|"
+                    r"本页|本文|本政策说明", re.I)
 
 
 def _words(text: str) -> list[str]:
@@ -69,7 +85,13 @@ def _words(text: str) -> list[str]:
     text = re.sub(r"(?<=\d),(?=\d{3}\b)", "", text)  # 1,299.00 -> 1299.00
     for word, digits in _NUMBER_WORDS.items():
         text = re.sub(rf"\b{word}\b", digits, text)
-    return [w.removesuffix("'s") for w in _WORD.findall(text.replace(",", " , "))]
+    latin = [w.removesuffix("'s") for w in _WORD.findall(text.replace(",", " , "))]
+    if not has_cjk(text):
+        return latin
+    # Chinese: the segmenter's words, and each character of them (a shorter or longer word shares characters:
+    # "退" in "退还" and "退货", "原" in "原来" and "原订单")
+    words = cjk_words(text)
+    return latin + words + [c for w in words if len(w) > 1 and has_cjk(w) for c in w if c not in _CJK_CHARS_STOP]
 
 
 def stem(word: str) -> str:
@@ -178,8 +200,11 @@ def _sentences(hit: Hit) -> list[tuple[str, int | None]]:
             unit = " ".join(parts[1:]) if in_list is None else unit.lstrip("\u2026 ")
         for sentence in _SENTENCE.split(unit) if in_list is None else [unit]:
             sentence = sentence.strip()
-            if len(sentence) >= 12 and re.search(r"[a-z]", sentence, re.I) and not _cut(sentence):
-                out.append((sentence if re.search(r"[.!?]$", sentence) else sentence + ".", in_list))
+            readable = len(sentence) >= 12 and re.search(r"[a-z]", sentence, re.I) or \
+                len(sentence) >= 5 and has_cjk(sentence)
+            if readable and not _cut(sentence):
+                end = "" if re.search(r"[.!?。！？]$", sentence) else "。" if has_cjk(sentence[-1]) else "."
+                out.append((sentence + end, in_list))
     return out
 
 
@@ -223,7 +248,7 @@ def _asks_the_lead_in(items: Sequence[str], best: str, asked: set[str]) -> bool:
 
 def _cut(sentence: str) -> bool:
     """A piece cut off where a long chunk was split: an open bracket, or a trailing comma or word joiner."""
-    return sentence.count("(") > sentence.count(")") or re.search(r"(?:,|\b(?:and|or|the|a|of|in|to))$",
+    return sentence.count("(") > sentence.count(")") or re.search(r"(?:[,，、]|\b(?:and|or|the|a|of|in|to))$",
                                                                     sentence.rstrip(), re.I) is not None
 
 
@@ -252,32 +277,6 @@ def asked_value(question: str) -> re.Pattern[str] | None:
     return next((value for ask, value in _ASKS if ask.search(question)), None)
 
 
-def _asked_value_overlap(hit: Hit, question: str) -> int:
-    """How many of the question's content words a sentence of the chunk that gives the kind of value asked for
-    shares, with its section's heading ("Does it cost anything to exchange ..." -> "Cost of an exchange:
-    Exchanges are free of charge ..." shares two); 0 when no sentence gives that kind of value. Examples and
-    asides do not count."""
-    wants = asked_value(question)
-    if wants is None:
-        return 0
-    asked = _stems(question) - {stem(w) for w in _STOP}
-    heading = _heading_words(hit)
-    return max((len(asked & (_stems(sentence) | heading)) for sentence in sentences_of(hit)
-                if wants.search(sentence) and asked & _stems(sentence) and not _ASIDE.search(sentence)), default=0)
-
-
-def with_asked_value(hits: Sequence[Hit], question: str, k: int) -> list[Hit]:
-    """The best ``k`` chunks, and when none of them gives the kind of value the question asks for, the further hit
-    that gives it on the most of the question's words (a question about the cost of something whose closest
-    chunks only describe it)."""
-    best = list(hits[:k])
-    if asked_value(question) is None or any(_asked_value_overlap(h, question) for h in best):
-        return best
-    overlaps = [(_asked_value_overlap(h, question), -n, h) for n, h in enumerate(hits[k:])]
-    top = max(overlaps, key=lambda o: o[:2], default=None)
-    return best + [top[2]] if top and top[0] else best
-
-
 def answer_sentences(hits: Sequence[Hit], question: str, limit: int = 2, close: bool = True,
                      similarity: Similarity | None = None) -> list[str]:
     """The sentences of the retrieved chunks that best answer the question, best first (an extractive answer).
@@ -291,7 +290,7 @@ def answer_sentences(hits: Sequence[Hit], question: str, limit: int = 2, close: 
     candidates: list[tuple[int, int, str, set[str], set[str]]] = []
     lists: dict[tuple[int, int], list[str]] = {}
     in_list: dict[str, tuple[int, int]] = {}
-    for rank, hit in enumerate(hits[:4]):
+    for rank, hit in enumerate(hits[:3]):
         heading = _heading_words(hit)
         for position, (sentence, number) in enumerate(_sentences(hit)):
             candidates.append((rank, position, sentence, _stems(sentence), heading))
@@ -302,7 +301,9 @@ def answer_sentences(hits: Sequence[Hit], question: str, limit: int = 2, close: 
         return []
     seen = {w: sum(w in c[3] for c in candidates) for w in asked}
     weight = {w: 1.0 + 1.0 / (1 + seen[w]) for w in asked}
-    meaning = list(similarity(question, [c[2] for c in candidates])) if similarity else [0.0] * len(candidates)
+    # the bundled embedder reads English only: on a Chinese question its closeness in meaning is noise
+    meaning = list(similarity(question, [c[2] for c in candidates])) if similarity and not has_cjk(question) \
+        else [0.0] * len(candidates)
     scored: list[tuple[float, int, int, str]] = []
     for (rank, position, sentence, words, heading), close_in_meaning in zip(candidates, meaning, strict=True):
         shared = sum(weight[w] for w in asked & words)

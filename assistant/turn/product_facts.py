@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING, Any
 
 from assistant.domain import ProductCard
 from assistant.shop.catalog_index import CatalogIndex
-from assistant.shop.shop_vocabulary import STOP_WORDS, ShopVocabulary, find_phrase, tokens
+from assistant.shop.shop_vocabulary import STOP_WORDS, ShopVocabulary, find_phrase, is_han, tokens
+from assistant.turn import chinese_rules as zh
 from assistant.turn.attribute_stats import aggregate_answer
 from assistant.turn.catalog_answers import (
     CHEAPEST,
@@ -30,19 +31,18 @@ from assistant.turn.catalog_answers import (
     WHICH,
     CatalogAnswer,
     Record,
-    attribute_answer,
-    attribute_asked,
     compare_answer,
     count_answer,
     lowest_price,
-    option_asked,
     price_answer,
     rank_answer,
     select_variants,
     stock_answer,
 )
+from assistant.turn.catalog_attributes import attribute_answer, attribute_asked, option_asked
 from assistant.turn.facts import Facts
 from assistant.turn.understanding import Understanding
+from knowledge.lexical_index import cjk_words
 
 if TYPE_CHECKING:
     from assistant.turn.shop_tools import ShopperTools
@@ -67,31 +67,41 @@ ASKS_OFFERS = re.compile(r"\b(offers?|deals?|discounts?|coupons?|promo(?:tion)?s
 YES_NO = re.compile(r"^\W*(do|does|did|is|are|was|were|can|could|have|has|will|would)\b", re.I)
 
 
-def _scope(catalog: CatalogIndex, u: Understanding, question: str) -> tuple[list[Record], str]:
+def _scope(catalog: CatalogIndex, u: Understanding, question: str) -> tuple[list[Record], str, tuple[str, ...]]:
     """The products a superlative is about: the categories and brand asked, within the prices asked, and,
-    when the question names them by a word of their names or tags ("the cheapest tent"), those."""
+    when the question names them by a word of their names or tags ("the cheapest tent"), those. Also how
+    English says which ("our tents") and the categories or word as the shop writes them (none: all)."""
     low, high = u.min_price if u.min_price is not None else 0.0, u.max_price if u.max_price is not None else 1e18
     pool: list[Record] = [p for p in catalog.products.values()
                           if (not u.categories or p["category"] in u.categories)
                           and (not u.brands or p.get("brand") in u.brands) and low <= lowest_price(p) <= high]
     label = "our " + " and ".join(c.replace("-", " ") for c in u.categories) if u.categories else "our products"
+    scope: tuple[str, ...] = tuple(u.categories)
     for phrase in catalog.vocabulary.product_words(question):
         named = [p for p in pool if find_phrase(tokens(" ".join([str(p["name"]), *map(str, p.get("tags") or [])])),
                                                 phrase)]
         if named:
-            word = " ".join(phrase)
+            word = "".join(phrase) if all(is_han(w) for w in phrase) else " ".join(phrase)
             pool, label = named, f"our {word}{'es' if word.endswith(('s', 'x', 'ch', 'sh')) else 's'}"
+            scope = (word,)
             break
     if u.brands:
         label = label.replace("our ", f"our {' or '.join(u.brands)} ", 1)
-    return pool, label
+        scope = tuple(u.brands) + scope
+    return pool, label, scope
 
 
 def catalog_aggregate(question: str, u: Understanding, catalog: CatalogIndex) -> CatalogAnswer | None:
     """An answer over one attribute of the products in scope ("How many products ship overnight?"), also for
-    a question that reads as one about policies: the catalogue's own values answer it exactly."""
-    pool, label = _scope(catalog, u, question)
-    return aggregate_answer(question, pool, label, narrowed=label != "our products")
+    a question that reads as one about policies: the catalogue's own values answer it exactly. The names of the
+    categories asked say which products, not which attribute ("the cheapest in the skincare category" asks
+    nothing about ``skin_type``)."""
+    pool, label, _ = _scope(catalog, u, question)
+    asked = question
+    for category in sorted(u.categories, key=len, reverse=True):
+        for written in dict.fromkeys((category, category.replace("-", " "), category.replace("_", " "))):
+            asked = re.sub(re.escape(written), " ", asked, flags=re.I)
+    return aggregate_answer(asked, pool, label, narrowed=label != "our products")
 
 
 def answer(question: str, u: Understanding, catalog: CatalogIndex) -> CatalogAnswer | None:
@@ -108,8 +118,8 @@ def answer(question: str, u: Understanding, catalog: CatalogIndex) -> CatalogAns
     if not named:
         for kind, pattern in (("cheapest", CHEAPEST), ("dearest", DEAREST)):
             if pattern.search(question):
-                pool, label = _scope(catalog, u, question)
-                return rank_answer(kind, pool, label)
+                pool, label, scope = _scope(catalog, u, question)
+                return rank_answer(kind, pool, label, scope)
         return None
     p = named[0]
     sel = select_variants(p, question, vocabulary)
@@ -142,6 +152,12 @@ def about_the_shop(question: str, u: Understanding, vocabulary: ShopVocabulary, 
     asked = re.sub(r"\b(?:in|out of) stock\b", " ", question, flags=re.I)  # "stocks" to buy are not stock
     wanted = [w for w in tokens(asked) if w not in STOP_WORDS and w not in GENERIC and not w.isdigit()
               and len(w) > 1]
+    if is_han(question):  # Chinese words (jieba), the shop's when its catalogue writes them
+        han = [w for w in cjk_words(asked) if w not in zh.GENERIC and not w.isdigit()]
+        if not han and not wanted:
+            return not strict
+        known = sum(w in vocabulary.known for w in wanted) + sum(vocabulary.writes(w) for w in han)
+        return known * 2 > len(wanted) + len(han) if strict else known > 0
     if not wanted:
         return not strict
     known = sum(w in vocabulary.known for w in wanted)

@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from assistant.shop.shop_vocabulary import ShopVocabulary, tokens
+from assistant.shop.shop_vocabulary import ShopVocabulary, is_han, tokens
 from assistant.turn import chinese_rules as zh
 from assistant.turn.order_refs import LATEST, asked_about, asks_latest, find_order_ids
 
@@ -169,9 +169,11 @@ def asked_size(message: str) -> str | None:
 
 
 def _about_an_attribute(message: str, vocabulary: ShopVocabulary, products: list[str]) -> bool:
-    """The message asks about an attribute of a product it names ("the warranty of the X")."""
+    """The message asks about an attribute of a product it names ("the warranty of the X", "X的保修期")."""
     words = set(tokens(message))
-    return any(vocabulary.attribute_words.get(pid, frozenset()) & words for pid in products)
+    named = [vocabulary.attribute_words.get(pid, frozenset()) for pid in products]
+    return any({w for w in own if not is_han(w)} & words or any(w in message for w in own if is_han(w))
+               for own in named)
 
 
 def understand(message: str, categories: Iterable[str] = (), brands: Iterable[str] = (),
@@ -224,7 +226,8 @@ def understand(message: str, categories: Iterable[str] = (), brands: Iterable[st
                                                         STRONG_POLICY.finditer(message)}) >= 2:
         intent = "policy"  # "how much is taken off my refund for the return label": the rules, not a product
     elif "policy" in signals and (not (found_categories or products) or
-                                  (STRONG_POLICY.search(message) and not PRODUCT_SEARCH.search(message)
+                                  ((STRONG_POLICY.search(message) or zh.STRONG_POLICY.search(original))
+                                   and not (PRODUCT_SEARCH.search(message) or zh.PRODUCT_SEARCH.search(original))
                                    and not _about_an_attribute(message, vocabulary, products))):
         intent = "policy"
     elif "product" in signals or found_categories or found_brands or products:

@@ -262,3 +262,22 @@ def test_a_question_the_shop_cannot_answer_declines_without_products(components:
 
     assert cards(events) == []
     assert "don't know" in done.reply and "person" in done.reply
+
+
+def test_a_categorys_name_is_not_read_as_an_attribute_of_its_products() -> None:
+    """"the cheapest in the skincare category" asks for the cheapest, not for the values of ``skin_type``."""
+    from assistant.shop.catalog_index import CatalogIndex
+    from assistant.turn.product_facts import answer
+    from assistant.turn.understanding import understand
+    from knowledge.catalog_import import normalize
+
+    records = [normalize({"id": f"s{i}", "name": name, "category": "skincare", "price": price, "stock": 3,
+                          "attributes": {"skin_type": kind}})
+               for i, (name, price, kind) in enumerate([("Lip Balm", 9.0, "all"), ("Night Cream", 49.0, "dry"),
+                                                        ("Day Lotion", 19.0, "sensitive")])]
+    catalog = CatalogIndex({p["id"]: p for p in records})
+    for question, kind, name in (("What is the cheapest product in the skincare category?", "cheapest", "Lip Balm"),
+                                 ("Which is the most expensive product in the skincare category?", "dearest",
+                                  "Night Cream")):
+        found = answer(question, understand(question, vocabulary=catalog.vocabulary), catalog)
+        assert found is not None and found.kind == kind and name in found.text

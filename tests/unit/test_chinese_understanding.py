@@ -130,3 +130,23 @@ def test_disputing_a_refusal_in_chinese_asks_for_a_person() -> None:
     refusal = {"last_refusal": {"kind": "cancel", "order_id": "NW-100073", "reason": "status", "message": "..."}}
 
     assert triage("为什么不行？太不公平了", u, refusal) == "policy_restriction"
+
+
+#: a small Chinese catalogue, to read messages that name its categories and products
+ZH_SHOP = ShopVocabulary.from_products([
+    {"id": "t1", "name": "青峰双人帐篷", "category": "帐篷", "price": 399, "attributes": {"保修（月）": 24}},
+    {"id": "t2", "name": "青峰家庭帐篷", "category": "帐篷", "price": 999},
+    {"id": "b1", "name": "远山登山背包", "category": "背包", "price": 299},
+])
+
+
+@pytest.mark.parametrize("message, expected", [
+    # the rules, even when a category of the shop is named
+    ("帐篷的保修期是多久？", "policy"), ("能把买的背包换成帐篷吗？", "policy"),
+    ("在山上用过的帐篷还能退吗？", "policy"),
+    # the catalogue: a product, its attribute, the cheapest of a category
+    ("青峰双人帐篷的保修期是多久？", "product"), ("青峰双人帐篷多少钱？", "product"),
+    ("背包类里最便宜的是哪一款？", "product"),
+])
+def test_a_chinese_shops_names_and_the_rules_are_told_apart(message: str, expected: str) -> None:
+    assert understand(message, vocabulary=ZH_SHOP).intent == expected
