@@ -2,8 +2,9 @@
 ../shared/datasets (DummyJSON and tau2-bench retail, converted with the documented example converters), each
 with its hand-written policy questions, on the real bundled models. Each shop must answer at least 90% of its
 questions correctly and leak nothing of another shopper's orders. The issue's target for wrong answers is at
-most 2%; today's figures are 0-6% (every wrong one an incomplete policy answer), so the gate holds the line at
-8% (a ratchet: lower it as policy answers improve).
+most 2%; on 2026-12-04 the figures were 1.2% (demo, 1 of 83), 0% (DummyJSON) and 2.1% (tau2, 1 of 48: "how do you
+verify who I am", whose answer says "authenticate" and shares no word with it), so the gate holds the line at 3%
+(a ratchet, down from 8%: lower it as policy answers improve).
 
 Questions other than the policy files are generated from each shop's own data (two per category here; the
 bench script bench/eval_shops.py runs eight)."""
@@ -26,7 +27,7 @@ SHOPS = {
     "dummyjson": ("examples/dummyjson_to_concierge.py", "dummyjson", "examples/eval/dummyjson-policy-questions.jsonl"),
     "tau2": ("examples/tau2_retail_to_concierge.py", "tau2-retail", "examples/eval/tau2-policy-questions.jsonl"),
 }
-MIN_CORRECT, MAX_WRONG, PER_CATEGORY = "0.9", "0.08", "2"  # the issue's wrong target: 0.02
+MIN_CORRECT, MAX_WRONG, PER_CATEGORY = "0.9", "0.03", "2"  # the issue's wrong target: 0.02
 
 
 @pytest.mark.parametrize("shop", list(SHOPS))
