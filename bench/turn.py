@@ -13,6 +13,9 @@ Prints, per question, four times seen from the caller of ``AssistantService.resp
   shown only once it is complete and verified, so this is TTFT plus the first sentence plus its check;
 - turn: the whole turn, recorded.
 
+and whether the streamed text was replaced (a ``replace`` event after a ``text`` one: the shopper saw a draft
+swapped for other text), with the share of such turns.
+
 Then p50/p95 of each, the time per step (guard, profile, understand, tools = retrieval, compose, verify,
 record) from the turn's stored timings, the ratio of each figure to its issue-8 target, and the backend's
 decode tokens/s next to llama-cpp-python's measured in the same run on the same prompts (the reference).
@@ -133,9 +136,12 @@ def main() -> None:
             started = time.perf_counter()
             first = None
             done: dict[str, Any] = {}
+            shown = replaced = False
             for event in service.respond(ShopperIdentity(customer), None, question, channel="bench"):
                 if first is None and event.type in ("text", "replace"):
                     first = time.perf_counter() - started
+                replaced = replaced or (shown and event.type == "replace")
+                shown = shown or event.type == "text"
                 if event.type == "done":
                     done = event.to_dict()
             total = time.perf_counter() - started
@@ -143,10 +149,10 @@ def main() -> None:
             called = llm.called_at - started if llm.called_at is not None else None
             turn = components.stores.turns.get_turn(done["turn_id"])
             rows.append({"called": called, "ttft": ttft, "first": first or total, "total": total,
-                         "trace": turn.trace if turn else {}, "question": question})
-            shown = " ".join(f"{v:6.2f}" if v is not None else f"{'-':>6}" for v in (called, ttft))
-            print(f"{question[:51]:<52} {done['intent']:<14} {done['verdict']:<9} {shown} {first or total:6.2f} "
-                  f"{total:6.2f}")
+                         "trace": turn.trace if turn else {}, "question": question, "replaced": replaced})
+            times = " ".join(f"{v:6.2f}" if v is not None else f"{'-':>6}" for v in (called, ttft))
+            print(f"{question[:51]:<52} {done['intent']:<14} {done['verdict']:<9} {times} {first or total:6.2f} "
+                  f"{total:6.2f}{'  REPLACED' if replaced else ''}")
         ttfts = [r["ttft"] for r in rows if r["ttft"] is not None]
         calls = [r["called"] for r in rows if r["called"] is not None]
         firsts = [r["first"] for r in rows]
@@ -157,6 +163,8 @@ def main() -> None:
               f"p95 {pct(calls, 95):.2f} s")
         print(f"first words (first verified sentence shown): p50 {pct(firsts, 50):.2f} s  p95 {pct(firsts, 95):.2f} s")
         print(f"full turn: p50 {pct(totals, 50):.2f} s  p95 {pct(totals, 95):.2f} s")
+        swapped = sum(r["replaced"] for r in rows)
+        print(f"streamed text replaced afterwards: {swapped} of {len(rows)} turns ({swapped / len(rows):.0%})")
         print("time per step, ms p50 / p95:")
         for step in STEPS:
             values = [float(r["trace"].get("timings_ms", {}).get(step, 0.0)) for r in rows]

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 #: what a sentence that only asks for a person, greets, or answers yes/no is understood as: not a need
 NOT_A_NEED = frozenset({"handover", "greeting", "confirm", "deny"})
 #: drafts with these verdicts were answered from facts (refused: the order asked about is not the shopper's)
-ANSWERED = frozenset({"pass", "fallback", "refused"})
+ANSWERED = frozenset({"pass", "fallback", "refused", "from_facts"})
 ORDER_INTENTS = frozenset({"order_status", "order_action"})
 #: the shopper's most recent messages looked at for a need
 LOOKBACK = 6

@@ -2,7 +2,12 @@
 passes the verifier; the fallback reply is built from the facts alone.
 
 Streaming verified sentences (rather than raw tokens) means a shopper never sees an invented number
-that is then taken back, at the cost of one sentence of latency before the first words.
+that is then taken back, at the cost of one sentence of latency before the first words. What is shown is
+never taken back either: before a sentence is shown, the reply so far must also pass every check of the
+whole reply that could replace it afterwards (:func:`whole_reply_problems`: what the intent requires, a
+computed answer said first, the policy evidence, amounts and codes). Sentences that pass on their own but
+not yet as a reply (the product is named in the second sentence) wait for the ones that complete it; a
+sentence that fails after others were shown ends the reply there, and what was shown is the reply.
 
 Generation and verification are pipelined: a producer thread reads the model's token stream into a
 queue while the caller's thread splits sentences, verifies and emits them (llama.cpp's ctypes calls and
@@ -88,6 +93,27 @@ def _split_sentences(buffer: str) -> tuple[list[str], str]:
     return [p.strip() for p in parts[:-1] if p.strip()], parts[-1]
 
 
+def whole_reply_problems(reply: str, facts: Facts, verifier: Verifier, corpus: str, checked: bool = False
+                         ) -> list[str]:
+    """Why ``reply`` (the sentences so far) could not stand as the whole reply: the checks the verify step runs
+    on it (:func:`assistant.turn.answer_nodes.verify_node`), so that a reply they pass is never replaced.
+    ``checked``: ``reply`` is one sentence that passed ``Verifier.check`` as the opening already (the same
+    check, with the support index too), so only what the reply must contain is left to check."""
+    problems: list[str] = []
+    if not checked:
+        problems.extend(verifier.check(reply, corpus, facts.question, [c.id for c in facts.products], None,
+                                       facts.policy_evidence(), [str(o["code"]) for o in facts.offers],
+                                       trusted=facts.trusted_text()).problems)
+    problems.extend(verifier.requirements(reply, facts.intent, *facts.requirement_args()))
+    if facts.answer is not None:  # a computed answer: the reply must say it, first
+        problems.extend(facts.answer.problems(reply))
+    return problems
+
+
+def _joined(sentences: list[str]) -> str:
+    return "".join(s if not i else _joiner(sentences[i - 1], s) + s for i, s in enumerate(sentences))
+
+
 def compose_reply(llm: BaseChatModel, facts: Facts, verifier: Verifier, shop: str, emit: Callable[[Event], None],
                   max_sentences: int = 4) -> Composed:
     corpus = facts.corpus()
@@ -110,7 +136,8 @@ def _consume(producer: _Producer, facts: Facts, verifier: Verifier, corpus: str,
     facts.policy_evidence()  # a policy answer's claims must each be stated by one of these sentences
     first_token: float | None = None
     raw, buffer = "", ""
-    sentences: list[str] = []
+    sentences: list[str] = []  # verified, in order; the first ``shown`` of them were emitted
+    shown = 0
     problems: tuple[str, ...] = ()
 
     seen: set[str] = set()
@@ -118,7 +145,7 @@ def _consume(producer: _Producer, facts: Facts, verifier: Verifier, corpus: str,
     trusted = facts.trusted_text()
 
     def accept(sentence: str) -> bool:
-        nonlocal problems, repeats
+        nonlocal problems, repeats, shown
         sentence = plain_text(sentence)
         key = " ".join(_KEY.findall(sentence.lower()))
         if key in seen or not key:
@@ -131,8 +158,17 @@ def _consume(producer: _Producer, facts: Facts, verifier: Verifier, corpus: str,
         if not verdict.ok:
             problems = verdict.problems
             return False
-        emit(TextDelta(sentence if not sentences else _joiner(sentences[-1], sentence) + sentence))
+        whole = whole_reply_problems(_joined([*sentences, sentence]), facts, verifier, corpus, checked=not sentences)
+        if whole and shown:  # it would spoil the reply already shown: the reply ends before it
+            problems = tuple(whole)
+            return False
         sentences.append(sentence)
+        if not whole:  # the reply so far stands as a whole: show what waited, and this sentence
+            waiting = sentences[shown:]
+            emit(TextDelta((_joiner(sentences[shown - 1], waiting[0]) if shown else "") + _joined(waiting)))
+            shown, problems = len(sentences), ()
+        else:
+            problems = tuple(whole)  # why it waits (kept if nothing completes it)
         return True
 
     ok = True
@@ -157,13 +193,16 @@ def _consume(producer: _Producer, facts: Facts, verifier: Verifier, corpus: str,
         if re.search(r"[.!?。！？][\"')”」]*$", buffer.strip()) and len(sentences) < max_sentences:
             ok = accept(buffer.strip())
     producer.stop()  # stop generating (the rest would not be shown) and wait for the backend's usage
-    if ok and not sentences:
+    if shown:  # what was shown stands as the whole reply; what failed or waited after it was left out
+        ok, problems = True, tuple(f"left out after the reply: {p}" for p in problems)
+    elif ok and not sentences:
         ok, problems = False, ("the model wrote nothing",)
+    else:  # nothing shown: the sentences never stood as a reply (or one failed first)
+        ok = False
     usage: dict[str, Any] = dict(producer.usage or {})
     usage.setdefault("ttft_s", round(first_token, 3) if first_token is not None else None)
     usage["compose_s"] = round(time.perf_counter() - started, 3)
-    return Composed("".join(s if not i else _joiner(sentences[i - 1], s) + s for i, s in enumerate(sentences)),
-                    raw, ok, problems, usage)
+    return Composed(_joined(sentences[:shown]), raw, ok, problems, usage)
 
 
 class _Producer:

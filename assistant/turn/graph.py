@@ -3,6 +3,9 @@
 guard -> load_profile -> session -> understand
   -> (tools -> compose -> verify | action | handover | waiting | direct) -> remember -> record
 
+compose sends the reply built from the facts when they answer by themselves (no model call), else the model
+writes and each sentence is shown once it passes the checks the verify step would run on the reply so far.
+
 ``build_draft_graph`` runs the same steps up to verify for an agent's suggested reply, and records nothing.
 
 Nodes are plain functions of (state, deps) returning partial updates (:mod:`assistant.turn.answer_nodes`,
@@ -18,7 +21,6 @@ from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from assistant.errors import ModelUnavailable
 from assistant.turn.answer_nodes import (
-    compose_node,
     direct_node,
     guard_node,
     load_profile_node,
@@ -26,6 +28,7 @@ from assistant.turn.answer_nodes import (
     understand_node,
     verify_node,
 )
+from assistant.turn.built_answers import compose_or_build_node
 from assistant.turn.session_nodes import (
     action_node,
     guarded,
@@ -36,7 +39,7 @@ from assistant.turn.session_nodes import (
     taken_over_by,
     wants_action,
 )
-from assistant.turn.state import Node, TurnDeps, TurnState, stream_writer
+from assistant.turn.state import Emit, Node, TurnDeps, TurnState, stream_writer
 
 if TYPE_CHECKING:
     from typing import TypeAlias
@@ -62,6 +65,14 @@ def timed(name: str, node: Node, deps: TurnDeps) -> Step:
         return {**update, "timings": timings}
     run.__name__ = name
     return run
+
+
+def verify_unless_built(state: TurnState, deps: TurnDeps, emit: Emit) -> dict[str, Any]:
+    """The verify step, except for a reply the compose step built from the facts (nothing to check or replace:
+    see :mod:`assistant.turn.built_answers`)."""
+    if state.verdict == "fallback":
+        return {}
+    return verify_node(state, deps, emit)
 
 
 def route_after_guard(state: TurnState) -> str:
@@ -93,7 +104,7 @@ def build_graph(deps: TurnDeps, record: Step) -> TurnGraph:
     nodes: Sequence[tuple[str, Node]] = (
         ("guard", guard_node), ("load_profile", load_profile_node), ("understand", understand_node),
         ("direct", direct_node), ("handover", handover_node), ("tools", guarded(tools_node)),
-        ("compose", guarded(compose_node, ModelUnavailable, replace=True)), ("verify", verify_node),
+        ("compose", guarded(compose_or_build_node, ModelUnavailable, replace=True)), ("verify", verify_unless_built),
         ("session", session_node), ("action", action_node), ("waiting", held_node), ("remember", remember_node),
     )
     for name, node in nodes:
@@ -138,7 +149,7 @@ def build_draft_graph(deps: TurnDeps) -> TurnGraph:
     nodes: Sequence[tuple[str, Node]] = (
         ("guard", guard_node), ("load_profile", load_profile_node), ("session", session_node),
         ("understand", understand_node), ("direct", direct_node), ("tools", tools_node),
-        ("compose", compose_node), ("verify", verify_node),
+        ("compose", compose_or_build_node), ("verify", verify_unless_built),
     )
     for name, node in nodes:
         graph.add_node(name, timed(name, node, deps))

@@ -61,6 +61,9 @@ class SlowVerifier:
     def support_index(self, corpus: str) -> None:
         return None
 
+    def requirements(self, reply: str, *args: Any) -> list[str]:
+        return []
+
     def check(self, sentence: str, *args: Any, **kwargs: Any) -> Verdict:
         if not self.checked and self.model is not None:
             self.generated_during_first_check = self.model.all_generated.wait(WAIT_S)
@@ -83,7 +86,7 @@ def test_the_model_keeps_generating_while_a_sentence_is_verified() -> None:
     # verification that never happens and the wait gives up
     assert verifier.generated_during_first_check is True
     assert result.ok and result.text == f"{FIRST} {SECOND}"
-    assert verifier.checked == [FIRST, SECOND]
+    assert verifier.checked == [FIRST, SECOND, f"{FIRST} {SECOND}"]  # each sentence, then the reply so far
     assert [e.to_dict()["text"] for e in events] == [FIRST, " " + SECOND]
 
 
