@@ -145,6 +145,14 @@ class TurnRecord:
     #: "assistant", or "agent:<username>" when a support agent sent the reply (``trace`` then holds the draft)
     author: str = "assistant"
 
+    @property
+    def shopper_author(self) -> str:
+        """Who the shopper is told wrote the reply: "assistant", or "agent:<display name>" ("agent:" when the
+        agent has none: "our team"). The agent's username is for staff only."""
+        if not self.author.startswith("agent:"):
+            return self.author
+        return "agent:" + str(self.trace.get("shown_as") or "")
+
 
 @dataclass(frozen=True)
 class EventRecord:

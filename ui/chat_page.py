@@ -294,10 +294,11 @@ def build_chat_ui(components: Components, limiter: RateLimiter | None = None) ->
             return gr.skip(), gr.skip()
         lang = page_language("", history, default)
         if transcript is None:
-            replies = [{"role": "assistant", "content": render_agent_reply(t.author, t.reply, lang)} for t in fresh]
+            replies = [{"role": "assistant", "content": render_agent_reply(t.shopper_author, t.reply, lang)}
+                       for t in fresh]
             return [*history, *replies], [*shown, *(t.id for t in fresh)]
         for t in fresh:
-            transcript.add_agent_reply(render_agent_reply(t.author, t.reply, lang), t.id)
+            transcript.add_agent_reply(render_agent_reply(t.shopper_author, t.reply, lang), t.id)
         return transcript.messages(), transcript.turn_ids()
 
     title = components.shop_profile.title("Concierge")

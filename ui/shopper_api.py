@@ -69,7 +69,8 @@ class ChatReply(BaseModel):
 class ShopperTurn(BaseModel):
     id: str | None
     created_at: str | None
-    author: str = Field(..., description='"assistant" or "agent:<name>".')
+    author: str = Field(..., description='"assistant", or "agent:<display name>" for a person of the shop\'s team '
+                                         '("agent:" when they have none).')
     message: str
     reply: str
     intent: str | None = None
@@ -129,8 +130,10 @@ NOT_STORED = ("Your message could not be saved, so it was not answered: the conv
 
 
 def shopper_turn(t: TurnRecord) -> dict[str, Any]:
-    """A turn as the shopper's conversation shows it; ``author`` is "assistant" or "agent:<name>"."""
-    return {"id": t.id, "created_at": t.created_at.isoformat() if t.created_at else None, "author": t.author,
+    """A turn as the shopper's conversation shows it; ``author`` is "assistant" or "agent:<display name>" (the
+    agent's username is not shown to shoppers)."""
+    return {"id": t.id, "created_at": t.created_at.isoformat() if t.created_at else None,
+            "author": t.shopper_author,
             "message": t.message, "reply": t.reply, "intent": t.intent, "verdict": t.verdict, "handover": t.handover}
 
 

@@ -252,7 +252,8 @@ class Copilot:
     def send(self, session_id: str, agent: StaffPrincipal, text: str, draft: str | None = None,
              draft_session_id: str | None = None) -> SentReply:
         """Send the agent's reply to the shopper: a turn with ``author="agent:<username>"``, no shopper message,
-        and in its trace the draft, what was sent, whether and how it was edited. Sending takes the
+        and in its trace the draft, what was sent, whether and how it was edited, and the agent's display name
+        (``shown_as``: what the shopper sees; the username is for staff). Sending takes the
         conversation over if nobody has it; another agent's conversation raises ``HeldByAnotherAgent`` and
         records nothing. ``draft_session_id``: the conversation the draft was suggested for
         (``SuggestedReply.session_id``); another conversation's draft is refused (``ValidationError``)."""
@@ -276,8 +277,10 @@ class Copilot:
         drafted = redact(draft.strip()).text if draft is not None else None
         edited = drafted is None or drafted != sent
         diff = draft_diff(drafted, sent) if drafted is not None and edited else ""
+        account = self.stores.staff.get_user(agent.username)  # the staff key's "service" has no account
         trace = {"agent": agent.username, "draft": drafted, "sent": sent, "edited": edited, "diff": diff,
-                 "from_draft": drafted is not None, "language": (chat.state or {}).get("language")}
+                 "from_draft": drafted is not None, "language": (chat.state or {}).get("language"),
+                 "shown_as": account.display_name if account is not None else None}
         record = TurnRecord(session_id=session_id, customer_id=chat.customer_id, message="", reply=sent,
                             status="ok", intent=None, verdict="agent", handover=False, trace=trace,
                             author=agent.author)

@@ -246,6 +246,8 @@ class StaffUserRow(Base):
     roles: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: what a shopper sees beside this person's replies ("Ana"); None: "our team"
+    display_name: Mapped[str | None] = mapped_column(String(80))
 
 
 class StaffSessionRow(Base):

@@ -43,6 +43,8 @@ class StaffAccount:
     roles: frozenset[str]
     created_at: datetime
     disabled_at: datetime | None = None
+    #: what a shopper sees beside this person's replies; None: "our team"
+    display_name: str | None = None
 
     @property
     def principal(self) -> StaffPrincipal:
@@ -93,6 +95,22 @@ def check_password(password: str) -> str:
     return password
 
 
+MAX_DISPLAY_NAME_CHARS = 80
+
+
+def check_display_name(name: str | None) -> str | None:
+    """A display name as stored: trimmed, 1-80 printable characters; None or blank: none (the shopper sees "our
+    team")."""
+    if name is None or not name.strip():
+        return None
+    clean = " ".join(name.split())
+    if len(clean) > MAX_DISPLAY_NAME_CHARS or not clean.isprintable() or re.search(r"[<>]", clean):
+        raise ValidationError("invalid display name", user_message=(
+            f"A display name has 1-{MAX_DISPLAY_NAME_CHARS} printable characters, without '<' or '>' (a first name "
+            "is usual: it is what shoppers see beside your replies)."))
+    return clean
+
+
 def _roles_text(roles: frozenset[str]) -> str:
     return ",".join(r for r in ROLES if r in roles)
 
@@ -100,7 +118,7 @@ def _roles_text(roles: frozenset[str]) -> str:
 def _account(row: m.StaffUserRow) -> StaffAccount:
     roles = frozenset(r for r in row.roles.split(",") if r)
     return StaffAccount(id=row.id, username=row.username, roles=roles, created_at=row.created_at,
-                        disabled_at=row.disabled_at)
+                        disabled_at=row.disabled_at, display_name=row.display_name)
 
 
 def default_hasher() -> PasswordHasher:
@@ -131,18 +149,19 @@ class StaffStore:
         return self._clock.now()
 
     # accounts ------------------------------------------------------------------------------------------
-    def add_user(self, username: str, password: str, roles: list[str] | tuple[str, ...] | frozenset[str]
-                 ) -> StaffAccount:
+    def add_user(self, username: str, password: str, roles: list[str] | tuple[str, ...] | frozenset[str],
+                 display_name: str | None = None) -> StaffAccount:
         """A new account; ``ConflictError`` if the username is taken, ``ValidationError`` for a bad name,
-        role or password."""
+        role, password or display name."""
         name, chosen, secret = check_username(username), check_roles(roles), check_password(password)
+        shown = check_display_name(display_name)
         password_hash = self.hasher.hash(secret)
         with write(self._sessions, f"adding staff account {name}") as session:
             if session.scalars(select(m.StaffUserRow).where(m.StaffUserRow.username == name)).first() is not None:
                 raise ConflictError(f"staff account {name} exists",
                                     user_message=f"There is already a staff account {name!r}.")
             row = m.StaffUserRow(id=self._ids.new_id(), username=name, password_hash=password_hash,
-                              roles=_roles_text(chosen), created_at=self._clock.now())
+                              roles=_roles_text(chosen), created_at=self._clock.now(), display_name=shown)
             session.add(row)
             session.flush()
             return _account(row)
@@ -189,6 +208,18 @@ class StaffStore:
                 raise NotFoundError(f"no staff account {username!r}",
                                     user_message=f"There is no staff account {username!r}.")
             row.roles = _roles_text(chosen)
+            session.flush()
+            return _account(row)
+
+    def set_display_name(self, username: str, display_name: str | None) -> StaffAccount:
+        """What shoppers see beside this person's replies (None or blank: "our team")."""
+        shown = check_display_name(display_name)
+        with write(self._sessions, f"changing the display name of {username}") as session:
+            row = self._row(session, username)
+            if row is None:
+                raise NotFoundError(f"no staff account {username!r}",
+                                    user_message=f"There is no staff account {username!r}.")
+            row.display_name = shown
             session.flush()
             return _account(row)
 

@@ -430,6 +430,7 @@ def test_the_chat_timer_appends_an_agents_reply_once(own_demo_components: Compon
     from ui.chat_page import build_chat_ui
 
     session = handed_over(service)
+    own_demo_components.stores.staff.add_user("ana", "correct horse", ["agent"], display_name="Ana Lima")
     copilot.send(session, ANA, "Hi Maya, <b>Ana</b> here.")
     own_demo_components.__dict__["assistant"] = service
     try:
@@ -443,7 +444,8 @@ def test_the_chat_timer_appends_an_agents_reply_once(own_demo_components: Compon
     shown, ids = poll(history, token, session, [None, None])
     again = poll(shown, token, session, ids)
 
-    assert len(shown) == 3 and "ana · from our team" in shown[-1]["content"]
+    # the agent's display name, never the username ("ana")
+    assert len(shown) == 3 and "Ana Lima · from our team" in shown[-1]["content"] and "*ana" not in shown[-1]["content"]
     assert "&lt;b&gt;Ana&lt;/b&gt;" in shown[-1]["content"] and ids[-1] is not None
     assert again == (gr_skip(), gr_skip())
 

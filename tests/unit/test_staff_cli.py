@@ -38,7 +38,23 @@ def test_add_reads_the_password_from_stdin_and_list_shows_the_roles(env: dict[st
     assert code == 0 and out.strip() == "added ana (agent, reviewer)"
     assert verify(env, "ana", "correct horse")
     code, out, err = invoke(env, "users", "list")
-    assert code == 0 and out.startswith("ana\tagent,reviewer\tcreated ") and "1 staff account(s)" in err
+    assert code == 0 and out.startswith("ana\tagent,reviewer\t-\tcreated ") and "1 staff account(s)" in err
+
+
+def test_a_display_name_is_what_shoppers_see_and_can_be_changed(env: dict[str, str]) -> None:
+    code, out, _ = invoke(env, "users", "add", "ana.lima", "--role", "agent", "--display-name", " Ana ",
+                          "--password-stdin", stdin="correct horse\n")
+    assert code == 0 and out.strip() == "added ana.lima (agent), shown to shoppers as 'Ana'"
+
+    code, out, _ = invoke(env, "users", "name", "ana.lima", "Ana L.")
+    assert code == 0 and out.strip() == "ana.lima is shown to shoppers as 'Ana L.'"
+    code, out, _ = invoke(env, "users", "list")
+    assert out.startswith("ana.lima\tagent\tAna L.\tcreated ")
+
+    code, _, err = invoke(env, "users", "name", "ana.lima", "<script>")
+    assert code == 2 and "without '<' or '>'" in err
+    code, out, _ = invoke(env, "users", "name", "ana.lima", "")
+    assert code == 0 and out.strip() == "ana.lima is shown to shoppers as 'our team'"
 
 
 def test_a_bad_role_or_a_short_password_is_refused_with_a_message(env: dict[str, str]) -> None:

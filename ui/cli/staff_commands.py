@@ -1,4 +1,4 @@
-"""``concierge users ...``: the shop's staff accounts (add, list, remove, passwd, roles).
+"""``concierge users ...``: the shop's staff accounts (add, list, remove, passwd, roles, name).
 
 Passwords are read from standard input (``--password-stdin``, one line) or typed at a hidden prompt, never
 taken as an argument (arguments end up in shell history and process lists). Added to the ``concierge``
@@ -38,13 +38,30 @@ def read_password(from_stdin: bool) -> str:
     return password
 
 
+DisplayName = Annotated[str | None, typer.Option("--display-name", help="What shoppers see beside this person's "
+                                                                       "replies, e.g. a first name (default: "
+                                                                       "'our team'; the username is for staff).")]
+
+
 @users_app.command("add")
-def add_cmd(ctx: typer.Context, username: Username, role: Roles, password_stdin: PasswordStdin = False) -> None:
+def add_cmd(ctx: typer.Context, username: Username, role: Roles, password_stdin: PasswordStdin = False,
+            display_name: DisplayName = None) -> None:
     """Create a staff account with one or more roles."""
     password = read_password(password_stdin)
     with user_errors():
-        account = cli_context(ctx).components.stores.staff.add_user(username, password, role)
-    typer.echo(f"added {account.username} ({', '.join(sorted(account.roles))})")
+        account = cli_context(ctx).components.stores.staff.add_user(username, password, role, display_name)
+    shown = f", shown to shoppers as {account.display_name!r}" if account.display_name else ""
+    typer.echo(f"added {account.username} ({', '.join(sorted(account.roles))}){shown}")
+
+
+@users_app.command("name")
+def name_cmd(ctx: typer.Context, username: Username,
+             display_name: Annotated[str, typer.Argument(help="What shoppers see beside this person's replies "
+                                                               "(\"\" for none: 'our team').")]) -> None:
+    """Set the name shoppers see beside a staff member's replies."""
+    with user_errors():
+        account = cli_context(ctx).components.stores.staff.set_display_name(username, display_name)
+    typer.echo(f"{account.username} is shown to shoppers as {account.display_name or 'our team'!r}")
 
 
 @users_app.command("list")
@@ -53,7 +70,7 @@ def list_cmd(ctx: typer.Context) -> None:
     accounts = cli_context(ctx).components.stores.staff.list_users()
     for account in accounts:
         state = " (disabled)" if account.disabled_at else ""
-        typer.echo(f"{account.username}\t{','.join(sorted(account.roles))}\t"
+        typer.echo(f"{account.username}\t{','.join(sorted(account.roles))}\t{account.display_name or '-'}\t"
                    f"created {account.created_at:%Y-%m-%d %H:%M}{state}")
     typer.echo(f"{len(accounts)} staff account(s)", err=True)
 
