@@ -5,7 +5,7 @@ policy picks one.
 
 - **Context** is a *segment*: the shopper's tier and main preferred category (the first category
   preference of the profile: explicit ones come first, then inferred ones by confidence), e.g.
-  ``gold/running-shoes``; ``gold/any`` without a category preference or without personalization.
+  ``gold/<category>``; ``gold/any`` without a category preference or without personalization.
 - **Arms** are offers. Each (segment, offer) has a Beta posterior of its conversion rate:
   ``Beta(1 + conversions, 1 + shown - conversions)``, where a conversion is the first ``accepted`` or
   ``redeemed`` feedback for one showing of the offer (clicks are counted, but are not conversions).

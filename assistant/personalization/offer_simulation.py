@@ -34,8 +34,9 @@ if TYPE_CHECKING:
     import numpy as np
 
 TIERS = ("standard", "silver", "gold", "platinum")
-CATEGORIES = ("running-shoes", "hiking-boots", "kitchen")
-OFFERS = ("runner15", "trail20", "brew10", "shipfree", "gold2x")
+# a made-up shop (no real shop's categories or offers): three categories, an offer for each, two for everyone
+CATEGORIES = ("category-a", "category-b", "category-c")
+OFFERS = ("a15", "b20", "c10", "shipfree", "tier2x")
 CHECKPOINTS = (100, 1_000, 5_000, 10_000)
 
 
@@ -54,7 +55,7 @@ class World:
 
 
 def make_world(seed: int = 7) -> World:
-    """A shop whose best offer depends on the segment: runners like RUNNER15, gold hikers TRAIL20, ..."""
+    """A shop whose best offer depends on the segment: category A's shoppers like A15, gold B shoppers B20, ..."""
     import numpy as np
 
     rng = np.random.default_rng(seed)
@@ -63,11 +64,11 @@ def make_world(seed: int = 7) -> World:
     for i, (tier, category) in enumerate((t, c) for t in TIERS for c in CATEGORIES):
         high = tier in ("gold", "platinum")
         rates[i] = [
-            0.11 if category == "running-shoes" else 0.03,  # runner15
-            (0.14 if high else 0.06) if category == "hiking-boots" else 0.02,  # trail20
-            0.10 if category == "kitchen" else 0.025,  # brew10
+            0.11 if category == "category-a" else 0.03,  # a15
+            (0.14 if high else 0.06) if category == "category-b" else 0.02,  # b20
+            0.10 if category == "category-c" else 0.025,  # c10
             0.075 if tier == "standard" else 0.035,  # shipfree
-            0.065 if high else 0.02,  # gold2x
+            0.065 if high else 0.02,  # tier2x
         ]
     rates = np.clip(rates + rng.normal(0, 0.008, rates.shape), 0.005, 0.5)
     weights = rng.dirichlet(np.full(len(segments), 4.0))

@@ -1,12 +1,12 @@
 """Order ids in a shopper's message, recognised by the shopper's own ids, whatever the shop's id format.
 
-A shop's ids may be ``#W9250394``, ``NW-100073``, ``dj-cart-48`` or ``10234``: nothing here knows a
+A shop's ids may be ``#W9250394``, ``AB-100073``, ``dj-cart-48`` or ``10234``: nothing here knows a
 format. The shopper's own ids are matched as written in the message, forgiving a leading ``#``, case,
 spaces and a separator between letters and digits; each is returned as the store keeps it. A token that
 only *looks* like an order id (an id-like token, a token after "order" or "#", or a token shaped like the
 shopper's own ids) and is not one of theirs is returned too, as written, so that it is refused.
 
-Boundaries are ASCII (``re.ASCII``): an id touching a Chinese character (``我的订单NW-100073在哪里``) is an id, as
+Boundaries are ASCII (``re.ASCII``): an id touching a Chinese character (``我的订单AB-100073在哪里``) is an id, as
 one touching a space is.
 """
 
@@ -38,7 +38,7 @@ def normalize_order_id(value: str) -> str:
 
 
 def _runs(core: str) -> list[str]:
-    """Letter runs and digit runs of an id: ``"NW-100073"`` -> ``["NW", "100073"]``."""
+    """Letter runs and digit runs of an id: ``"AB-100073"`` -> ``["AB", "100073"]``."""
     return re.findall(r"[a-z]+|\d+|[^\W\d_]+", core, re.IGNORECASE)
 
 
