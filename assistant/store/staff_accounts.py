@@ -190,10 +190,7 @@ class StaffStore:
         """A new password; every session of the account ends (signed out everywhere)."""
         password_hash = self.hasher.hash(check_password(password))
         with write(self._sessions, f"changing the password of {username}") as session:
-            row = self._row(session, username)
-            if row is None:
-                raise NotFoundError(f"no staff account {username!r}",
-                                    user_message=f"There is no staff account {username!r}.")
+            row = self._existing(session, username)
             row.password_hash = password_hash
             session.execute(delete(m.StaffSessionRow).where(m.StaffSessionRow.user_id == row.id))
             session.flush()
@@ -203,10 +200,7 @@ class StaffStore:
         """Replace the account's roles (effective at its next request)."""
         chosen = check_roles(roles)
         with write(self._sessions, f"changing the roles of {username}") as session:
-            row = self._row(session, username)
-            if row is None:
-                raise NotFoundError(f"no staff account {username!r}",
-                                    user_message=f"There is no staff account {username!r}.")
+            row = self._existing(session, username)
             row.roles = _roles_text(chosen)
             session.flush()
             return _account(row)
@@ -215,10 +209,7 @@ class StaffStore:
         """What shoppers see beside this person's replies (None or blank: "our team")."""
         shown = check_display_name(display_name)
         with write(self._sessions, f"changing the display name of {username}") as session:
-            row = self._row(session, username)
-            if row is None:
-                raise NotFoundError(f"no staff account {username!r}",
-                                    user_message=f"There is no staff account {username!r}.")
+            row = self._existing(session, username)
             row.display_name = shown
             session.flush()
             return _account(row)
@@ -254,6 +245,15 @@ class StaffStore:
         if self._dummy_hash is None:
             self._dummy_hash = self.hasher.hash(secrets.token_urlsafe(16))
         return self._dummy_hash
+
+    @classmethod
+    def _existing(cls, session: Session, username: str) -> m.StaffUserRow:
+        """The account's row; ``NotFoundError`` when there is none."""
+        row = cls._row(session, username)
+        if row is None:
+            raise NotFoundError(f"no staff account {username!r}",
+                                user_message=f"There is no staff account {username!r}.")
+        return row
 
     @staticmethod
     def _row(session: Session, username: str) -> m.StaffUserRow | None:
