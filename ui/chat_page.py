@@ -105,8 +105,10 @@ def new_agent_replies(assistant: AssistantService, who: ShopperIdentity | None, 
 
 
 def render_agent_reply(author: str, reply: str, language: str = "en") -> str:
-    name = author.split(":", 1)[-1] or text("ui.our_team", language)
-    return f"*{html.escape(name)} · {text('ui.from_our_team', language)}*\n\n{html.escape(reply)}"
+    """A person's reply: "*Ana · from our team*", or "*from our team*" when they have no display name."""
+    name = author.split(":", 1)[-1]
+    said = f"{html.escape(name)} · {text('ui.from_our_team', language)}" if name else text("ui.from_our_team", language)
+    return f"*{said}*\n\n{html.escape(reply)}"
 
 
 CSS = (".concierge-card{border:1px solid #ddd;border-radius:8px;padding:6px 10px;margin:4px 0}"

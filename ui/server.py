@@ -100,7 +100,7 @@ def create_app(components: Components) -> FastAPI:
     # the staff page first: the shopper chat at "/" would otherwise take every path
     gr.mount_gradio_app(api, build_staff_ui(components, auth.principal_from_request), path="/staff", css=CSS,
                         auth_dependency=lambda request: _staff_name(auth, request),
-                        max_file_size=upload_bytes)
+                        max_file_size=upload_bytes, footer_links=[])
     app: FastAPI = mount_chat_page(api, build_chat_ui(components, limiter))
     return app
 

@@ -155,3 +155,11 @@ def test_clearing_the_chat_starts_a_new_conversation(page: dict[str, Callable[..
     fresh, session_id, turn_ids = page["start_over"](chat)
 
     assert chat.closed and fresh is not chat and fresh.messages() == [] and (session_id, turn_ids) == (None, [])
+
+
+def test_an_agents_reply_is_signed_with_the_display_name_or_from_our_team() -> None:
+    from ui.chat_page import render_agent_reply
+
+    assert render_agent_reply("agent:Ana", "<b>Hi</b>") == "*Ana · from our team*\n\n&lt;b&gt;Hi&lt;/b&gt;"
+    assert render_agent_reply("agent:", "Hi") == "*from our team*\n\nHi"  # never "our team · from our team"
+    assert render_agent_reply("agent:", "你好", "zh") == "*来自我们的团队*\n\n你好"

@@ -165,7 +165,8 @@ class CopilotTab:
             with gr.Column(scale=3):
                 holder = gr.Markdown(elem_id="copilot-holder", latex_delimiters=[])
                 # messages are ``plain`` (``conversation``) and parsed as HTML only: no Markdown, no LaTeX
-                chat = gr.Chatbot(label="Conversation (updates by itself)", height=360,
+                # the label stays for screen readers, not drawn over the first message
+                chat = gr.Chatbot(label="Conversation (updates by itself)", show_label=False, height=360,
                                   elem_id="copilot-conversation", render_markdown=False, latex_delimiters=[],
                                   sanitize_html=True)
                 with gr.Row():
