@@ -2,6 +2,11 @@
 
 Entry points (CLI, web app, tests) call :func:`build_components` once; everything downstream receives
 the pieces it needs as arguments. There is no global container.
+
+What is built from shop data (the catalogue index, the turn service with its offer codes and purchase signals, the
+shop's profile) is cached here and kept current across processes: a read of one of them first looks (at most every
+``data_check_s``) at the database's shop data versions (``assistant.store.data_versions``) and reloads only the kinds
+another process changed. Replicas and the CLI on one database thus agree within about a second.
 """
 
 from __future__ import annotations
@@ -9,14 +14,15 @@ from __future__ import annotations
 import logging
 import os
 import sys
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
-from datetime import UTC, datetime
+import threading
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 
-from assistant.errors import ConfigError
+from assistant.errors import ConfigError, StoreError
 from assistant.records import ShopProfile
 from assistant.settings import Settings
 from knowledge.embeddings import Embedder, build_embedder
@@ -33,12 +39,54 @@ if TYPE_CHECKING:  # annotations only: the heavy pieces are imported when first 
     from assistant.staff.analytics import Analytics
     from assistant.staff.copilot import Copilot
     from assistant.staff.copy_review import CopyReview
+    from assistant.staff.handover_notice import HandoverNotifier
     from assistant.staff.log_review import LogReview
+    from assistant.store.data_versions import DataVersionStore, DataWatch
     from assistant.store.stores import Stores
     from assistant.turn.turn_service import AssistantService
     from knowledge.importing import ImportReport
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
+#: how often at most a process asks the database whether another process changed shop data (seconds)
+DATA_CHECK_S = 1.0
+#: import report kind -> the kind of shop data it changes
+REPORT_KINDS = {"catalog": "catalog", "policies": "policies", "customers": "purchases", "offers": "offers",
+                "shop": "shop"}
+ALL_SHOP_DATA = ("catalog", "policies", "offers", "purchases", "shop")  # = data_versions.SHOP_DATA_KINDS
+
+
+class shop_data_cache(Generic[T]):  # noqa: N801 - used like functools.cached_property
+    """Like ``cached_property`` for what is built from shop data: every read first lets the components check
+    whether shop data changed (``Components.sync_shop_data``, which may drop the value). A value put in the
+    instance's ``__dict__`` (tests) wins and is left alone, as with ``cached_property``."""
+
+    def __init__(self, build: Callable[[Components], T]) -> None:
+        self.build = build
+        self.__doc__ = build.__doc__
+        self.name = build.__name__
+
+    def __set_name__(self, _owner: type, name: str) -> None:
+        self.name = name
+
+    @overload
+    def __get__(self, obj: None, objtype: type | None = None) -> shop_data_cache[T]: ...
+    @overload
+    def __get__(self, obj: Components, objtype: type | None = None) -> T: ...
+
+    def __get__(self, obj: Components | None, objtype: type | None = None) -> T | shop_data_cache[T]:
+        if obj is None:
+            return self
+        with obj._building:
+            if not obj._build_depth:  # only the outermost read: a half-built value must not miss a change
+                obj.sync_shop_data()
+            if self.name not in obj._shop_built:
+                obj._build_depth += 1
+                try:
+                    obj._shop_built[self.name] = self.build(obj)
+                finally:
+                    obj._build_depth -= 1
+            return obj._shop_built[self.name]
 
 
 def configure_offline() -> None:
@@ -84,6 +132,11 @@ class Components:
     """The app's long-lived pieces, built lazily so a command pays only for what it uses."""
 
     settings: Settings
+    #: how often at most this process checks the shop data versions (seconds)
+    data_check_s: float = DATA_CHECK_S
+    _shop_built: dict[str, Any] = field(default_factory=dict, init=False, repr=False)
+    _building: threading.RLock = field(default_factory=threading.RLock, init=False, repr=False)
+    _build_depth: int = field(default=0, init=False, repr=False)
 
     @cached_property
     def embedder(self) -> Embedder:
@@ -100,13 +153,14 @@ class Components:
 
         return open_stores(self.settings.database_url)
 
-    @cached_property
+    @shop_data_cache
     def catalog(self) -> CatalogCache:
+        """The catalogue index, loaded from the knowledge base on first use and after a change."""
         from assistant.shop.catalog_index import CatalogCache
 
         return CatalogCache(self.knowledge)
 
-    @cached_property
+    @shop_data_cache
     def shop_profile(self) -> ShopProfile:
         """Who the shop is (name, currency, locale): as imported with the shop folder (the same for every process
         on this database), else the neutral default; ``app.shop_*`` settings override it. Read again after an
@@ -122,10 +176,24 @@ class Components:
 
         return build_chat_model(self.settings.llm, self.settings.model_cache_dir)
 
-    @cached_property
+    @shop_data_cache
     def assistant(self) -> AssistantService:
         """The turn service, with every component it needs."""
         return build_assistant(self)
+
+    @cached_property
+    def data_versions(self) -> DataVersionStore:
+        """The shop data versions every process on this database shares."""
+        from assistant.store.data_versions import DataVersionStore
+        from assistant.store.db import session_factory
+
+        return DataVersionStore(session_factory(self.stores.engine))
+
+    @cached_property
+    def data_watch(self) -> DataWatch:
+        from assistant.store.data_versions import DataWatch
+
+        return DataWatch(self.data_versions.versions, self.data_check_s)
 
     # services the UI calls (REST routers and Gradio views alike) -----------------------------------------
     @cached_property
@@ -140,7 +208,7 @@ class Components:
         """Figures over the interaction log (reviewers)."""
         from assistant.staff.analytics import Analytics
 
-        return Analytics(self.stores.analytics)
+        return Analytics(self.stores.analytics, quiet=timedelta(minutes=self.settings.csat.quiet_minutes))
 
     @cached_property
     def copy_review(self) -> CopyReview:
@@ -165,6 +233,13 @@ class Components:
         return ShopperData(self.stores, on_erased=lambda: self.assistant.deps.recommender.refresh())
 
     @cached_property
+    def handover_notifier(self) -> HandoverNotifier:
+        """Tells agents of new hand-overs (support.webhook_url), from one background thread."""
+        from assistant.staff.handover_notice import HandoverNotifier
+
+        return HandoverNotifier(self.settings.support)
+
+    @cached_property
     def staff_accounts(self) -> StaffAccounts:
         """Staff sign-in: passwords and sessions."""
         from assistant.staff.accounts import StaffAccounts
@@ -182,13 +257,16 @@ class Components:
                                      max_document_chars=k.max_document_chars,
                                      max_chunks_per_document=k.max_chunks_per_document,
                                      demo_shop=self.settings.app.demo_shop)
-        self.reload_shop_data()
+        if reports is not None:
+            self.shop_data_imported(reports)
+        else:
+            self._reload(set(ALL_SHOP_DATA))
         return reports
 
     def ingest_shop(self, root: Path, *,
                     progress_for: Callable[[str], Progress | None] = lambda _kind: None) -> list[ImportReport]:
         """Import a whole shop folder (catalogue, policies, customers, offers and its profile, shop.json) into
-        this app's stores; the shop data is read again afterwards."""
+        this app's stores; what changed is read again afterwards, by every process."""
         from assistant.shop.shop_import import ingest_shop
 
         k = self.settings.knowledge
@@ -197,16 +275,63 @@ class Components:
                               max_bytes=int(k.max_file_mb * 1_000_000), max_document_chars=k.max_document_chars,
                               max_chunks_per_document=k.max_chunks_per_document,
                               progress_for=progress_for)
-        self.reload_shop_data()
+        self.shop_data_imported(reports)
         return reports
 
-    def reload_shop_data(self) -> None:
-        """After an import or an offer edit: the catalogue index is read again, and the turn service (which holds
-        the catalogue, the purchase signals and the offer codes it verifies against) is rebuilt on its next use.
-        The chat model and the stores are kept."""
-        self.catalog.invalidate()
-        self.__dict__.pop("assistant", None)
-        self.__dict__.pop("shop_profile", None)
+    # shop data shared by processes -----------------------------------------------------------------------
+    def shop_data_imported(self, reports: Iterable[ImportReport]) -> None:
+        """After imports by this process: the kinds they changed are reloaded here and in every other process."""
+        kinds = {REPORT_KINDS[r.kind] for r in reports
+                 if r.kind in REPORT_KINDS and (r.imported or r.updated or r.deleted)}
+        if kinds:
+            self.reload_shop_data(kinds)
+
+    def reload_shop_data(self, kinds: Iterable[str] = ALL_SHOP_DATA) -> None:
+        """After this process changed shop data (an import, an offer edit): ``kinds`` are counted up in the database
+        (the knowledge base is outside it, so its importers must say so; offers, orders and the shop profile are
+        counted by their own transactions too) and reloaded here at once; other processes reload them at their
+        next check. The chat model and the stores are kept."""
+        wanted = set(kinds)
+        try:
+            self.data_versions.bump(wanted)
+        except StoreError as e:  # the change itself stands; other processes see it when the counter moves again
+            log.warning("could not count the change of %s for other processes: %s", ", ".join(sorted(wanted)), e)
+        self._reload(wanted | self.data_watch.changed(force=True))
+
+    def sync_shop_data(self) -> set[str]:
+        """Reload what another process changed since the last check (the database is asked at most every
+        ``data_check_s``); the kinds reloaded."""
+        changed = self.data_watch.changed()
+        if changed:
+            log.info("shop data changed elsewhere, reloading: %s", ", ".join(sorted(changed)))
+            self._reload(changed)
+        return changed
+
+    def _reload(self, kinds: set[str]) -> None:
+        """Drop or refresh what is built from ``kinds``: the catalogue or the shop profile rebuild the turn service on
+        its next use; offers and purchases are refreshed inside it; policies drop the word index."""
+        with self._building:
+            built = self._shop_built
+            service = self.__dict__.get("assistant") or built.get("assistant")
+            if kinds & {"catalog", "shop"}:
+                catalog = built.get("catalog")
+                if catalog is not None:
+                    catalog.invalidate()
+                for name in ("assistant", "shop_profile"):
+                    built.pop(name, None)
+                    self.__dict__.pop(name, None)
+                service = None
+            if service is not None and "offers" in kinds:  # the codes the verifier knows
+                service.deps.verifier.known_codes = {str(o["code"]) for o in service.deps.shop_tools.offers()}
+            if service is not None and "purchases" in kinds:
+                refresh = getattr(service.deps.recommender.signals, "refresh", None)
+                if callable(refresh):
+                    refresh()
+            if "knowledge" in self.__dict__:
+                if "policies" in kinds:
+                    self.knowledge.forget_word_index("policies")
+                if "catalog" in kinds:
+                    self.knowledge.forget_word_index("products")
 
 
 def build_components(settings: Settings) -> Components:
@@ -226,7 +351,7 @@ def build_assistant(
     """The service over the components' stores; ``llm``/``offers``/``now`` and the offer policy's random
     generator ``rng`` (a ``numpy.random.Generator``) may be replaced (tests)."""
     from assistant.orders.order_actions import OrderActions
-    from assistant.personalization.offer_bandit import OfferChooser, build_policy
+    from assistant.personalization.contextual_bandit import build_offer_chooser
     from assistant.personalization.recommender import build_recommender
     from assistant.turn.shop_tools import ShopTools
     from assistant.turn.state import TurnDeps
@@ -241,8 +366,7 @@ def build_assistant(
         import numpy as np
 
         rng = np.random.default_rng(settings.offers.seed)
-    chooser = OfferChooser(components.stores.bandit,
-                           build_policy(settings.offers.policy, settings.offers.propensity_draws), rng)
+    chooser = build_offer_chooser(settings.offers, components.stores.bandit, rng)
     shop_tools = ShopTools(components.knowledge, catalog, components.stores.orders, offer_source, clock,
                            settings.agent.min_relevance, events=components.stores.events, chooser=chooser)
     known_codes = {str(o["code"]) for o in offer_source()}
@@ -252,6 +376,6 @@ def build_assistant(
         verifier=Verifier(catalog, known_codes, settings.agent.support_threshold, components.embedder),
         recommender=build_recommender(components.knowledge, catalog, components.stores, settings, clock), now=clock,
         stores=components.stores, actions=OrderActions(components.stores.orders, catalog, settings.orders),
-        shop=components.shop_profile,
+        shop=components.shop_profile, notifier=components.handover_notifier,
     )
     return AssistantService(deps, components.stores)

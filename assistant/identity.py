@@ -4,6 +4,12 @@ Format: ``v1.<base64url(json payload)>.<base64url(signature)>`` with payload ``{
 "exp": unix seconds}``. The shop's backend issues them for its logged-in shoppers; the demo sign-in
 issues them for demo customers. The shopper id used everywhere comes from here, never from the model.
 
+Guest tokens (a visitor who is not signed in): ``g1.<base64url(json payload)>.<base64url(signature)>`` with payload
+``{"sub": "guest:<random>", "sid": chat session id, "exp": unix seconds}``, signed by the server itself with a key
+derived from the same secret for guests only (:func:`issue_guest_token`). A guest token names one conversation and
+nothing else: ``verify_token`` never accepts one (another prefix, another key), and a customer token whose subject
+starts with ``guest:`` is refused, so a guest can never pass for a customer, nor a customer for a guest.
+
 No secret is ever known: an empty or documented example secret signs and verifies nothing, a token that would
 stay valid longer than ``max_lifetime_s`` is refused, and :func:`prepare_token_secret` (the web server's start)
 makes a random secret in the data folder when none is configured (``assistant.config.web_settings``).
@@ -21,6 +27,7 @@ import os
 import secrets
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from pydantic import SecretStr
@@ -29,11 +36,17 @@ from assistant.config.web_settings import EXAMPLE_TOKEN_SECRETS
 from assistant.domain import ShopperIdentity
 from assistant.errors import AuthError, ConfigError
 
-__all__ = ["AuthError", "issue_token", "prepare_token_secret", "refuse_open_demo", "verify_token"]
+__all__ = ["GUEST_PREFIX", "AuthError", "GuestPass", "is_guest_token", "issue_guest_token", "issue_token",
+           "prepare_token_secret", "refuse_open_demo", "verify_guest_token", "verify_token"]
 
 log = logging.getLogger(__name__)
 SECRET_FILE = "token_secret"
 SECRET_SETTING = "security.token_secret (CONCIERGE_TOKEN_SECRET)"
+#: the subject of every guest token: never a customer id (a customer token naming one is refused)
+GUEST_PREFIX = "guest:"
+GUEST_VERSION = "g1"
+#: what the guest key is derived with: a guest token's signature never matches a customer token's
+_GUEST_KEY_LABEL = b"concierge guest token v1"
 
 
 def usable_secret(secret: str) -> bool:
@@ -50,12 +63,45 @@ def _unb64(text: str) -> bytes:
 
 
 def issue_token(customer_id: str, secret: str, ttl_s: int = 3600, now: Callable[[], float] = time.time) -> str:
+    if customer_id.startswith(GUEST_PREFIX):
+        raise AuthError(f"{customer_id!r} is a guest subject, not a customer id")
     if not usable_secret(secret):
         raise AuthError("refusing to sign with an empty or example token secret",
                         user_message=f"Shopper tokens cannot be issued: set {SECRET_SETTING} to a random value.")
-    payload = _b64(json.dumps({"sub": customer_id, "exp": int(now()) + ttl_s}, separators=(",", ":")).encode())
-    signature = hmac.new(secret.encode(), f"v1.{payload}".encode(), hashlib.sha256).digest()
-    return f"v1.{payload}.{_b64(signature)}"
+    return _sign("v1", secret.encode(), {"sub": customer_id, "exp": int(now()) + ttl_s})
+
+
+def _sign(version: str, key: bytes, payload: dict[str, object]) -> str:
+    body = _b64(json.dumps(payload, separators=(",", ":")).encode())
+    return f"{version}.{body}.{_b64(hmac.new(key, f'{version}.{body}'.encode(), hashlib.sha256).digest())}"
+
+
+def _signed_payload(token: str, version: str, key: bytes, kind: str) -> dict[str, object]:
+    """The payload of a token of ``version`` whose signature ``key`` made, or AuthError (``kind`` names the token
+    in the message). The expiry and the subject are checked by the caller."""
+    parts = (token or "").strip().split(".")
+    if len(parts) != 3 or parts[0] != version:
+        raise AuthError(f"malformed {kind} token")
+    expected = hmac.new(key, f"{version}.{parts[1]}".encode(), hashlib.sha256).digest()
+    try:
+        signature = _unb64(parts[2])
+        payload = json.loads(_unb64(parts[1]))
+    except (ValueError, UnicodeDecodeError) as e:
+        raise AuthError(f"malformed {kind} token") from e
+    if not hmac.compare_digest(signature, expected):
+        raise AuthError(f"{kind} token signature does not match")
+    if not isinstance(payload, dict):
+        raise AuthError(f"{kind} token has no subject")
+    return payload
+
+
+def _check_expiry(expires: object, now: Callable[[], float], max_lifetime_s: float | None, kind: str,
+                  setting: str) -> float:
+    if not isinstance(expires, int | float) or isinstance(expires, bool) or expires < now():
+        raise AuthError(f"{kind} token has expired")
+    if max_lifetime_s is not None and expires - now() > max_lifetime_s:
+        raise AuthError(f"{kind} token is valid for longer than the {max_lifetime_s:g} s allowed{setting}")
+    return float(expires)
 
 
 def verify_token(token: str, secret: str, now: Callable[[], float] = time.time,
@@ -64,26 +110,58 @@ def verify_token(token: str, secret: str, now: Callable[[], float] = time.time,
     from now). An empty or example ``secret`` verifies nothing."""
     if not usable_secret(secret):
         raise AuthError("no usable token secret: every token is refused")
-    parts = (token or "").strip().split(".")
-    if len(parts) != 3 or parts[0] != "v1":
-        raise AuthError("malformed shopper token")
-    expected = hmac.new(secret.encode(), f"v1.{parts[1]}".encode(), hashlib.sha256).digest()
-    try:
-        signature = _unb64(parts[2])
-        payload = json.loads(_unb64(parts[1]))
-    except (ValueError, UnicodeDecodeError) as e:
-        raise AuthError("malformed shopper token") from e
-    if not hmac.compare_digest(signature, expected):
-        raise AuthError("shopper token signature does not match")
-    if not isinstance(payload, dict) or not isinstance(payload.get("sub"), str) or not payload["sub"]:
+    payload = _signed_payload(token, "v1", secret.encode(), "shopper")
+    subject = payload.get("sub")
+    if not isinstance(subject, str) or not subject:
         raise AuthError("shopper token has no subject")
-    expires = payload.get("exp")
-    if not isinstance(expires, int | float) or isinstance(expires, bool) or expires < now():
-        raise AuthError("shopper token has expired")
-    if max_lifetime_s is not None and expires - now() > max_lifetime_s:
-        raise AuthError(f"shopper token is valid for longer than the {max_lifetime_s:g} s allowed "
-                        "(security.max_token_lifetime_s)")
-    return ShopperIdentity(customer_id=payload["sub"], expires_at=float(expires))
+    if subject.startswith(GUEST_PREFIX):
+        raise AuthError("shopper token names a guest, not a customer")
+    expires = _check_expiry(payload.get("exp"), now, max_lifetime_s, "shopper", " (security.max_token_lifetime_s)")
+    return ShopperIdentity(customer_id=subject, expires_at=expires)
+
+
+@dataclass(frozen=True)
+class GuestPass:
+    """A verified guest: ``guest_id`` (``guest:<random>``) and the one conversation the guest token opens."""
+
+    guest_id: str
+    session_id: str
+    expires_at: float
+
+
+def _guest_key(secret: str) -> bytes:
+    return hmac.new(secret.encode(), _GUEST_KEY_LABEL, hashlib.sha256).digest()
+
+
+def is_guest_token(token: str | None) -> bool:
+    """A token in the guest format (not yet verified)."""
+    return (token or "").strip().startswith(f"{GUEST_VERSION}.")
+
+
+def issue_guest_token(session_id: str, secret: str, ttl_s: int, guest_id: str | None = None,
+                      now: Callable[[], float] = time.time) -> tuple[str, GuestPass]:
+    """A guest token for conversation ``session_id`` (a new ``guest:<random>`` subject unless ``guest_id`` renews
+    one). Refuses an empty or example secret like ``issue_token``."""
+    if not usable_secret(secret):
+        raise AuthError("refusing to sign guest tokens with an empty or example token secret")
+    guest = guest_id if guest_id and guest_id.startswith(GUEST_PREFIX) else GUEST_PREFIX + secrets.token_urlsafe(12)
+    expires = int(now()) + ttl_s
+    token = _sign(GUEST_VERSION, _guest_key(secret), {"sub": guest, "sid": session_id, "exp": expires})
+    return token, GuestPass(guest, session_id, float(expires))
+
+
+def verify_guest_token(token: str, secret: str, now: Callable[[], float] = time.time,
+                       max_lifetime_s: float | None = None) -> GuestPass:
+    """The verified guest and their conversation, or ``AuthError`` (malformed, forged, expired, too long-lived, or
+    a customer token)."""
+    if not usable_secret(secret):
+        raise AuthError("no usable token secret: every token is refused")
+    payload = _signed_payload(token, GUEST_VERSION, _guest_key(secret), "guest")
+    session = payload.get("sid")
+    if not str(payload.get("sub") or "").startswith(GUEST_PREFIX) or not isinstance(session, str) or not session:
+        raise AuthError("guest token names no guest conversation")
+    expires = _check_expiry(payload.get("exp"), now, max_lifetime_s, "guest", "")
+    return GuestPass(str(payload["sub"]), session, expires)
 
 
 def prepare_token_secret(secret: SecretStr, data_dir: Path) -> SecretStr:

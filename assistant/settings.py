@@ -19,6 +19,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 from assistant.config.language_settings import LanguageSettings as LanguageSettings
+from assistant.config.support_settings import SupportSettings as SupportSettings
 from assistant.config.web_settings import SecuritySettings as SecuritySettings
 from assistant.config.web_settings import ServerSettings as ServerSettings
 
@@ -70,6 +71,9 @@ class AppSettings(_Section):
     demo_shop: Literal["northwind", "zh"] = Field(
         "northwind", description="Which bundled demo shop app.load_demo and `concierge ingest` (without a folder) "
         "load: northwind (knowledge/demo, English, USD) or zh (knowledge/demo_zh, 山栖家居户外, Chinese, CNY).")
+    sign_in_url: str = Field(
+        "", description="The shop's sign-in page: a guest who asks about orders is told to sign in there (a link "
+        "in the reply). Empty: the reply asks them to sign in, without a link.")
     log_level: str = Field("INFO", description="Python logging level.")
     torch_threads: int | None = Field(
         1, description="OpenMP threads of torch in `concierge serve` and `concierge eval` (OMP_NUM_THREADS, set "
@@ -283,11 +287,20 @@ class RecommendSettings(_Section):
 
 
 class OffersSettings(_Section):
-    policy: Literal["thompson", "uniform"] = Field(
-        "thompson", description="How the offer shown is chosen among the eligible ones: thompson (contextual "
-        "Thompson sampling on Beta posteriors per segment (tier/main preferred category) and offer, learned from "
-        "shown/clicked/accepted/redeemed feedback) or uniform (at random: a baseline that logs clean data for "
-        "off-policy evaluation).",
+    policy: Literal["thompson", "linucb", "uniform"] = Field(
+        "thompson", description="How the offer shown is chosen among the eligible ones: thompson (Thompson "
+        "sampling on Beta posteriors per segment (tier/main preferred category) and offer, learned from "
+        "shown/clicked/accepted/redeemed feedback), linucb (contextual: LinUCB per offer over profile features "
+        "(tier, category preferences, spend and recency buckets, language), epsilon-greedy so every offer has a "
+        "logged propensity) or uniform (at random: a baseline that logs clean data for off-policy evaluation).",
+    )
+    linucb_alpha: float = Field(
+        0.3, description="LinUCB's exploration width: the weight of the confidence bonus added to each offer's "
+        "estimated conversion rate.", ge=0,
+    )
+    linucb_epsilon: float = Field(
+        0.05, description="LinUCB's exploration share: the chance of showing an eligible offer at random instead of "
+        "the best-scoring one (keeps every logged propensity above zero for off-policy evaluation).", gt=0, le=1,
     )
     propensity_draws: int = Field(
         200, description="Posterior samples drawn per choice to estimate the logged propensity of the chosen "
@@ -307,6 +320,13 @@ class MarketingSettings(_Section):
     )
 
 
+class CsatSettings(_Section):
+    quiet_minutes: float = Field(
+        10, description="A conversation without a new message for this long has gone quiet: the chat asks the "
+        "shopper to rate it (as it does when a hand-over is resolved), and a message after such a pause, within a "
+        "day, reopens it (analytics: not resolved).", gt=0)
+
+
 class Settings(_Section):
     app: AppSettings = Field(default_factory=AppSettings)  # type: ignore[arg-type]
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)  # type: ignore[arg-type]
@@ -316,6 +336,8 @@ class Settings(_Section):
     agent: AgentSettings = Field(default_factory=AgentSettings)  # type: ignore[arg-type]
     orders: OrderPolicySettings = Field(default_factory=OrderPolicySettings)  # type: ignore[arg-type]
     handover: HandoverSettings = Field(default_factory=HandoverSettings)  # type: ignore[arg-type]
+    support: SupportSettings = Field(default_factory=SupportSettings)  # type: ignore[arg-type]
+    csat: CsatSettings = Field(default_factory=CsatSettings)  # type: ignore[arg-type]
     security: SecuritySettings = Field(default_factory=SecuritySettings)  # type: ignore[arg-type]
     server: ServerSettings = Field(default_factory=ServerSettings)  # type: ignore[arg-type]
     profile: ProfileSettings = Field(default_factory=ProfileSettings)  # type: ignore[arg-type]

@@ -233,6 +233,8 @@ class KnowledgeStore:
             if kind in self._lexical:
                 self._lexical[kind].remove(ids)
 
+    def forget_word_index(self, kind: Kind) -> None:  # another process changed kind: rebuilt on the next search
+        self._lexical.pop(kind, None)
     def _lexical_index(self, kind: Kind) -> LexicalIndex:
         """The kind's word index: built from Chroma on first use, and again when the collection holds another
         number of documents than it does (another process imported or deleted some)."""

@@ -25,8 +25,10 @@ from assistant.records import TurnRecord
 from assistant.turn.shopper_language import detect_language
 from assistant.turn.turn_service import AssistantService
 from ui.chat_transcript import ChatTranscript
+from ui.guest_chat import GuestChat, GuestTab, build_guest_consent
 from ui.preferences_panel import build_preferences_panel
 from ui.rate_limits import RateLimiter
+from ui.rating_panel import build_rating_panel
 from ui.shopper_access import ShopperAccess
 
 #: the example questions, in English (each language's: the ``EXAMPLES`` of its catalogue in assistant/locales)
@@ -90,11 +92,11 @@ AGENT_POLL_S = 2.0
 
 
 def new_agent_replies(assistant: AssistantService, who: ShopperIdentity | None, session_id: str | None,
-                      shown: list[str | None]) -> list[TurnRecord]:
+                      shown: list[str | None], guest: bool = False) -> list[TurnRecord]:
     """The support agents' replies (``TurnRecord``) in the shopper's conversation that the chat does not show
-    yet, i.e. whose ids are not in ``shown`` (the chat's turn ids). Nothing when signed out or on any error:
-    the next poll tries again."""
-    if who is None or not session_id:
+    yet, i.e. whose ids are not in ``shown`` (the chat's turn ids). Nothing when signed out (unless ``guest``: the
+    session is the tab's own guest conversation) or on any error: the next poll tries again."""
+    if (who is None and not guest) or not session_id:
         return []
     try:
         turns = assistant.history(who, session_id)
@@ -128,7 +130,11 @@ PAGE_CSS = CSS + (
 )
 
 #: the page's margins on a phone: outside the part of the page ``css`` reaches (Gradio scopes it to the app's body)
-PAGE_HEAD = "<style>@media (max-width:640px){.gradio-container .main.app{padding:8px 10px !important}}</style>"
+PAGE_HEAD = ("<style>@media (max-width:640px){.gradio-container .main.app{padding:8px 10px !important}}"
+             # in the widget's panel (?embed=1) the panel's heading names the chat: the title is only read out
+             ".concierge-embed #concierge-title{position:absolute !important;clip-path:inset(50%)}</style><script>"
+             "if(new URLSearchParams(location.search).get('embed')==='1')"
+             "document.documentElement.classList.add('concierge-embed')</script>")
 
 
 def mount_chat_page(app: FastAPI, page: gr.Blocks, path: str = "/") -> FastAPI:
@@ -163,6 +169,7 @@ def build_chat_ui(components: Components, limiter: RateLimiter | None = None) ->
     profile_of = components.stores.customers.get
     access = ShopperAccess(security, components.privacy, limiter, customer=profile_of)
     identity_of = access.identity_of
+    guest_chat = GuestChat(components, access, identity_of)  # no token: a guest conversation (ui.guest_chat)
 
     def demo_choices() -> list[tuple[str, str]]:
         try:
@@ -186,11 +193,10 @@ def build_chat_ui(components: Components, limiter: RateLimiter | None = None) ->
         picked = who.customer_id if who.customer_id in {value for _, value in demo_choices()} else None
         return token, signed_in_as(who, lang), gr.update(value=picked)
 
-    def sign_in(customer_id: str | None, transcript: ChatTranscript | None) -> tuple[Any, ...]:
-        """A new conversation as the chosen demo customer; the tab's old one stops (its loop, its waiting messages)."""
-        if transcript is not None:
-            transcript.close()
-        fresh = ChatTranscript()
+    def sign_in(customer_id: str | None, transcript: ChatTranscript | None,
+                guest: GuestTab | None = None) -> tuple[Any, ...]:
+        """A new conversation as the chosen demo customer; the tab's old one stops (its loop, its waiting messages).
+        A guest conversation is kept instead: it joins the customer, who is asked about what it learned."""
         token = None
         if not customer_id:
             status = text("ui.not_signed_in", default)
@@ -200,24 +206,40 @@ def build_chat_ui(components: Components, limiter: RateLimiter | None = None) ->
                 status = signed_in_as(ShopperIdentity(customer_id), default)
             except NotFoundError:
                 status, customer_id = text("ui.sign_in_unavailable", default), None
-        return token, status, [], None, [], fresh, gr.update(value=customer_id)
+        offered = guest_chat.join(guest, transcript, customer_id) if token and customer_id else None
+        if offered is not None and transcript is not None:
+            return (token, status, transcript.messages(), transcript.session_id, transcript.turn_ids(), transcript,
+                    gr.update(value=customer_id), *consent.asking(offered, default))
+        if transcript is not None:
+            transcript.close()
+        return token, status, [], None, [], ChatTranscript(), gr.update(value=customer_id), *consent.hidden()
 
     def answer(message: str, token: str | None, session_id: str | None, request: gr.Request | None,
-               lang: str) -> Iterator[ChatAnswer]:
-        """One message answered: the reply as it streams (verified sentences, then cards, offers and sources)."""
+               lang: str, guest: GuestTab | None = None) -> Iterator[ChatAnswer]:
+        """One message answered: the reply as it streams (verified sentences, then cards, offers and sources).
+        Without a shopper token, as a guest in the tab's guest conversation (``guest``)."""
         who = identity_of(token)
-        if who is None:
+        if who is None and (guest is None or not guest_chat.on):
             yield ChatAnswer(text("ui.sign_in_first", lang), session_id)
             return
-        wait = access.chat_wait(who.customer_id, request)
+        if who is None:
+            assert guest is not None
+            session_id, wait = guest_chat.session_for(guest, request)
+        else:
+            wait = access.chat_wait(who.customer_id, request)
         if wait is not None:
             yield ChatAnswer(text("ui.slow_down", lang, seconds=wait), session_id, refused=True)
             return
         try:
             events = components.assistant.respond(who, session_id, message, channel="web")
-        except NotFoundError:
-            session_id = None
-            events = components.assistant.respond(who, None, message, channel="web")
+        except NotFoundError:  # the conversation is gone (a guest's: joined a shopper elsewhere): a new one
+            if who is not None or guest is None:
+                session_id = None
+            elif (session_id := guest_chat.session_for(GuestTab(), request)[0]) is None:
+                return
+            else:
+                guest.token = guest_chat.access.issue_guest(session_id)[0]
+            events = components.assistant.respond(who, session_id, message, channel="web")
         folded = ReplyFold()
         for event in events:
             folded.add(event)
@@ -226,12 +248,13 @@ def build_chat_ui(components: Components, limiter: RateLimiter | None = None) ->
             yield ChatAnswer(render_reply(folded, lang), session_id, folded.done.turn_id if folded.done else None)
 
     def respond(message: str, history: list[dict[str, Any]], token: str | None, session_id: str | None,
-                turn_ids: list[str | None], request: gr.Request) -> Iterator[tuple[Any, ...]]:
+                turn_ids: list[str | None], request: gr.Request, guest: GuestTab | None = None
+                ) -> Iterator[tuple[Any, ...]]:
         """The ``chat`` API endpoint (Gradio clients): one message, the history it follows, the answer streamed."""
         lang = page_language(message, history, default)
         history = [*history, {"role": "user", "content": message}, {"role": "assistant", "content": ""}]
         last = ChatAnswer("", session_id)
-        for last in answer(message, token, session_id, request, lang):
+        for last in answer(message, token, session_id, request, lang, guest):
             history[-1]["content"] = last.content
             yield history, (message if last.refused else ""), last.session_id, turn_ids
         yield history, (message if last.refused else ""), last.session_id, [*turn_ids, None, last.turn_id]
@@ -244,7 +267,7 @@ def build_chat_ui(components: Components, limiter: RateLimiter | None = None) ->
         return "", transcript.messages(), transcript
 
     def answer_waiting(transcript: ChatTranscript | None, token: str | None,
-                       request: gr.Request) -> Iterator[tuple[Any, Any, Any]]:
+                       request: gr.Request, guest: GuestTab | None = None) -> Iterator[tuple[Any, Any, Any]]:
         """Answer the tab's waiting messages one after the other, in the order they were sent. One loop per tab:
         a message sent while it runs is answered by it, after the one before."""
         unchanged = (gr.skip(), gr.skip(), gr.skip())  # an event that yields nothing would empty the chat
@@ -259,7 +282,7 @@ def build_chat_ui(components: Components, limiter: RateLimiter | None = None) ->
                 message, bubble = asked
                 lang = page_language(message, transcript.messages_before(bubble), default)
                 yield transcript.messages(), transcript.session_id, transcript.turn_ids()
-                for part in answer(message, token, transcript.session_id, request, lang):
+                for part in answer(message, token, transcript.session_id, request, lang, guest):
                     if transcript.closed:
                         return
                     transcript.session_id = part.session_id
@@ -270,17 +293,21 @@ def build_chat_ui(components: Components, limiter: RateLimiter | None = None) ->
             if holding:
                 transcript.release()
 
-    def start_over(transcript: ChatTranscript | None) -> tuple[ChatTranscript, None, list[str | None]]:
+    def start_over(transcript: ChatTranscript | None,
+                   guest: GuestTab | None = None) -> tuple[ChatTranscript, None, list[str | None]]:
         """The chat's Clear button: a new conversation for the same shopper (the old one's loop stops)."""
         if transcript is not None:
             transcript.close()
+        if guest is not None:
+            guest.token = None
         return ChatTranscript(), None, []
 
-    def on_feedback(transcript: ChatTranscript | None, token: str | None, data: gr.LikeData) -> None:
+    def on_feedback(transcript: ChatTranscript | None, token: str | None, data: gr.LikeData,
+                    guest: GuestTab | None = None) -> None:
         index = data.index[0] if isinstance(data.index, list | tuple) else data.index
         who = identity_of(token)
         turn_id = transcript.turn_id_at(index) if transcript is not None and isinstance(index, int) else None
-        if who is None or turn_id is None:
+        if turn_id is None or (who is None and not guest_chat.owns_turn(guest, turn_id)):
             return
         try:
             components.assistant.feedback(who, turn_id, "up" if data.liked is True else "down")
@@ -288,10 +315,13 @@ def build_chat_ui(components: Components, limiter: RateLimiter | None = None) ->
             return
 
     def poll_agents(history: list[dict[str, Any]], token: str | None, session_id: str | None,
-                    shown: list[str | None], transcript: ChatTranscript | None = None) -> tuple[Any, Any]:
+                    shown: list[str | None], transcript: ChatTranscript | None = None,
+                    guest: GuestTab | None = None) -> tuple[Any, Any]:
         """Support agents' replies the chat does not show yet, added at its end (to ``transcript`` when given)."""
         known = transcript.turn_ids() if transcript is not None else shown
-        fresh = new_agent_replies(components.assistant, identity_of(token), session_id, known)
+        who = identity_of(token)
+        fresh = new_agent_replies(components.assistant, who, session_id, known,
+                                  guest=who is None and guest_chat.owns_session(guest, session_id))
         if not fresh:
             return gr.skip(), gr.skip()
         lang = page_language("", history, default)
@@ -310,6 +340,7 @@ def build_chat_ui(components: Components, limiter: RateLimiter | None = None) ->
         session = gr.State(None)
         turn_ids = gr.State([])
         transcript = gr.State(ChatTranscript())  # each tab gets its own (ChatTranscript.__deepcopy__)
+        guest = gr.State(GuestTab())  # the tab's guest conversation, while no shopper is signed in
         gr.Markdown(f"# {html.escape(title)}", elem_id="concierge-title")
         with gr.Row(visible=security.demo_sign_in, elem_id="concierge-sign-in"):
             who = gr.Dropdown(choices=demo_choices() if security.demo_sign_in else [], value=None, scale=3,
@@ -328,23 +359,29 @@ def build_chat_ui(components: Components, limiter: RateLimiter | None = None) ->
                                     elem_id="concierge-send")
         gr.Examples(list(examples(default)), inputs=box)
         preferences = build_preferences_panel(components, token, identity_of, default)
+        build_rating_panel(components, token, session, identity_of, default, guest=guest, guest_pass=access.guest_pass)
+        consent = build_guest_consent(guest_chat, token, session, default, after=lambda event: event.then(
+            preferences.refresh, [token], preferences.outputs, show_progress="hidden"))
 
-        sign.click(sign_in, [who, transcript], [token, status, chatbot, session, turn_ids, transcript, who],
+        sign.click(sign_in, [who, transcript, guest],
+                   [token, status, chatbot, session, turn_ids, transcript, who, *consent.outputs],
                    api_name="sign_in").then(preferences.refresh, [token], preferences.outputs, show_progress="hidden")
         # sending only queues (instant, any number while an answer streams); one loop per tab answers in order
         gr.on([box.submit, send_button.click], send, [box, transcript], [box, chatbot, transcript],
               trigger_mode="multiple", concurrency_limit=None, show_progress="hidden", api_visibility="private",
-              ).then(answer_waiting, [transcript, token], [chatbot, session, turn_ids], trigger_mode="multiple",
+              ).then(answer_waiting, [transcript, token, guest], [chatbot, session, turn_ids], trigger_mode="multiple",
                      show_progress="hidden", api_visibility="private",
                      ).then(preferences.refresh, [token], preferences.outputs, show_progress="hidden")
         # the API form of the chat (Gradio clients): one message in, its answer streamed; the page uses the queue
-        gr.on([], respond, [box, chatbot, token, session, turn_ids], [chatbot, box, session, turn_ids],
+        gr.on([], respond, [box, chatbot, token, session, turn_ids, guest], [chatbot, box, session, turn_ids],
               api_name="chat")
-        chatbot.like(on_feedback, [transcript, token], None, api_visibility="private")
-        chatbot.clear(start_over, [transcript], [transcript, session, turn_ids], api_visibility="private")
-        gr.Timer(AGENT_POLL_S).tick(poll_agents, [chatbot, token, session, turn_ids, transcript],
+        chatbot.like(on_feedback, [transcript, token, guest], None, api_visibility="private")
+        chatbot.clear(start_over, [transcript, guest], [transcript, session, turn_ids], api_visibility="private")
+        gr.Timer(AGENT_POLL_S).tick(poll_agents, [chatbot, token, session, turn_ids, transcript, guest],
                                     [chatbot, turn_ids], show_progress="hidden", api_visibility="private")
         # no loading overlays while the page settles (an overlay makes the status a scrollable region for a moment)
         blocks.load(on_load, None, [token, status, who], api_visibility="private", show_progress="hidden").then(
+            guest_chat.link_handler(consent, default), [token, transcript, guest],
+            [chatbot, session, turn_ids, *consent.outputs], api_visibility="private", show_progress="hidden").then(
             preferences.refresh, [token], preferences.outputs, show_progress="hidden")
     return blocks

@@ -121,6 +121,13 @@ class ChatTranscript:
             if turn_id is None or all(e.turn_id != turn_id for e in self._entries):
                 self._entries.append(TranscriptEntry("assistant", content, turn_id))
 
+    def add_past_turn(self, message: str, reply: str, turn_id: str | None) -> None:
+        """Show a turn recorded before this tab opened (a conversation continued here): not waiting for an answer."""
+        with self._lock:
+            if message:
+                self._entries.append(TranscriptEntry("user", message))
+            self._entries.append(TranscriptEntry("assistant", reply, turn_id))
+
     def close(self) -> None:
         """The tab started another conversation (a sign-in): this one takes no more messages and its loop stops."""
         with self._lock:

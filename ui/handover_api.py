@@ -1,5 +1,8 @@
 """The staff API (``/api/v1/handovers``): the queue of conversations handed over to a person.
 
+A hand-over made when nobody was there carries the shopper's contact (``contact_email``, given with
+``contact_consent``: what they were told it is for) for the agent to answer by e-mail.
+
 For staff with the ``agent`` role (``require("agent")``: a signed-in agent or admin, or the ``X-API-Key`` service
 key): 401 when not signed in, 403 without the role. A thin layer over the copilot's hand-overs
 (``components.copilot``): an unknown hand-over is a 404, one another agent has a 409 (the app's error table).
@@ -38,7 +41,9 @@ def handover_json(h: Handover) -> dict[str, Any]:
 
     return {"id": h.id, "session_id": h.session_id, "customer_id": h.customer_id, "reason": h.reason,
             "summary": h.summary, "status": h.status, "agent": h.agent, "note": h.note, "turn_id": h.turn_id,
-            "created_at": when(h.created_at), "claimed_at": when(h.claimed_at), "resolved_at": when(h.resolved_at)}
+            "created_at": when(h.created_at), "claimed_at": when(h.claimed_at), "resolved_at": when(h.resolved_at),
+            "contact_asked_at": when(h.contact_asked_at), "contact_email": h.contact_email,
+            "contact_consent": h.contact_consent, "contact_at": when(h.contact_at)}
 
 
 def build_staff_api(security: SecuritySettings, copilot: Copilot, accounts: StaffAccounts,

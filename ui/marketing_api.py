@@ -2,6 +2,8 @@
 
 - ``POST /offers/{offer_id}/feedback``: the signed-in shopper clicked, accepted or redeemed an offer they
   were shown; it updates the offer bandit. An offer never shown to them is a 404 and changes nothing.
+- ``GET /offers/evaluation``: off-policy evaluation (IPS, SNIPS, doubly robust, bootstrap intervals) of the offer
+  policies on the shop's logged offers, for staff with the ``reviewer`` role: which would have done better.
 - ``GET /copy``, ``POST /copy/{id}/approve|edit|reject``: the review queue of generated marketing copy,
   for staff with the ``agent`` role (or the ``X-API-Key`` service key). The reviewer recorded is the signed-in
   principal (``service`` for the key); a ``reviewer`` field in the body is ignored.
@@ -20,6 +22,7 @@ from ui.admin_models import CopyDraftView, OfferFeedbackView
 from ui.error_table import responses
 from ui.openapi_contract import RequestBody
 from ui.staff_access import role_check
+from ui.staff_models import ResponseModel
 
 
 class OfferFeedbackRequest(RequestBody):
@@ -51,6 +54,33 @@ class EditRequest(ReviewRequest):
 REVIEWED = responses(409, s409="The copy was reviewed already.")
 
 
+class EstimateView(ResponseModel):
+    value: float
+    low: float = Field(..., description="Lower end of the 95% bootstrap interval.")
+    high: float = Field(..., description="Upper end of the 95% bootstrap interval.")
+
+
+class PolicyEvaluationView(ResponseModel):
+    ips: EstimateView
+    snips: EstimateView
+    dr: EstimateView
+    dr_uplift: EstimateView = Field(..., description="Doubly robust estimate minus the logged conversion rate.")
+    effective_n: float = Field(..., description="Effective sample size of the policy's importance weights.")
+
+
+class OfferEvaluationView(ResponseModel):
+    """What each offer policy would have converted per showing on the shop's logged offers."""
+
+    ready: bool = Field(..., description="False: too few usable logged showings; verdict says why.")
+    rounds: int
+    skipped: int = Field(0, description="Showings without a propensity or the eligible offers (older logs).")
+    logged: EstimateView | None = None
+    logging_policies: dict[str, int] = Field(default_factory=dict)
+    policies: dict[str, PolicyEvaluationView] = Field(default_factory=dict)
+    best: str | None = None
+    verdict: str
+
+
 def build_marketing_api(components: Components, shopper: Callable[..., ShopperIdentity],
                         require: RoleDependency | None = None) -> APIRouter:
     """``shopper`` is the dependency that verifies the shopper token (the chat's); ``require`` the staff role
@@ -60,6 +90,8 @@ def build_marketing_api(components: Components, shopper: Callable[..., ShopperId
     Shopper = Annotated[ShopperIdentity, Depends(shopper)]
     Staff = Annotated[StaffPrincipal,
                       Depends(role_check(components.settings.security, components.staff_accounts, require)("agent"))]
+    Reviewer = Annotated[StaffPrincipal, Depends(
+        role_check(components.settings.security, components.staff_accounts, require)("reviewer"))]
     copy = components.copy_review
 
     @router.post("/offers/{offer_id}/feedback", tags=["offers"], response_model=OfferFeedbackView)
@@ -69,6 +101,23 @@ def build_marketing_api(components: Components, shopper: Callable[..., ShopperId
         outcome = components.privacy.offer_feedback(identity.customer_id, offer_id, body.kind, body.order_id)
         return {"offer_id": offer_id, "kind": body.kind, "recorded": outcome.recorded,
                 "converted": outcome.converted, "status": "recorded" if outcome.recorded else "already recorded"}
+
+    @router.get("/offers/evaluation", tags=["offers"], response_model=OfferEvaluationView)
+    def offer_evaluation(_who: Reviewer, resamples: int = Query(500, ge=50, le=2000, description="Bootstrap "
+                                                                "resamples."),
+                         seed: int = Query(0, ge=0, le=2**31 - 1)) -> dict[str, Any]:
+        """Thompson, LinUCB and uniform evaluated off-policy on every logged showing of an offer, and which of
+        them would have done better than the policies that wrote the log (the same as
+        ``concierge simulate offers --from-logs``)."""
+        from assistant.personalization.off_policy import evaluate_log
+
+        offers = components.settings.offers
+        logged = components.stores.bandit.logged_offers()
+        try:
+            return evaluate_log(logged, offers.linucb_alpha, offers.linucb_epsilon, seed, resamples).to_dict()
+        except ValueError as e:
+            usable = sum(1 for o in logged if o.usable)
+            return {"ready": False, "rounds": usable, "skipped": len(logged) - usable, "verdict": str(e)}
 
     @router.get("/copy", tags=["copy review"], response_model=list[CopyDraftView])
     def list_copy(_who: Staff, status: str | None = Query(None, pattern="^(pending|approved|edited|rejected)$"),

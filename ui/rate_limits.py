@@ -1,11 +1,12 @@
 """Rate limits and the request body limit of the web app.
 
 ``RateLimiter`` counts hits per (scope, key) with the ``limits`` library (moving window): scope ``chat_shopper``
-(a shopper's chat turns), ``chat_ip`` (chat turns from one address), ``login_ip`` and ``login_user`` (failed staff
-sign-ins from one address, and for one username from one address) and ``login_slow`` (failed sign-ins for one
-username from anywhere, which slow its sign-ins down). Counters live in ``security.rate_limit_storage``:
-``memory://`` in one process, a Redis URL (``redis://127.0.0.1:6379``) when replicas must share them. If the
-storage fails, the request is let through and the failure logged: a Redis outage must not take the shop's chat down.
+(a shopper's chat turns), ``chat_ip`` (chat turns from one address), ``guest_ip`` (new guest conversations from
+one address), ``login_ip`` and ``login_user`` (failed staff sign-ins from one address, and for one username from
+one address) and ``login_slow`` (failed sign-ins for one username from anywhere, which slow its sign-ins down).
+Counters live in ``security.rate_limit_storage``: ``memory://`` in one process, a Redis URL
+(``redis://127.0.0.1:6379``) when replicas must share them. If the storage fails, the request is let through and
+the failure logged: a Redis outage must not take the shop's chat down.
 
 ``BodySizeLimit`` refuses request bodies over ``security.max_request_bytes`` on every path with 413 (Gradio's
 events and the file uploads have their own, larger limits), whether the size is declared (Content-Length) or only
@@ -32,6 +33,7 @@ log = logging.getLogger(__name__)
 SCOPES = {
     "chat_shopper": "chat_rate_per_shopper",
     "chat_ip": "chat_rate_per_ip",
+    "guest_ip": "guest_rate_per_ip",
     "login_ip": "login_rate_per_ip",
     "login_user": "login_rate_per_username",
 }

@@ -31,6 +31,7 @@ def create_app(components: Components) -> FastAPI:
     from ui.admin_api import build_admin_api
     from ui.chat_page import CSS, build_chat_ui, mount_chat_page
     from ui.copilot_api import build_copilot_api
+    from ui.events_api import build_events_api
     from ui.handover_api import build_staff_api
     from ui.rate_limits import BodySizeLimit, RateLimiter
     from ui.review_api import build_review_api
@@ -38,6 +39,7 @@ def create_app(components: Components) -> FastAPI:
     from ui.staff_auth import COOKIE, StaffSignInFirst, build_auth
     from ui.staff_views import build_staff_ui
     from ui.web_guards import JsonDepthLimit, OriginGuard, SecurityHeaders
+    from ui.widget_script import add_widget_route
 
     settings = components.settings
     prepare_security(settings)
@@ -82,7 +84,9 @@ def create_app(components: Components) -> FastAPI:
     api.include_router(build_copilot_api(components.copilot, auth.require))
     api.include_router(build_review_api(components.log_review, components.analytics, auth.require))
     api.include_router(build_admin_api(components, auth.require))
+    api.include_router(build_events_api(components))
     answer_unrouted_api_paths(api)
+    add_widget_route(api)  # /widget.js, the launcher script a shop's pages load (docs/embedding.md)
 
     # middleware, innermost first: the sign-in redirect, JSON depth (422), body limits on every path (413; uploads
     # only where files are taken, 415 elsewhere: the shopper chat takes none), same-origin staff writes and CORS
@@ -95,7 +99,7 @@ def create_app(components: Components) -> FastAPI:
                        larger={**dict.fromkeys(uploads, upload_bytes), "/gradio_api/": security.max_ui_event_bytes,
                                "/staff/gradio_api/": security.max_ui_event_bytes})
     api.add_middleware(OriginGuard, allowed=security.allowed_origins, cookie=COOKIE)
-    api.add_middleware(SecurityHeaders)
+    api.add_middleware(SecurityHeaders, frame_origins=security.allowed_origins)
 
     # the staff page first: the shopper chat at "/" would otherwise take every path
     gr.mount_gradio_app(api, build_staff_ui(components, auth.principal_from_request), path="/staff", css=CSS,

@@ -10,6 +10,12 @@ demo shops' customers: a stored customer imported with a bundled demo shop (orig
 Tokens are ``Authorization: Bearer <shopper token>`` on the API and a token in the chat's state (or ``?token=``)
 on the Gradio page; both are verified here (``assistant.identity``). Chat turns are counted per shopper and per
 address (``security.chat_rate_*``) in one ``RateLimiter`` shared by both.
+
+Guests (``security.guest_sessions``): a visitor without a token chats as a guest. The server opens a guest
+conversation and signs a guest token for it (:meth:`ShopperAccess.issue_guest`), which the client sends back as
+``Authorization: Bearer <guest token>``; it opens that one conversation and nothing else: every route that needs a
+customer refuses it (401), as it refuses a forged or expired one. New guest conversations are counted per address
+(``security.guest_rate_per_ip``), a guest's turns per guest and per address like a customer's.
 """
 
 from __future__ import annotations
@@ -24,13 +30,22 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from assistant.domain import ShopperIdentity
 from assistant.errors import AuthError, NotFoundError
-from assistant.identity import issue_token, verify_token
+from assistant.identity import (
+    GuestPass,
+    is_guest_token,
+    issue_guest_token,
+    issue_token,
+    verify_guest_token,
+    verify_token,
+)
 from assistant.privacy.shopper_data import ShopperData
 from assistant.records import ConsentState, CustomerProfile
 from assistant.settings import SecuritySettings
 from ui.rate_limits import RateLimiter, client_ip
 
 MISSING = "missing shopper token: send 'Authorization: Bearer <token>'"
+GUEST_EXPIRED = "start a new conversation: send the message without a token to chat as a guest again"
+GUESTS_OFF = "guest chat is off: sign in first"
 DEMO_OFF = "demo sign-in is off"
 #: the shopper token as an OpenAPI security scheme; it only documents: ``from_header`` reads and checks the header
 SHOPPER_TOKEN = HTTPBearer(auto_error=False, scheme_name="ShopperToken", description=(
@@ -108,6 +123,73 @@ class ShopperAccess:
             return self.from_header(request.headers.get("authorization"))
 
         return shopper
+
+    # guests ---------------------------------------------------------------------------------------------
+    @property
+    def guests_on(self) -> bool:
+        return self.security.guest_sessions
+
+    @property
+    def guest_ttl_s(self) -> int:
+        return min(self.security.guest_token_ttl_s, self.security.max_token_lifetime_s)
+
+    def guest_pass(self, token: str) -> GuestPass:
+        """The guest and conversation a guest token names; ``AuthError`` (401) if it is malformed, forged, expired or
+        not a guest token, or while guest chat is off."""
+        if not self.guests_on:
+            raise AuthError("guest chat is off", user_message=GUESTS_OFF)
+        try:
+            return verify_guest_token(token, self._secret, max_lifetime_s=self.security.max_token_lifetime_s)
+        except AuthError as e:
+            raise AuthError(e.message, user_message=f"{e}: {GUEST_EXPIRED}") from e
+
+    def issue_guest(self, session_id: str, guest_id: str | None = None) -> tuple[str, GuestPass]:
+        """A guest token for a guest conversation (renewed for ``guest_id`` when given)."""
+        return issue_guest_token(session_id, self._secret, self.guest_ttl_s, guest_id)
+
+    def guest_or_none(self, token: str | None) -> GuestPass | None:
+        """The guest of a guest token, or ``None`` for none or a bad one (the Gradio chat: a new guest conversation)."""
+        if not token or not self.guests_on:
+            return None
+        try:
+            return self.guest_pass(token)
+        except AuthError:
+            return None
+
+    def caller(self, authorization: str | None) -> ShopperIdentity | GuestPass | None:
+        """Who sent a request: a customer (shopper token), a guest (guest token), or ``None`` without a token (a new
+        guest, where guests are on); ``AuthError`` (401) for a bad token of either kind."""
+        if not authorization:
+            return None
+        if not authorization.lower().startswith("bearer "):
+            raise AuthError("no shopper token", user_message=MISSING)
+        token = authorization[7:]
+        return self.guest_pass(token) if is_guest_token(token) else self.verify(token)
+
+    def caller_dependency(self) -> Callable[..., ShopperIdentity | GuestPass | None]:
+        """The dependency of the routes a guest may use too (chat, the conversation, feedback); it declares the
+        ``ShopperToken`` scheme (a shopper or a guest token)."""
+
+        def caller(request: Request, _token: Annotated[HTTPAuthorizationCredentials | None,
+                                                         Security(SHOPPER_TOKEN)] = None
+                   ) -> ShopperIdentity | GuestPass | None:
+            return self.caller(request.headers.get("authorization"))
+
+        return caller
+
+    def new_guest_wait(self, request: object) -> int | None:
+        """Count one new guest conversation from this address (and one chat turn from it); seconds to wait when it
+        opened too many, else ``None``."""
+        address = client_ip(request)
+        for scope in ("chat_ip", "guest_ip"):  # neither is counted when the other refuses
+            wait = self.limiter.check(scope, address)
+            if wait is not None:
+                return wait
+        for scope in ("chat_ip", "guest_ip"):
+            wait = self.limiter.hit(scope, address)
+            if wait is not None:
+                return wait
+        return None
 
     def issue(self, customer_id: str) -> str:
         """A token for a demo customer (the chat page's demo sign-in): ``NotFoundError`` (404) while the demo

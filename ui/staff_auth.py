@@ -30,6 +30,7 @@ import secrets
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, HTTPException, Request, Security
 from fastapi.concurrency import run_in_threadpool
@@ -296,7 +297,8 @@ class StaffSignInFirst:
         if scope["type"] == "http" and scope.get("method") == "GET" and scope.get("path") in ("/staff", "/staff/"):
             request = Request(scope)
             if await run_in_threadpool(self.auth.principal_from_request, request) is None:
-                response = RedirectResponse(f"{LOGIN_PAGE}?next={request.url.path}", status_code=303)
+                back = request.url.path + (f"?{request.url.query}" if request.url.query else "")  # ?handover=<id>
+                response = RedirectResponse(f"{LOGIN_PAGE}?next={quote(back, safe='/')}", status_code=303)
                 await response(scope, receive, send)
                 return
         await self.app(scope, receive, send)

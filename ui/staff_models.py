@@ -41,6 +41,11 @@ class HandoverView(ResponseModel):
     created_at: str | None = Field(None, description=ISO)
     claimed_at: str | None = Field(None, description=ISO)
     resolved_at: str | None = Field(None, description=ISO)
+    contact_asked_at: str | None = Field(None, description="When nobody was there and the shopper was asked for an "
+                                         "e-mail address. " + ISO)
+    contact_email: str | None = Field(None, description="The e-mail address the shopper gave to be answered at.")
+    contact_consent: str | None = Field(None, description="What the shopper was told the address is used for.")
+    contact_at: str | None = Field(None, description="When the shopper gave it. " + ISO)
 
 
 class HandoverTurn(ResponseModel):

@@ -10,7 +10,10 @@ included):
 - ``JsonDepthLimit``: a JSON body nested deeper than ``security.max_json_depth`` is a 422 (Python's parser would
   raise RecursionError, a 500).
 - ``SecurityHeaders``: the staff pages get a Content-Security-Policy (nothing from other hosts, no framing) and
-  ``X-Frame-Options: DENY``; every response gets ``X-Content-Type-Options: nosniff``.
+  ``X-Frame-Options: DENY``; everything else (the shopper chat, which the widget opens in an iframe) may be framed
+  by this site and by ``security.allowed_origins`` only (CSP ``frame-ancestors``; ``X-Frame-Options: SAMEORIGIN``
+  too when no other origin is allowed, for browsers that know only that header); every response gets
+  ``X-Content-Type-Options: nosniff``.
 """
 
 from __future__ import annotations
@@ -27,7 +30,8 @@ UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 #: every path a staff member's session reaches (tests/unit/test_same_origin.py checks that each route requiring a
 #: staff role is under one of them)
 STAFF_PATHS = ("/staff", "/api/v1/staff/", "/api/v1/handovers", "/api/v1/copilot/", "/api/v1/review/",
-               "/api/v1/analytics/", "/api/v1/admin/", "/api/v1/copy", "/api/v1/customers/")
+               "/api/v1/analytics/", "/api/v1/admin/", "/api/v1/copy", "/api/v1/customers/",
+               "/api/v1/offers/evaluation")
 #: the staff pages' policy: Gradio's page needs its inline config script and inline styles; nothing may load from,
 #: post to or frame it from another host
 STAFF_CSP = ("default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
@@ -162,11 +166,22 @@ class JsonDepthLimit:
         await self.app(scope, replay, send)
 
 
-class SecurityHeaders:
-    """``X-Content-Type-Options: nosniff`` everywhere; the staff pages' CSP, frame and referrer protection."""
+def shopper_frame_policy(frame_origins: Iterable[str] = ()) -> str:
+    """The CSP of every page but the staff pages: only this site and the allowed origins (the shop's pages with the
+    widget) may frame it, so no other site can wrap the shopper chat in its own page (clickjacking)."""
+    origins = sorted({o.rstrip("/").lower() for o in frame_origins})
+    return " ".join(["frame-ancestors", "'self'", *origins])
 
-    def __init__(self, app: ASGIApp) -> None:
+
+class SecurityHeaders:
+    """``X-Content-Type-Options: nosniff`` everywhere; the staff pages' CSP, frame and referrer protection; who may
+    frame the other pages (``frame_origins``: ``security.allowed_origins``)."""
+
+    def __init__(self, app: ASGIApp, frame_origins: Iterable[str] = ()) -> None:
         self.app = app
+        self.frame_policy = shopper_frame_policy(frame_origins)
+        #: browsers that ignore ``frame-ancestors`` get the old header, which cannot name another origin
+        self.same_origin_only = self.frame_policy == shopper_frame_policy()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -182,6 +197,11 @@ class SecurityHeaders:
                     out["Content-Security-Policy"] = STAFF_CSP
                     out["X-Frame-Options"] = "DENY"
                     out["Referrer-Policy"] = "same-origin"
+                elif "frame-ancestors" not in out.get("Content-Security-Policy", ""):
+                    policy = out.get("Content-Security-Policy")
+                    out["Content-Security-Policy"] = f"{policy}; {self.frame_policy}" if policy else self.frame_policy
+                    if self.same_origin_only:
+                        out.setdefault("X-Frame-Options", "SAMEORIGIN")
             await send(message)
 
         await self.app(scope, receive, sending)

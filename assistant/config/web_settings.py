@@ -44,8 +44,9 @@ class SecuritySettings(_WebSection):
         "sign-in cookies are marked Secure (sent over HTTPS only).")
     allowed_origins: list[str] = Field(
         default_factory=list, description="Other origins (scheme://host[:port]) whose pages may call the API from a "
-        "browser: the shop's own pages with the chat widget. They get CORS (with credentials); any other origin gets "
-        "none, and its state-changing requests to staff routes are refused (403).")
+        "browser: the shop's own pages with the chat widget (/widget.js). They get CORS (with credentials) and may "
+        "frame the shopper chat; any other origin gets neither, and its state-changing requests to staff routes are "
+        "refused (403). The staff pages are never framed.")
     rate_limit_storage: str = Field(
         "memory://", description="Where rate-limit counters live: memory:// (one process) or a Redis URL such as "
         "redis://127.0.0.1:6379 shared by replicas. If the storage fails, requests are let through and logged.")
@@ -57,6 +58,17 @@ class SecuritySettings(_WebSection):
     chat_rate_per_ip: str = Field(
         "60/minute", description="Chat turns from one client address (behind a proxy: server.forwarded_allow_ips "
         "must trust it to see real addresses).")
+    guest_sessions: bool = Field(
+        True, description="Visitors without a shopper token chat as guests: the server opens a guest conversation "
+        "and returns a signed guest token for it (policy and product questions, recommendations from what the "
+        "guest said in that conversation only, public offers only; order questions get a link to sign in, "
+        "app.sign_in_url). Off: the chat needs a shopper token (401 without one).")
+    guest_rate_per_ip: str = Field(
+        "30/hour", description="New guest conversations one client address may open (their turns also count in "
+        "chat_rate_per_ip and, per guest, chat_rate_per_shopper). Past it: 429 with Retry-After.")
+    guest_token_ttl_s: int = Field(
+        4 * 3600, description="Lifetime of a guest token, in seconds; every guest reply carries a renewed one, so "
+        "only a guest silent this long has to start a new conversation.", ge=60, le=24 * 3600)
     login_rate_per_ip: str = Field(
         "20/minute", description="Failed staff sign-ins from one client address before sign-in from that address is "
         "refused (429 with Retry-After).")
@@ -77,7 +89,8 @@ class SecuritySettings(_WebSection):
     max_json_depth: int = Field(
         32, description="Deepest nesting of arrays and objects in a JSON request body (422 past it).", ge=4, le=1000)
 
-    @field_validator("chat_rate_per_shopper", "chat_rate_per_ip", "login_rate_per_ip", "login_rate_per_username")
+    @field_validator("chat_rate_per_shopper", "chat_rate_per_ip", "guest_rate_per_ip", "login_rate_per_ip",
+                     "login_rate_per_username")
     @classmethod
     def _a_rate(cls, value: str) -> str:
         from limits import parse_many

@@ -15,6 +15,11 @@ MESSAGES: dict[str, str] = {
     #: a reply that contains this offers a person: a "yes" to it starts a hand-over
     "offers_a_person": "connect you with a person",
     "refuse_other_order": "I can only discuss your own orders, and {order_id} isn't one of them.",
+    # a guest (not signed in) asks about orders
+    "guest.sign_in_for_orders": "To see or change your orders, please sign in first: {url} — then ask me again. "
+                                "Until then I'm happy to help with our products and policies.",
+    "guest.sign_in_for_orders_no_link": "To see or change your orders, please sign in to your account first, then "
+                                        "ask me again. Until then I'm happy to help with our products and policies.",
     "blocked.empty": "Ask me anything about our products, your orders, or our policies.",
     "blocked.too_long": "That message is too long for me ({length} characters; the limit is {limit}). "
                         "Could you ask in a shorter message?",
@@ -34,6 +39,28 @@ MESSAGES: dict[str, str] = {
     "handover.waiting": "A person from our team has this conversation and will reply here shortly; they will see "
                         "your message.",
     "handover.held": "A person from our team is with you now and will reply here.",
+    # when nobody is there (support.business_hours, signed-in agents): when someone answers, and an e-mail address
+    "handover.away": "{queued} {absence} {ask} {purpose}",
+    "handover.queued.customer_request": "I've asked a person from our team to take over this conversation.",
+    "handover.queued.angry_customer": "I'm sorry about this. I've asked a person from our team to take over this "
+                                      "conversation.",
+    "handover.queued.policy_restriction": "I understand. I can't make an exception to the policy myself, so I've "
+                                          "asked a person from our team to take over this conversation.",
+    "handover.queued.missing_knowledge": "I haven't been able to answer, so I've asked a person from our team to "
+                                         "take over this conversation.",
+    "handover.queued.tool_failure": "I can't look that up right now, so I've asked a person from our team to take "
+                                    "over this conversation.",
+    "handover.away.closed": "Our team is away right now and will answer here from {when}.",
+    "handover.away.no_agent": "Nobody from our team is online right now; a person will answer here as soon as one "
+                              "is back.",
+    "handover.when": "{day} at {time} ({zone})",
+    "handover.ask_contact": "If you would like the answer by e-mail as well, type your e-mail address.",
+    "handover.contact_purpose": "We use it only to reply to this conversation, and it is deleted with your data.",
+    "handover.contact_saved": "Thank you: a person from our team will answer at that address as well as here. We "
+                              "use it only to reply to this conversation.",
+    "handover.waiting_away": "Your message is kept for a person from our team, who will answer here as soon as one "
+                             "is back.",
+    "handover.waiting_ask": "{waiting} {ask} {purpose}",
     # -- the shopper's orders (replies built from the order records) --------------------------------------
     "order.status": "Your order {order_id} is {status}.",
     "order.tracking": "The tracking number of your order {order_id} is {tracking}.",
@@ -181,6 +208,12 @@ MESSAGES: dict[str, str] = {
     "ui.our_team": "our team",
     "ui.send": "Send",
     "ui.message_label": "Your message",
+    "ui.guest_preferences": "While you chatted as a guest you told us: {items}. Save this to your profile, so that "
+                            "recommendations and offers use it?",
+    "ui.guest_preferences.save": "Save to my profile",
+    "ui.guest_preferences.skip": "No thanks",
+    "ui.guest_preferences.saved": "Saved to your profile: {items}.",
+    "ui.guest_preferences.not_saved": "Nothing was saved to your profile.",
     "ui.choose_customer": "Choose a demo customer",
     "ui.personalize": "Personalize my answers, recommendations and offers",
     "ui.personalize_info": "Off: no recommendations or offers from your tastes, and nothing new is learned from "
@@ -206,6 +239,15 @@ MESSAGES: dict[str, str] = {
     "ui.kind.dislike": "Dislikes",
     "ui.kind.style": "Style",
     "ui.kind.material": "Material",
+    "ui.rating.title": "How did we do?",
+    "ui.rating.question": "How happy are you with this conversation?",
+    "ui.rating.scale": "1 = very unhappy, 5 = very happy",
+    "ui.rating.comment": "Anything you would like to tell us? (optional)",
+    "ui.rating.send": "Send rating",
+    "ui.rating.thanks": "Thank you for rating this conversation!",
+    "ui.rating.pick": "Please choose a rating from 1 to 5 first.",
+    "ui.rating.too_long": "Please keep the comment to {limit} characters or fewer.",
+    "ui.rating.failed": "Your rating could not be saved; please try again in a moment.",
 }
 
 #: example questions the chat page offers

@@ -1,4 +1,7 @@
-"""Which eligible offer to show: a contextual Thompson-sampling bandit with a logged propensity.
+"""Which eligible offer to show: a per-segment Thompson-sampling bandit with a logged propensity.
+
+(``offers.policy: linucb`` chooses with a contextual policy over profile features instead:
+``assistant.personalization.contextual_bandit``.)
 
 Eligibility is code (``assistant.personalization.offer_rules``); among the offers a shopper may see, the
 policy picks one.
@@ -14,7 +17,7 @@ policy picks one.
   above is the first of ``draws`` (200) rows of posterior samples, and the propensity is the share of
   rows whose largest sample is the chosen arm (at least ``1/draws``, so it lies in (0, 1]). It is logged
   with the ``offer_shown`` event, so the log supports off-policy evaluation
-  (``assistant.personalization.offer_simulation``).
+  (``assistant.personalization.off_policy``, on the shop's log; ``offer_simulation`` on a simulated one).
 
 The counts live in the database (``BanditStore``, table ``bandit_arms``) and change by atomic
 increments, so every app replica reads and updates the same posteriors and nothing is lost on restart.
@@ -143,7 +146,8 @@ def build_policy(name: str, draws: int = 200) -> OfferPolicy:
         case "uniform":
             return UniformPolicy()
         case other:
-            raise ValueError(f"unknown offer policy {other!r}: choose thompson or uniform")
+            raise ValueError(f"unknown offer policy {other!r}: choose thompson or uniform (linucb: "
+                             "contextual_bandit.build_offer_chooser)")
 
 
 class ArmSource(Protocol):
@@ -166,8 +170,10 @@ class OfferChooser:
         self.rng = rng
         self._lock = threading.Lock()
 
-    def choose(self, segment: str, offers: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
-        """At most one offer, as a dict with a ``bandit`` entry (segment, propensity, policy)."""
+    def choose(self, segment: str, offers: Sequence[Mapping[str, Any]], features: Sequence[str] = ()
+               ) -> list[Mapping[str, Any]]:
+        """At most one offer, as a dict with a ``bandit`` entry (segment, propensity, policy, and for off-policy
+        evaluation and the contextual policy's counts: the shopper's ``features`` and the eligible ``arms``)."""
         if not offers:
             return []
         by_id = {str(o["id"]): o for o in offers}
@@ -176,8 +182,17 @@ class OfferChooser:
         with self._lock:
             choice = self.policy.choose(ids, stats, self.rng)
         offer: dict[str, Any] = dict(by_id[choice.arm])
-        offer["bandit"] = {"segment": segment, "propensity": round(choice.propensity, 4), "policy": choice.policy}
+        offer["bandit"] = {"segment": segment, "propensity": round(choice.propensity, 4), "policy": choice.policy,
+                           "features": list(features), "arms": ids}
         return [offer]
+
+
+class OfferSelector(Protocol):
+    """What a turn asks of an offer policy: this ``OfferChooser`` or the contextual one
+    (``assistant.personalization.contextual_bandit.ContextualOfferChooser``)."""
+
+    def choose(self, segment: str, offers: Sequence[Mapping[str, Any]], features: Sequence[str] = ()
+               ) -> list[Mapping[str, Any]]: ...
 
 
 def record_offer_feedback(stores: Stores, customer_id: str, offer_id: str, kind: str,

@@ -8,6 +8,8 @@ same shoppers in the same order, so differences in regret are the policies'.
 
 - ``thompson``: the production policy (``ThompsonPolicy``, Beta posteriors per segment and offer, the
   propensity of each choice estimated from 200 posterior draws).
+- ``linucb``: the contextual policy (``contextual_bandit``: LinUCB over bias, tier and category, epsilon-greedy),
+  which here sees exactly the segment, so it shows what context costs where the segment is all there is.
 - ``uniform``: an offer at random (propensity ``1/K``); its log is the data for off-policy evaluation.
 - ``best fixed``: the one offer with the best average rate over all segments, known in advance (an
   oracle no real shop has, but blind to segments).
@@ -20,6 +22,10 @@ candidate policy: greedy on the rates the Thompson run learned (its posterior me
 scoring (IPS) reweights the logged rewards of rounds where the log agrees with the candidate; doubly
 robust (DR) adds a reward model (per segment and offer mean, cross-fitted on two halves of the log) and
 corrects it with the same weights. Both are compared with the true value, computed from the hidden rates.
+
+Then Thompson and LinUCB meet two more worlds (``context_simulation``): one where the shopper's profile
+features decide which offer converts, one where nothing does; the report gives each one's conversions and
+regret and the ratio of their regrets.
 """
 
 from __future__ import annotations
@@ -28,7 +34,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from assistant.personalization.offer_bandit import ThompsonPolicy
+from assistant.personalization.context_simulation import (
+    Comparison,
+    compare_on,
+    format_comparisons,
+    make_context_world,
+    make_flat_world,
+    run_linucb_rows,
+    run_thompson_rows,
+)
+from assistant.personalization.contextual_bandit import BIAS
 
 if TYPE_CHECKING:
     import numpy as np
@@ -106,6 +121,7 @@ class SimulationResult:
     best_fixed: str = ""
     candidate: dict[str, str] = field(default_factory=dict)  # segment -> offer of the evaluated policy
     estimates: list[Estimate] = field(default_factory=list)
+    comparisons: list[Comparison] = field(default_factory=list)  # Thompson vs LinUCB on the context worlds
 
 
 def _finish(name: str, world: World, segments: np.ndarray, actions: np.ndarray, rewards: np.ndarray,
@@ -120,24 +136,28 @@ def _finish(name: str, world: World, segments: np.ndarray, actions: np.ndarray, 
 def run_thompson(world: World, segments: np.ndarray, uniforms: np.ndarray, rng: np.random.Generator,
                  draws: int = 200) -> tuple[Run, np.ndarray]:
     """The production policy, round by round; returns the run and its final posterior means."""
+    rows, means = run_thompson_rows(segments, len(world.segments), world.rates[segments], uniforms, rng, draws)
+    return _finish("thompson", world, segments, rows.actions, rows.rewards, rows.propensities), means
+
+
+def segment_features(world: World) -> np.ndarray:
+    """Each segment of the per-segment world as the contextual policy sees it: bias, tier and category."""
     import numpy as np
 
-    policy = ThompsonPolicy(draws)
-    n_seg, n_arm = world.rates.shape
-    alpha, beta = np.ones((n_seg, n_arm)), np.ones((n_seg, n_arm))
-    arms = list(world.offers)
-    actions = np.zeros(len(segments), dtype=int)
-    rewards = np.zeros(len(segments))
-    propensities = np.zeros(len(segments))
-    index = {a: k for k, a in enumerate(arms)}
-    for t, s in enumerate(segments):
-        choice = policy.choose_from(arms, alpha[s], beta[s], rng)
-        a = index[choice.arm]
-        r = float(uniforms[t, a] < world.rates[s, a])
-        alpha[s, a] += r
-        beta[s, a] += 1.0 - r
-        actions[t], rewards[t], propensities[t] = a, r, choice.propensity
-    return _finish("thompson", world, segments, actions, rewards, propensities), alpha / (alpha + beta)
+    names = sorted({BIAS, *(f"tier={s.split('/')[0]}" for s in world.segments),
+                    *(f"cat={s.split('/')[1]}" for s in world.segments)})
+    x = np.zeros((len(world.segments), len(names)))
+    for i, segment in enumerate(world.segments):
+        tier, category = segment.split("/")
+        x[i, [names.index(BIAS), names.index(f"tier={tier}"), names.index(f"cat={category}")]] = 1.0
+    return x
+
+
+def run_linucb(world: World, segments: np.ndarray, uniforms: np.ndarray, rng: np.random.Generator,
+               alpha: float = 0.3, epsilon: float = 0.05) -> Run:
+    """The contextual policy on the per-segment world (where the segment is all the context there is)."""
+    rows = run_linucb_rows(segment_features(world)[segments], world.rates[segments], uniforms, rng, alpha, epsilon)
+    return _finish("linucb", world, segments, rows.actions, rows.rewards, rows.propensities)
 
 
 def run_fixed(name: str, world: World, segments: np.ndarray, uniforms: np.ndarray, actions: np.ndarray,
@@ -183,8 +203,10 @@ def off_policy_estimates(world: World, log: Run, policy: np.ndarray) -> list[Est
             for name, v in (("IPS", ips), ("DR", dr))]
 
 
-def simulate_offers(rounds: int = 10_000, seed: int = 7, draws: int = 200) -> SimulationResult:
-    """Run the three policies on the same shoppers, then evaluate the learned greedy policy off-policy."""
+def simulate_offers(rounds: int = 10_000, seed: int = 7, draws: int = 200, alpha: float = 0.3,
+                    epsilon: float = 0.05, worlds: bool = True) -> SimulationResult:
+    """Run the policies on the same shoppers, evaluate the learned greedy policy off-policy, and (``worlds``)
+    compare Thompson and LinUCB where the profile decides and where nothing does."""
     import numpy as np
 
     world = make_world(seed)
@@ -201,11 +223,15 @@ def simulate_offers(rounds: int = 10_000, seed: int = 7, draws: int = 200) -> Si
                         random_actions, 1.0 / len(world.offers))
     best = int(np.argmax(world.weights @ world.rates))
     fixed = run_fixed("best fixed offer", world, segments, uniforms, np.full(rounds, best), 1.0)
-    result.runs = {run.name: run for run in (thompson, uniform, fixed)}
+    linucb = run_linucb(world, segments, uniforms, np.random.default_rng(seed + 4), alpha, epsilon)
+    result.runs = {run.name: run for run in (thompson, linucb, uniform, fixed)}
     result.best_fixed = world.offers[best]
     candidate = learned.argmax(axis=1)
     result.candidate = {seg: world.offers[k] for seg, k in zip(world.segments, candidate, strict=True)}
     result.estimates = off_policy_estimates(world, uniform, candidate)
+    if worlds:
+        result.comparisons = [compare_on(w, rounds, seed, draws, alpha, epsilon)
+                              for w in (make_context_world(seed), make_flat_world(seed))]
     return result
 
 
@@ -228,6 +254,8 @@ def format_report(result: SimulationResult) -> str:
               f"{'estimator':<22}{'estimate':>10}{'stderr':>9}{'truth':>9}{'error':>9}"]
     for e in result.estimates:
         lines.append(f"{e.name:<22}{e.value:>10.4f}{e.stderr:>9.4f}{e.truth:>9.4f}{e.error:>+9.4f}")
+    if result.comparisons:
+        lines += ["", format_comparisons(result.comparisons, result.rounds)]
     return "\n".join(lines)
 
 

@@ -256,8 +256,10 @@ class PreferenceLearner:
         return {"id": removed.id, "kind": removed.kind, "value": removed.value, "origin": removed.origin,
                 "removed_at": removed.removed_at.isoformat() if removed.removed_at else None}
 
-    def learn(self, customer_id: str, turn_id: str, extracted: Iterable[Extracted]) -> LearnResult:
-        """Store ``extracted`` for a shopper who consents to personalization; nothing for anyone else."""
+    def learn(self, customer_id: str, turn_id: str, extracted: Iterable[Extracted], *,
+              source: str | None = None) -> LearnResult:
+        """Store ``extracted`` for a shopper who consents to personalization; nothing for anyone else.
+        ``source``: the provenance of new preferences (default ``turn:<turn_id>``; shop events give ``event:<id>``)."""
         items = list(extracted)
         if not self.settings.learn_from_chat or not items \
                 or not self.customers.consent(customer_id).personalization:
@@ -276,7 +278,7 @@ class PreferenceLearner:
             wanted = noisy_or(effective_confidence(prior, now, self.half_life_days), e.confidence) if prior \
                 else e.confidence
             stored = self.customers.add_preference(customer_id, e.kind, e.value, origin="inferred",
-                                                   source=f"turn:{turn_id}", confidence=round(wanted, 4))
+                                                   source=source or f"turn:{turn_id}", confidence=round(wanted, 4))
             if stored is None:
                 refused.append(e.to_dict())
                 continue

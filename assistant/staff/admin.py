@@ -307,7 +307,7 @@ class Admin:
         data = merge_offer(current, changes)
         self._validate(data, offer_id)
         self.components.stores.offers.edit(offer_id, data)
-        self.components.reload_shop_data()
+        self.components.reload_shop_data(("offers",))
         return self.offer(offer_id)
 
     def create_offer(self, offer: Mapping[str, Any]) -> AdminOffer:
@@ -321,7 +321,7 @@ class Admin:
             message = f"an offer {offer_id!r} exists already: edit it, or choose another id"
             raise ConflictError(message, user_message=message)
         self.components.stores.offers.upsert(data, ADMIN_ORIGIN)
-        self.components.reload_shop_data()
+        self.components.reload_shop_data(("offers",))
         return self.offer(offer_id)
 
     def disable_offer(self, offer_id: str) -> AdminOffer:

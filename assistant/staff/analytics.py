@@ -5,7 +5,7 @@ The service the analytics REST route (``ui.review_api``) and the staff page's an
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from assistant.errors import NotFoundError
 from assistant.store.analytics_queries import DEFAULT_DAYS, MAX_DAYS, AnalyticsStore, Period, Rows
@@ -17,8 +17,9 @@ class Analytics:
     """``figures`` names the figures; ``period`` checks a period (``ValidationError``), ``run`` computes one
     figure (``NotFoundError`` for an unknown name)."""
 
-    def __init__(self, store: AnalyticsStore) -> None:
-        self._store = store
+    def __init__(self, store: AnalyticsStore, quiet: timedelta | None = None) -> None:
+        """``quiet``: the quiet window (``csat.quiet_minutes``); a message after such a pause reopens a conversation."""
+        self._store = store.with_quiet(quiet) if quiet is not None else store
 
     @property
     def figures(self) -> tuple[str, ...]:

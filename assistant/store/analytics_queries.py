@@ -5,7 +5,11 @@ ending today), and returns plain rows (``list[dict]``) ready for a chart or a ta
 every day of the period, days without data as zeros, so a line plot has no gaps.
 
 - ``volume``: conversations (sessions with a turn that day) and turns per day.
-- ``resolution`` / ``resolution_total``: the share of conversations with no hand-over, per day / overall.
+- ``resolution`` / ``resolution_total``: conversations resolved, per day (of the conversation's last turn in the
+  period) / overall: not handed over, not ended in "I don't know", not reopened within a day; each of the three
+  counted too (``handed_over``, ``unanswered``, ``reopened``; see ``assistant.store.conversation_outcomes``).
+- ``csat``: the shoppers' ratings (1-5) given in the period, for conversations with the assistant only and for
+  those a person was involved in, and for all: count, mean and the count of each score.
 - ``handover_reasons``: hand-overs by reason (table ``handovers``).
 - ``feedback``: thumbs up and down per day (each turn's latest thumbs, by the turn's day) and their rates.
 - ``fallbacks``: turns whose reply failed the verifier and was replaced by one built from facts (status
@@ -17,8 +21,7 @@ every day of the period, days without data as zeros, so a line plot has no gaps.
 - ``volume_by_language`` (per day and language) / ``resolution_by_language`` (per language, whole period):
   volume and resolution split by the language of the reply each turn recorded (``trace.language``); turns
   without one (logged before languages were recorded, or replies sent by an agent) count as ``unknown``. A
-  conversation counts under every language it has turns in, and as handed over in the language of the turn
-  that handed it over.
+  conversation counts, with its outcome, under every language it has turns in.
 
 Days are UTC: ``date()`` on SQLite (times are stored as UTC text), ``to_char(ts AT TIME ZONE 'UTC', ...)``
 on PostgreSQL, so both group the same instant into the same day whatever the server's time zone.
@@ -40,11 +43,14 @@ from sqlalchemy.sql.functions import FunctionElement
 from assistant.errors import NotFoundError, ValidationError
 from assistant.store import models as m
 from assistant.store.clock import Clock, SystemClock
+from assistant.store.conversation_outcomes import CSAT_KINDS, conversation_outcomes, csat_query, outcome_counts
 from assistant.store.db import read
 from assistant.store.handovers import HandoverRow
 from assistant.store.turn_language import turn_language
 
 DEFAULT_DAYS = 30
+#: the quiet window (``csat.quiet_minutes``) when none is given: a message after such a pause reopens a conversation
+DEFAULT_QUIET = timedelta(minutes=10)
 MAX_DAYS = 3660
 FEEDBACK_KINDS = ("offer_clicked", "offer_accepted", "offer_redeemed")
 CONVERSION_KINDS = ("offer_accepted", "offer_redeemed")
@@ -110,17 +116,31 @@ def _fill(period: Period, rows: Iterable[Any], columns: tuple[str, ...]) -> Rows
     return out
 
 
+def _outcome_row(row: Any) -> dict[str, Any]:
+    """The counts of a grouped ``outcome_counts`` row, with the resolution rate."""
+    counts = {c: int(getattr(row, c, 0) or 0) for c in ("conversations", "handed_over", "unanswered", "reopened",
+                                                     "resolved")}
+    return {**counts, "resolution_rate": _rate(counts["resolved"], counts["conversations"])}
+
+
 class AnalyticsStore:
-    def __init__(self, sessions: sessionmaker[Session], clock: Clock | None = None) -> None:
+    def __init__(self, sessions: sessionmaker[Session], clock: Clock | None = None,
+                 quiet: timedelta = DEFAULT_QUIET) -> None:
         self._sessions = sessions
         self._clock = clock or SystemClock()
+        self.quiet = quiet
         self.figures: dict[str, Callable[[date | None, date | None], Rows]] = {
             "volume": self.volume, "resolution": self.resolution, "resolution_total": self.resolution_total,
             "handover_reasons": self.handover_reasons, "feedback": self.feedback, "fallbacks": self.fallbacks,
             "offer_conversion": self.offer_conversion, "segment_conversion": self.segment_conversion,
             "arm_shares": self.arm_shares, "volume_by_language": self.volume_by_language,
-            "resolution_by_language": self.resolution_by_language,
+            "resolution_by_language": self.resolution_by_language, "csat": self.csat,
         }
+
+    def with_quiet(self, quiet: timedelta) -> AnalyticsStore:
+        """The same figures with another quiet window (``csat.quiet_minutes``: a message after such a pause, within a
+        day, reopens a conversation)."""
+        return AnalyticsStore(self._sessions, self._clock, quiet)
 
     def period(self, start: date | datetime | None = None, end: date | datetime | None = None) -> Period:
         """The period asked for: ``end`` defaults to today (UTC), ``start`` to 29 days before ``end``."""
@@ -158,31 +178,23 @@ class AnalyticsStore:
         return _fill(p, self._rows(query, "counting conversations per day"), ("conversations", "turns"))
 
     def resolution(self, start: date | None = None, end: date | None = None) -> Rows:
-        """Per day: conversations, those handed over to a person that day, and the share resolved without."""
+        """Per day (of each conversation's last turn in the period): conversations, those ``handed_over``,
+        ``unanswered`` (ended in "I don't know") and ``reopened`` within a day, those ``resolved`` (none of the three)
+        and the ``resolution_rate``."""
         p = self.period(start, end)
-        t = m.TurnRow
-        day = utc_day(t.created_at)
-        query = (select(day.label("day"), func.count(distinct(t.session_id)).label("conversations"),
-                        func.count(distinct(case((t.handover.is_(True), t.session_id)))).label("handed_over"))
-                 .where(t.created_at >= p.since, t.created_at < p.until).group_by(day))
-        rows = _fill(p, self._rows(query, "measuring resolution per day"), ("conversations", "handed_over"))
-        for row in rows:
-            row["resolved_without_handover"] = row["conversations"] - row["handed_over"]
-            row["resolution_rate"] = _rate(row["resolved_without_handover"], row["conversations"])
-        return rows
+        o = conversation_outcomes(p.since, p.until, self.quiet)
+        day = utc_day(o.c.last_in_period)
+        query = select(day.label("day"), *outcome_counts(o)).group_by(day)
+        found = {str(r.day): _outcome_row(r) for r in self._rows(query, "measuring resolution per day")}
+        empty = _outcome_row(None)
+        return [{"day": d, **found.get(d, empty)} for d in p.days()]
 
     def resolution_total(self, start: date | None = None, end: date | None = None) -> Rows:
-        """One row for the whole period: conversations, handed over, resolved without, and the rate."""
+        """One row for the whole period: conversations, handed over, unanswered, reopened, resolved, and the rate."""
         p = self.period(start, end)
-        t = m.TurnRow
-        query = (select(func.count(distinct(t.session_id)).label("conversations"),
-                        func.count(distinct(case((t.handover.is_(True), t.session_id)))).label("handed_over"))
-                 .where(t.created_at >= p.since, t.created_at < p.until))
-        (row,) = self._rows(query, "measuring resolution")
-        conversations, handed_over = int(row.conversations or 0), int(row.handed_over or 0)
-        return [{**p.to_dict(), "conversations": conversations, "handed_over": handed_over,
-                 "resolved_without_handover": conversations - handed_over,
-                 "resolution_rate": _rate(conversations - handed_over, conversations)}]
+        o = conversation_outcomes(p.since, p.until, self.quiet)
+        (row,) = self._rows(select(*outcome_counts(o)), "measuring resolution")
+        return [{**p.to_dict(), **_outcome_row(row)}]
 
     def handover_reasons(self, start: date | None = None, end: date | None = None) -> Rows:
         """Hand-overs created in the period by reason, most frequent first, with their share."""
@@ -213,22 +225,37 @@ class AnalyticsStore:
                 for d in p.days() for lang in languages]
 
     def resolution_by_language(self, start: date | None = None, end: date | None = None) -> Rows:
-        """Per reply language over the period: turns, conversations, those handed over to a person (by a turn in
-        that language), resolved without hand-over and the rate; most conversations first."""
+        """Per reply language over the period: turns, and the conversations with a turn in it with their outcomes
+        (as ``resolution_total``); most conversations first."""
         p = self.period(start, end)
         t = m.TurnRow
+        o = conversation_outcomes(p.since, p.until, self.quiet)
         language = turn_language()
-        query = (select(language.label("language"), func.count().label("turns"),
-                        func.count(distinct(t.session_id)).label("conversations"),
-                        func.count(distinct(case((t.handover.is_(True), t.session_id)))).label("handed_over"))
-                 .where(t.created_at >= p.since, t.created_at < p.until).group_by(language))
-        rows = []
-        for r in self._rows(query, "measuring resolution per language"):
-            conversations, handed_over = int(r.conversations or 0), int(r.handed_over or 0)
-            rows.append({"language": str(r.language), "turns": int(r.turns or 0), "conversations": conversations,
-                         "handed_over": handed_over, "resolved_without_handover": conversations - handed_over,
-                         "resolution_rate": _rate(conversations - handed_over, conversations)})
+        per_language = (select(language.label("language"), t.session_id.label("session_id"),
+                               func.count().label("turns"))
+                        .where(t.created_at >= p.since, t.created_at < p.until)
+                        .group_by(language, t.session_id).subquery("per_language"))
+        query = (select(per_language.c.language, func.sum(per_language.c.turns).label("turns"), *outcome_counts(o))
+                 .join(o, o.c.session_id == per_language.c.session_id).group_by(per_language.c.language))
+        rows = [{"language": str(r.language), "turns": int(r.turns or 0), **_outcome_row(r)}
+                for r in self._rows(query, "measuring resolution per language")]
         return sorted(rows, key=lambda row: (-row["conversations"], row["language"]))
+
+    def csat(self, start: date | None = None, end: date | None = None) -> Rows:
+        """Ratings given in the period: a row each for ``assistant`` (no person involved), ``handover`` (a person
+        was) and ``all``: ``ratings``, ``mean`` (None without ratings) and ``score_1`` .. ``score_5``."""
+        p = self.period(start, end)
+        found = {r.kind: r for r in self._rows(csat_query(p.since, p.until), "measuring CSAT")}
+        counts = {kind: [int(getattr(found.get(kind), f"score_{n}", 0) or 0) for n in range(1, 6)]
+                  for kind in CSAT_KINDS}
+        counts["all"] = [sum(column) for column in zip(*counts.values(), strict=True)]
+        rows: Rows = []
+        for kind, scores in counts.items():
+            ratings = sum(scores)
+            mean = round(sum(n * c for n, c in enumerate(scores, start=1)) / ratings, 2) if ratings else None
+            rows.append({"conversations": kind, "ratings": ratings,
+                         **{f"score_{n}": c for n, c in enumerate(scores, start=1)}, "mean": mean})
+        return rows
 
     # quality -----------------------------------------------------------------------------------------------
     def feedback(self, start: date | None = None, end: date | None = None) -> Rows:

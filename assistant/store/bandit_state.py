@@ -4,6 +4,10 @@ Counts change only by atomic increments (``INSERT ... ON CONFLICT DO UPDATE SET 
 and PostgreSQL), never by read-modify-write in the app, so concurrent turns on several replicas add up.
 Feedback is recorded as an event in the same transaction as its increments, and at most once per kind
 and per showing of an offer: a second ``accepted`` for the same showing changes nothing.
+
+The contextual policy's counts (``assistant.personalization.contextual_bandit``) share the table: rows whose
+segment is ``linucb|<feature>|<feature>`` count showings with both features on (``shown``) and, on the
+diagonal, their conversions.
 """
 
 from __future__ import annotations
@@ -18,6 +22,14 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
 from assistant.errors import NotFoundError, ValidationError
+from assistant.personalization.contextual_bandit import (
+    KEY_PREFIX,
+    LinearArmStats,
+    feature_pairs,
+    pair_key,
+    parse_pair_key,
+)
+from assistant.personalization.off_policy import LoggedOffer, logged_offer
 from assistant.personalization.offer_bandit import CONVERSION_KINDS, FEEDBACK_KINDS, ArmStats
 from assistant.records import EventRecord
 from assistant.store import models as m
@@ -76,7 +88,7 @@ class BanditStore:
             return {r.offer_id: _stats(r) for r in rows}
 
     def all(self) -> dict[tuple[str, str], ArmStats]:
-        """Every arm, keyed by (segment, offer id)."""
+        """Every arm, keyed by (segment, offer id) (the contextual policy's ``linucb|...`` rows too)."""
         with read(self._sessions, "reading bandit counts") as session:
             rows = session.scalars(select(BanditArmRow).order_by(BanditArmRow.segment, BanditArmRow.offer_id))
             return {(r.segment, r.offer_id): _stats(r) for r in rows}
@@ -93,9 +105,41 @@ class BanditStore:
         changes["updated_at"] = now if counts else table.c.updated_at
         session.execute(stmt.on_conflict_do_update(index_elements=["segment", "offer_id"], set_=changes))
 
-    def record_shown(self, segment: str, offer_id: str) -> None:
+    def linear_stats(self, offer_ids: Sequence[str]) -> dict[str, LinearArmStats]:
+        """The contextual policy's counts of the given offers (rows keyed ``linucb|i|j``); offers never shown
+        are left out."""
+        together: dict[str, dict[tuple[str, str], int]] = {}
+        converted: dict[str, dict[str, int]] = {}
+        with read(self._sessions, "reading the contextual bandit's counts") as session:
+            rows = session.scalars(select(BanditArmRow).where(
+                BanditArmRow.segment.startswith(KEY_PREFIX, autoescape=True),
+                BanditArmRow.offer_id.in_(list(offer_ids))))
+            for r in rows:
+                pair = parse_pair_key(r.segment)
+                if pair is None:
+                    continue
+                together.setdefault(r.offer_id, {})[pair] = r.shown
+                if pair[0] == pair[1] and r.conversions:
+                    converted.setdefault(r.offer_id, {})[pair[0]] = r.conversions
+        return {o: LinearArmStats(t, converted.get(o, {})) for o, t in together.items()}
+
+    def logged_offers(self) -> list[LoggedOffer]:
+        """Every showing of an offer (``offer_shown`` events, oldest first) with its logged propensity, policy,
+        features and eligible offers, and whether it converted: the log off-policy evaluation reads."""
+        kinds = ["offer_shown", *(f"offer_{k}" for k in CONVERSION_KINDS)]
+        with read(self._sessions, "reading the logged offers") as session:
+            rows = list(session.scalars(select(m.EventRow).where(m.EventRow.kind.in_(kinds)).order_by(m.EventRow.id)))
+            converted = {r.payload.get("shown_event_id") for r in rows if r.kind != "offer_shown"}
+            return [logged_offer(r.id, r.payload, r.id in converted, r.created_at) for r in rows
+                    if r.kind == "offer_shown"]
+
+    def record_shown(self, segment: str, offer_id: str, features: Sequence[str] = ()) -> None:
+        """One showing: the segment's ``shown`` count, and with the shopper's ``features`` the contextual
+        policy's counts of every pair of them (in key order, so concurrent showings lock rows alike)."""
         with write(self._sessions, f"counting offer {offer_id} as shown") as session:
             self._increment(session, segment, offer_id, shown=1)
+            for key in sorted(pair_key(i, j) for i, j in feature_pairs(features)):
+                self._increment(session, key, offer_id, shown=1)
 
     def record_feedback(self, customer_id: str, offer_id: str, kind: str,
                         order_id: str | None = None) -> FeedbackOutcome:
@@ -128,6 +172,10 @@ class BanditStore:
             if segment:
                 counts = {kind: 1, **({"conversions": 1} if converted else {})}
                 self._increment(session, str(segment), offer_id, **counts)
+            if converted:  # the contextual policy's b: a conversion for each feature the shopper had
+                features = [str(f) for f in shown.payload.get("features") or []]
+                for key in sorted(pair_key(f, f) for f in set(features)):
+                    self._increment(session, key, offer_id, conversions=1)
             session.flush()
             return FeedbackOutcome(offer_id, kind, True, converted, shown.id, segment, row.id)
 

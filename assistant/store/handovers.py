@@ -7,6 +7,7 @@ while unresolved), so asking twice never queues the same conversation twice.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -23,6 +24,8 @@ from assistant.store.models import Base
 HANDOVER_REASONS = ("customer_request", "missing_knowledge", "policy_restriction", "tool_failure",
                     "angry_customer")
 HANDOVER_STATUSES = ("open", "claimed", "resolved")
+#: what a contact address must look like (the shape the redaction recognises as an e-mail address)
+EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
 
 
 def _in(column: str, values: tuple[str, ...]) -> str:
@@ -53,6 +56,13 @@ class HandoverRow(Base):
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     #: the session id while not resolved, NULL afterwards: one unresolved hand-over per session
     open_session_id: Mapped[str | None] = mapped_column(String(64), nullable=True, unique=True)
+    #: nobody was there: the shopper was asked for an e-mail address to be answered at (``contact_*``, migration 0008)
+    contact_asked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    #: the address the shopper gave, kept as given (not redacted: they gave it to be answered there), with what they
+    #: were told it is used for (their consent) and when; deleted with the customer (the foreign key cascades)
+    contact_email: Mapped[str | None] = mapped_column(String(320), nullable=True)
+    contact_consent: Mapped[str | None] = mapped_column(Text, nullable=True)
+    contact_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 @dataclass(frozen=True)
@@ -69,6 +79,10 @@ class Handover:
     note: str | None = None
     claimed_at: datetime | None = None
     resolved_at: datetime | None = None
+    contact_asked_at: datetime | None = None
+    contact_email: str | None = None
+    contact_consent: str | None = None
+    contact_at: datetime | None = None
 
     @property
     def is_open(self) -> bool:
@@ -78,7 +92,9 @@ class Handover:
 def _from_row(row: HandoverRow) -> Handover:
     return Handover(id=row.id, session_id=row.session_id, customer_id=row.customer_id, reason=row.reason,
                     summary=row.summary, status=row.status, created_at=row.created_at, turn_id=row.turn_id,
-                    agent=row.agent, note=row.note, claimed_at=row.claimed_at, resolved_at=row.resolved_at)
+                    agent=row.agent, note=row.note, claimed_at=row.claimed_at, resolved_at=row.resolved_at,
+                    contact_asked_at=row.contact_asked_at, contact_email=row.contact_email,
+                    contact_consent=row.contact_consent, contact_at=row.contact_at)
 
 
 def _not_found(handover_id: str) -> NotFoundError:
@@ -93,9 +109,10 @@ class HandoverStore:
         self._ids = ids or UuidIds()
 
     def create(self, session_id: str, customer_id: str | None, reason: str, summary: str,
-               turn_id: str | None = None) -> Handover:
+               turn_id: str | None = None, ask_contact: bool = False) -> Handover:
         """Queue a conversation for a person. If the session already has an unresolved hand-over, that
-        one is returned unchanged (one per session)."""
+        one is returned unchanged (one per session). ``ask_contact``: nobody is there, the shopper is asked for an
+        e-mail address (``contact_asked_at``; :meth:`set_contact` keeps the answer)."""
         if reason not in HANDOVER_REASONS:
             raise ValidationError(f"unknown hand-over reason {reason!r}",
                                   user_message=f"A hand-over reason is one of {', '.join(HANDOVER_REASONS)}.")
@@ -109,7 +126,8 @@ class HandoverStore:
                                     user_message="This conversation no longer exists; start a new one.")
             row = HandoverRow(id=self._ids.new_id(), session_id=session_id, customer_id=customer_id,
                               turn_id=turn_id, reason=reason, summary=summary[:4000], status="open",
-                              created_at=self._clock.now(), open_session_id=session_id)
+                              created_at=self._clock.now(), open_session_id=session_id,
+                              contact_asked_at=self._clock.now() if ask_contact else None)
             session.add(row)
             session.flush()
             return _from_row(row)
@@ -158,6 +176,33 @@ class HandoverStore:
                                     user_message=f"This conversation is claimed by {row.agent}.")
             row.status, row.agent, row.note = "resolved", agent, note
             row.resolved_at, row.open_session_id = self._clock.now(), None
+            session.flush()
+            return _from_row(row)
+
+    def ask_contact(self, handover_id: str) -> Handover:
+        """Nobody is there: the shopper is asked for an e-mail address now (kept once, the first time)."""
+        with write(self._sessions, f"asking for a contact on hand-over {handover_id}") as session:
+            row = self._locked(session, handover_id)
+            if row.contact_asked_at is None and row.status != "resolved":
+                row.contact_asked_at = self._clock.now()
+                session.flush()
+            return _from_row(row)
+
+    def set_contact(self, handover_id: str, email: str, consent: str) -> Handover:
+        """Keep the e-mail address the shopper gave to be answered at, with ``consent`` (what they were told it is
+        used for). Only on an unresolved hand-over that asked for one (else ``ConflictError``); a newer address
+        replaces the older one. ``ValidationError`` for something that is no e-mail address."""
+        address = email.strip()
+        if not EMAIL.fullmatch(address) or len(address) > 320:
+            raise ValidationError("not an e-mail address", user_message="That is not an e-mail address.")
+        if not consent.strip():
+            raise ValidationError("a contact without consent", user_message="Say what the address is used for.")
+        with write(self._sessions, f"keeping the contact of hand-over {handover_id}") as session:
+            row = self._locked(session, handover_id)
+            if row.status == "resolved" or row.contact_asked_at is None:
+                raise ConflictError(f"hand-over {handover_id} did not ask for a contact ({row.status})",
+                                    user_message="This hand-over takes no contact address.")
+            row.contact_email, row.contact_consent, row.contact_at = address, consent.strip(), self._clock.now()
             session.flush()
             return _from_row(row)
 

@@ -44,6 +44,7 @@ PREFERENCE_ORIGINS = ("explicit", "inferred")
 TURN_STATUSES = ("ok", "error", "fallback")
 STAFF_ROLES = ("agent", "reviewer", "admin")
 TURN_LABELS = ("correct", "incorrect", "outdated_knowledge", "policy_violation")
+RATING_REASONS = ("handover_resolved", "quiet")  # why the shopper was asked to rate the conversation
 
 # Money: exact decimal in PostgreSQL, read back as float (the domain types use float).
 Money = Numeric(12, 2, asdecimal=False)
@@ -274,3 +275,26 @@ class TurnLabelRow(Base):
     note: Mapped[str | None] = mapped_column(Text)
     reviewer: Mapped[str] = mapped_column(String(128))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class SessionRatingRow(Base):
+    """The shopper's rating of a conversation (CSAT): 1-5 and an optional comment, one per session (rating again
+    replaces it). ``comment`` is redacted as it is written (``assistant.store.pii_columns``); the row goes with
+    its session and with its customer."""
+
+    __tablename__ = "session_ratings"
+    __table_args__ = (
+        CheckConstraint("score >= 1 AND score <= 5", name="score"),
+        CheckConstraint(_in("reason", RATING_REASONS), name="reason"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    session_id: Mapped[str] = mapped_column(
+        String(64), ForeignKey("chat_sessions.id", ondelete="CASCADE"), unique=True
+    )
+    customer_id: Mapped[str | None] = _customer_fk(nullable=True)
+    score: Mapped[int] = mapped_column(Integer)
+    comment: Mapped[str | None] = mapped_column(Text)
+    reason: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)

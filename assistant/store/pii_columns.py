@@ -7,10 +7,11 @@ insert and update, whichever store or caller writes the row, so no path can stor
   text, facts and retrieved snippets);
 - ``events``: the ``payload``, except identifiers the shop assigned (keys such as ``product_id``, ``offer_id``,
   ``code``, ``segment``), which analytics and the offer bandit count by;
-- ``handovers``: ``summary`` and ``note``; ``turn_labels``: ``note``.
+- ``handovers``: ``summary`` and ``note``; ``turn_labels``: ``note``; ``session_ratings``: ``comment``.
 
 Not redacted, on purpose: the customer's own profile and orders (the shop's records of them, imported or changed
-by a confirmed action) and a session's pending action (a new address waiting for the shopper's "yes").
+by a confirmed action), a session's pending action (a new address waiting for the shopper's "yes") and a
+hand-over's ``contact_email`` (given, with its purpose, to be answered there; deleted with the customer).
 Redaction is idempotent: placeholders such as ``[EMAIL]`` are not redacted again.
 """
 
@@ -29,6 +30,7 @@ REDACTED_COLUMNS: dict[str, tuple[str, ...]] = {
     "events": ("payload",),
     "handovers": ("summary", "note"),
     "turn_labels": ("note",),
+    "session_ratings": ("comment",),
 }
 #: event payload keys whose string values are identifiers the shop assigned: kept as they are
 _IDENTIFIER_KEY = re.compile(r"(^|_)(id|code|segment|kind|arm|variant|sku)$")

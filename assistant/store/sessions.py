@@ -96,6 +96,29 @@ class SessionStore:
             session.flush()
             return session_from_row(row)
 
+    def join_customer(self, session_id: str, customer_id: str) -> ChatSession:
+        """A guest's conversation (no customer yet) becomes ``customer_id``'s, with everything recorded in it: every
+        table that has both a ``session_id`` and a ``customer_id`` (turns, events, hand-overs, ...) is moved in
+        the same transaction. ``NotFoundError`` when the session is not a guest's or the customer is unknown."""
+        with write(self._sessions, f"joining chat session {session_id} to a customer") as session:
+            _lock_sqlite(session)
+            if session.get(m.CustomerRow, customer_id) is None:
+                raise NotFoundError(f"customer {customer_id!r} is not in the store",
+                                    user_message="No profile for this shopper.")
+            row = self._owned(session, None, session_id, lock=True)
+            if row is None:
+                raise _session_not_found(session_id)
+            row.customer_id = customer_id
+            row.last_seen_at = self._clock.now()
+            for table in m.Base.metadata.sorted_tables:
+                owned = {"session_id", "customer_id"} <= set(table.c.keys())
+                if table.name == m.ChatSessionRow.__tablename__ or not owned:
+                    continue
+                session.execute(table.update().where(table.c.session_id == session_id, table.c.customer_id.is_(None))
+                                .values(customer_id=customer_id))
+            session.flush()
+            return session_from_row(row)
+
     # staff: the copilot -----------------------------------------------------------------------
     def find(self, session_id: str) -> ChatSession | None:
         """Any session by id, whoever it belongs to. Staff only (the copilot): shopper paths use ``get_session``."""

@@ -315,6 +315,17 @@ class StaffStore:
             result = session.execute(delete(m.StaffSessionRow).where(m.StaffSessionRow.expires_at <= self._clock.now()))
             return int(getattr(result, "rowcount", 0) or 0)
 
+    def agents_active_since(self, since: datetime) -> int:
+        """How many agents (the agent or admin role, account enabled) have a live session used since ``since``:
+        whether anybody can take a hand-over now (support.agent_active_within_s)."""
+        with read(self._sessions, "counting signed-in agents") as session:
+            rows = session.execute(
+                select(m.StaffUserRow.id, m.StaffUserRow.roles)
+                .join(m.StaffSessionRow, m.StaffSessionRow.user_id == m.StaffUserRow.id)
+                .where(m.StaffSessionRow.expires_at > self._clock.now(), m.StaffSessionRow.last_seen_at >= since,
+                       m.StaffUserRow.disabled_at.is_(None)).distinct())
+            return sum(StaffPrincipal("", frozenset(roles.split(","))).has("agent") for _id, roles in rows)
+
     def count_sessions(self, username: str | None = None) -> int:
         """Sessions stored (live or not yet purged), of one account or of all."""
         with read(self._sessions, "counting staff sessions") as session:

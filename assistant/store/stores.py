@@ -12,11 +12,13 @@ from assistant.store.bandit_state import BanditStore
 from assistant.store.clock import Clock, IdFactory, SystemClock, UuidIds
 from assistant.store.copy_queue import CopyStore
 from assistant.store.customers import CustomerStore
+from assistant.store.data_versions import track_changes
 from assistant.store.db import build_engine, migrate, session_factory
 from assistant.store.events import EventStore
 from assistant.store.handovers import HandoverStore
 from assistant.store.offer_store import OfferStore
 from assistant.store.order_store import OrderStore
+from assistant.store.ratings import RatingStore
 from assistant.store.review_queries import ReviewStore
 from assistant.store.sessions import SessionStore, TurnStore
 from assistant.store.shop_profiles import ShopProfileStore
@@ -39,6 +41,7 @@ class Stores:
     analytics: AnalyticsStore
     staff: StaffStore
     shop: ShopProfileStore  # the shop's name, currency and locale
+    ratings: RatingStore  # the shoppers' ratings of their conversations (CSAT)
 
     def close(self) -> None:
         self.engine.dispose()
@@ -51,6 +54,7 @@ def build_stores(engine: Engine, *, clock: Clock | None = None, ids: IdFactory |
     clock = clock or SystemClock()
     ids = ids or UuidIds()
     sessions = session_factory(engine)
+    track_changes(sessions, clock)  # writes to offers, orders, the shop profile: other replicas reload them
     return Stores(
         engine=engine,
         customers=CustomerStore(sessions, clock),
@@ -66,6 +70,7 @@ def build_stores(engine: Engine, *, clock: Clock | None = None, ids: IdFactory |
         analytics=AnalyticsStore(sessions, clock),
         staff=StaffStore(sessions, clock, ids),
         shop=ShopProfileStore(sessions, clock),
+        ratings=RatingStore(sessions, clock),
     )
 
 

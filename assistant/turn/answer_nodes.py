@@ -3,7 +3,7 @@
 - ``guard``: size limits, unreadable input, injection signals, the redacted text to store.
 - ``load_profile``: the shopper's profile, and whether they allow personalization.
 - ``understand``: intent and entities (rules), and a hand-over reason if the message calls for one.
-- ``direct``: replies that need no facts (blocked input, greetings).
+- ``direct``: replies that need no facts (blocked input, greetings, a guest's order question).
 - ``tools``: the facts for the intent; which tools run is decided here, by code.
 - ``compose``: the model writes from the facts, sentence by sentence (see :mod:`assistant.turn.compose`).
 - ``verify``: the whole reply against the facts; a failing one is replaced by one built from the facts.
@@ -30,6 +30,7 @@ from assistant.locales import text
 from assistant.turn.compose import compose_reply, fallback_reply
 from assistant.turn.fact_replies import cited_in
 from assistant.turn.facts import Facts
+from assistant.turn.guest_turns import asks_for_orders, is_guest, learned_in_session, session_tastes, sign_in_reply
 from assistant.turn.handover_rules import triage
 from assistant.turn.input_guard import guard_input
 from assistant.turn.order_refs import asks_latest
@@ -65,9 +66,11 @@ def understand_node(state: TurnState, deps: TurnDeps, emit: Emit) -> dict[str, A
 
 
 def direct_node(state: TurnState, deps: TurnDeps, emit: Emit) -> dict[str, Any]:
-    """Replies that need no facts: blocked input and greetings."""
+    """Replies that need no facts: blocked input, greetings, and a guest's order question (sign in first)."""
     assert state.guard is not None
-    if state.guard.blocked:
+    if asks_for_orders(state):
+        reply, verdict = sign_in_reply(state.language, deps.settings.app.sign_in_url), "sign_in"
+    elif state.guard.blocked:
         reply = text(f"blocked.{state.guard.blocked}", state.language, length=f"{len(state.message):,}",
                      limit=f"{deps.settings.security.max_message_chars:,}")
         verdict = f"blocked:{state.guard.blocked}"
@@ -83,7 +86,9 @@ def tools_node(state: TurnState, deps: TurnDeps, emit: Emit) -> dict[str, Any]:
     """Gather facts for the intent. Which tools run is decided here, by code."""
     assert state.guard is not None and state.understanding is not None
     u, question, s = state.understanding, state.guard.text, deps.settings.agent
-    tools = deps.shop_tools.for_shopper(state.customer_id)
+    tools = deps.shop_tools.for_shopper(state.customer_id, guest=is_guest(state),
+                                        tastes=session_tastes(learned_in_session(state, deps), deps.now())
+                                        if is_guest(state) else None)
     facts = Facts(question=question, intent=u.intent, profile=state.profile, personalized=state.personalized,
                   language=state.language,
                   categories=u.categories, similarity=deps.verifier.similarity)

@@ -29,6 +29,7 @@ from assistant.turn.answer_nodes import (
     verify_node,
 )
 from assistant.turn.built_answers import compose_or_build_node
+from assistant.turn.guest_turns import asks_for_orders
 from assistant.turn.session_nodes import (
     action_node,
     guarded,
@@ -85,6 +86,8 @@ def route_after_understand(state: TurnState, mode: str = "graph") -> str:
         return "waiting"
     if state.handover_reason or intent == "handover":
         return "handover"
+    if asks_for_orders(state):  # a guest: "sign in to see your orders", nothing looked up
+        return "direct"
     if wants_action(state) and not (mode == "tool_calling" and intent == "order_action"):
         return "action"
     if intent == "greeting":
@@ -196,5 +199,6 @@ def state_summary(state: Mapping[str, Any] | TurnState) -> dict[str, Any]:
         "llm": s.llm_usage,
         "handover": s.handover,
         "action": s.action,
+        **({"guest": True} if s.customer_id is None else {}),
         **({"held_for": s.held_for} if s.held_for else {}),
     }

@@ -4,6 +4,11 @@ Reasons: the shopper asked (``customer_request``), is upset (``angry_customer``)
 (``policy_restriction``), the assistant failed to answer several times in a row (``missing_knowledge``),
 or a lookup failed (``tool_failure``). The summary quotes the session's recent turns as stored, that is
 redacted.
+
+When nobody is there (outside ``support.business_hours``, or no agent signed in: :func:`nobody_there`), the reply
+says when someone will answer and asks for an e-mail address; the address the shopper then sends is kept on the
+hand-over with what they were told it is for (:func:`waiting_reply`), never in the turn's (redacted) text. A new
+hand-over is announced to agents by the webhook (``assistant/staff/handover_notice.py``), in the background.
 """
 
 from __future__ import annotations
@@ -11,16 +16,22 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from assistant.locales import template
+from assistant.errors import ConflictError, ValidationError
+from assistant.locales import template, text
 from assistant.orders.order_actions import detect_kind
 from assistant.privacy.redaction import redact
 from assistant.records import TurnRecord
+from assistant.staff.support_hours import Away, SupportHours, contact_purpose
+from assistant.store.handovers import EMAIL
 from assistant.turn import chinese_rules as zh
 from assistant.turn.understanding import Understanding
 
 if TYPE_CHECKING:
+    from assistant.config.support_settings import SupportSettings
+    from assistant.staff.handover_notice import HandoverNotifier
     from assistant.store.stores import Stores
 
 log = logging.getLogger(__name__)
@@ -84,9 +95,50 @@ def summarize(reason: str, turns: Sequence[TurnRecord], message: str, detail: st
 
 
 def open_handover(stores: Stores, session_id: str, customer_id: str | None, turn_id: str, reason: str,
-                  message: str, detail: str | None = None, limit: int = 6) -> dict[str, str]:
-    """Queue the conversation for a person; returns what the turn records and streams."""
+                  message: str, detail: str | None = None, limit: int = 6, ask_contact: bool = False,
+                  notifier: HandoverNotifier | None = None) -> dict[str, str]:
+    """Queue the conversation for a person (``ask_contact``: nobody is there, the shopper is asked for an e-mail
+    address) and, for a new hand-over, notify the agents; returns what the turn records and streams."""
     turns = stores.turns.turns_for_session(customer_id, session_id)
     summary = summarize(reason, turns, message, detail, limit)
-    handover = stores.handovers.create(session_id, customer_id, reason, summary, turn_id)
+    handover = stores.handovers.create(session_id, customer_id, reason, summary, turn_id, ask_contact)
+    if notifier is not None and handover.turn_id == turn_id:  # new (an open one is returned as it was)
+        notifier.notify(handover.id, handover.reason, handover.created_at)
     return {"id": handover.id, "reason": handover.reason, "summary": handover.summary}
+
+
+def nobody_there(settings: SupportSettings, stores: Stores, now: datetime) -> Away | None:
+    """Why nobody can answer a hand-over now (closed, or no agent signed in and active), or None."""
+    hours = SupportHours(settings)
+    agent = None
+    if settings.check_signed_in_agents and hours.is_open(now):
+        since = now - timedelta(seconds=settings.agent_active_within_s)
+        agent = stores.staff.agents_active_since(since) > 0
+    return hours.away(now, agent)
+
+
+def waiting_reply(stores: Stores, settings: SupportSettings, session_id: str, message: str, language: str,
+                  now: datetime) -> str | None:
+    """The reply to a message while the hand-over waits, when nobody is there or the shopper was asked for an
+    address: an address in the message is kept as the hand-over's contact (with the purpose they were told);
+    otherwise, while nobody is there, the message waits and the address is asked for (again). None: the usual
+    waiting reply."""
+    handover = stores.handovers.open_for_session(session_id)
+    if handover is None:
+        return None
+    found = EMAIL.search(message)
+    if found and handover.contact_asked_at is not None:
+        try:
+            stores.handovers.set_contact(handover.id, found.group(0), contact_purpose(language))
+            return text("handover.contact_saved", language)
+        except (ValidationError, ConflictError):  # too long, or resolved meanwhile: the usual reply
+            log.info("a contact address was not kept for hand-over %s", handover.id)
+            return None
+    if handover.status == "claimed" or nobody_there(settings, stores, now) is None:  # an agent has it, or is there
+        return None
+    if handover.contact_email:
+        return text("handover.waiting_away", language)
+    if handover.contact_asked_at is None:
+        stores.handovers.ask_contact(handover.id)
+    return text("handover.waiting_ask", language, waiting=text("handover.waiting_away", language),
+                ask=text("handover.ask_contact", language), purpose=contact_purpose(language))

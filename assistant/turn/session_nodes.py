@@ -21,8 +21,10 @@ from typing import TYPE_CHECKING, Any
 from assistant.domain import HandoverEvent, ReplaceText, TextDelta
 from assistant.locales import fixed_prefix, languages, text
 from assistant.orders.order_actions import ActionOutcome
+from assistant.staff.support_hours import away_reply
 from assistant.turn.action_replies import action_kind, action_reply
-from assistant.turn.handover_rules import open_handover
+from assistant.turn.guest_turns import LEARNED_KEY, is_guest, learned_in_session, learned_items
+from assistant.turn.handover_rules import nobody_there, open_handover, waiting_reply
 from assistant.turn.shopper_language import reply_language
 
 if TYPE_CHECKING:
@@ -55,7 +57,9 @@ def wants_action(state: TurnState) -> bool:
 
 
 def waiting_node(state: TurnState, deps: TurnDeps, emit: Emit) -> dict[str, Any]:
-    reply = text("handover.waiting", state.language)
+    message = state.guard.text if state.guard else state.message
+    reply = waiting_reply(deps.stores, deps.settings.support, state.session_id, message, state.language,
+                          deps.now()) or text("handover.waiting", state.language)
     emit(TextDelta(reply))
     return {"reply": reply, "verdict": "handed_over"}
 
@@ -83,13 +87,15 @@ def start_handover(state: TurnState, deps: TurnDeps, emit: Emit, reason: str, de
                    replace: bool = False) -> dict[str, Any]:
     """Queue the conversation for a person and tell the shopper; the update for the turn's state."""
     message = state.guard.stored_text if state.guard else ""
+    away = None
     try:
+        away = nobody_there(deps.settings.support, deps.stores, deps.now())
         handover = open_handover(deps.stores, state.session_id, state.customer_id, state.turn_id, reason, message,
-                                 detail, deps.settings.handover.summary_turns)
+                                 detail, deps.settings.handover.summary_turns, away is not None, deps.notifier)
     except Exception:  # the queue is down: still tell the shopper and keep it in the turn's events
         log.exception("could not queue a hand-over for session %s", state.session_id)
-        handover = {"reason": reason, "summary": f"{detail or reason}: {message[:300]}"}
-    reply = text(f"handover.{reason}", state.language)
+        handover, away = {"reason": reason, "summary": f"{detail or reason}: {message[:300]}"}, None
+    reply = text(f"handover.{reason}", state.language) if away is None else away_reply(away, state.language, reason)
     emit(ReplaceText(reply, "handover") if replace else TextDelta(reply))
     emit(HandoverEvent(handover["reason"], handover["summary"]))
     return {"reply": reply, "verdict": "handover", "handover": handover, "carry": {}}
@@ -160,8 +166,11 @@ def remember_node(state: TurnState, deps: TurnDeps, emit: Emit) -> dict[str, Any
         update = start_handover(state, deps, emit, "missing_knowledge", f"{misses} answers in a row failed",
                                 replace=bool(state.reply))
         kept, misses = {}, 0
+    # a guest's tastes said in this conversation; after sign-in, kept until the customer decides (guest_sessions)
+    learned = learned_in_session(state, deps) if is_guest(state) else learned_items(state.session_state)
     deps.stores.sessions.set_state(state.customer_id, state.session_id,
-                                   {"failures": misses, **kept, "language": state.language})
+                                   {"failures": misses, **kept, "language": state.language,
+                                    **({LEARNED_KEY: learned} if learned else {})})
     return update
 
 
@@ -172,6 +181,8 @@ def remember_error(stores: Stores, customer_id: str | None, session_id: str) -> 
         before = chat.state if chat else {}
         misses = int(before.get("failures") or 0) + 1
         kept = {"language": before["language"]} if before.get("language") else {}
+        if before.get(LEARNED_KEY):
+            kept[LEARNED_KEY] = before[LEARNED_KEY]
         stores.sessions.set_state(customer_id, session_id,
                                   {"failures": misses, "handover_offered": "tool_failure", **kept})
     except Exception:  # the store is what failed: nothing more to do

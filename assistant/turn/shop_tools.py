@@ -13,12 +13,14 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from assistant.personalization.offer_bandit import OfferChooser, segment_of
+from assistant.personalization.contextual_bandit import context_features
+from assistant.personalization.offer_bandit import OfferSelector, segment_of
 from assistant.personalization.offer_rules import REDEMPTION_KINDS, OfferContext, eligible_offers, redemption_counts
 from assistant.personalization.recommender import Recommendation, Recommender
 from assistant.records import CustomerProfile, Order
 from assistant.shop.catalog_index import CatalogIndex
 from assistant.turn.facts import Facts
+from assistant.turn.guest_turns import public_offer
 from assistant.turn.input_guard import quarantine
 from assistant.turn.order_refs import resolve_order_id
 from assistant.turn.understanding import Understanding
@@ -64,18 +66,24 @@ class ShopTools:
     now: Callable[[], datetime]
     min_relevance: float = 0.3
     events: EventStore | None = None  # offer redemptions count against per-shopper caps
-    chooser: OfferChooser | None = None  # the offer bandit; None: the first eligible offer
+    chooser: OfferSelector | None = None  # the offer bandit; None: the first eligible offer
 
-    def for_shopper(self, customer_id: str | None) -> ShopperTools:
-        return ShopperTools(self, customer_id)
+    def for_shopper(self, customer_id: str | None, guest: bool = False,
+                    tastes: CustomerProfile | None = None) -> ShopperTools:
+        """``guest``: a visitor without a customer token (``customer_id`` None): public offers only, and ``tastes``
+        (what they said in this conversation, ``assistant.turn.guest_turns``) for recommendations."""
+        return ShopperTools(self, customer_id, guest and customer_id is None, tastes)
 
 
 class ShopperTools:
     """Every call is recorded (name, arguments, result summary, time) for the turn's trace."""
 
-    def __init__(self, shop: ShopTools, customer_id: str | None) -> None:
+    def __init__(self, shop: ShopTools, customer_id: str | None, guest: bool = False,
+                 tastes: CustomerProfile | None = None) -> None:
         self.shop = shop
         self.customer_id = customer_id
+        self.guest = guest
+        self.tastes = tastes if guest else None
         self.calls: list[ToolCall] = []
 
     def _record(self, name: str, args: dict[str, Any], started: float, result: object) -> None:
@@ -133,6 +141,8 @@ class ShopperTools:
     def recommend(self, recommender: Recommender, question: str, understanding: Understanding,
                   profile: CustomerProfile | None, personalized: bool, k: int = 3) -> list[Recommendation]:
         started = time.perf_counter()
+        if profile is None and self.tastes is not None:  # a guest: what they said in this conversation
+            profile, personalized = self.tastes, True
         owned: set[str] = set()
         if self.customer_id is not None and personalized:
             for order in self.shop.orders.list_for(self.customer_id):
@@ -145,6 +155,12 @@ class ShopperTools:
     def eligible_offers(self, profile: CustomerProfile | None, personalized: bool,
                         categories: Sequence[str] = ()) -> list[Mapping[str, Any]]:
         started = time.perf_counter()
+        if profile is None and self.guest:  # public offers only: nothing for a tier, a first order or consent
+            ctx = OfferContext(tier="", now=self.shop.now(), categories=tuple(categories))
+            offers = [o for o in eligible_offers(self.shop.offers(), ctx) if public_offer(o)]
+            self._record("eligible_offers", {"categories": list(categories), "guest": True}, started,
+                         [o["code"] for o in offers])
+            return offers
         if profile is None:
             self._record("eligible_offers", {}, started, [])
             return []
@@ -166,7 +182,8 @@ class ShopperTools:
         started = time.perf_counter()
         if self.shop.chooser is None:
             return [dict(offers[0])]
-        chosen = self.shop.chooser.choose(segment_of(profile, personalized), offers)
+        chosen = self.shop.chooser.choose(segment_of(profile, personalized), offers,
+                                          context_features(profile, personalized, self.shop.now()))
         self._record("choose_offer", {"segment": segment_of(profile, personalized)}, started,
                      [{"code": o["code"], **o["bandit"]} for o in chosen])
         return chosen

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 
     from assistant.orders.order_actions import OrderActions
     from assistant.personalization.recommender import Recommender
+    from assistant.staff.handover_notice import HandoverNotifier
     from assistant.store.customers import CustomerStore
     from assistant.store.stores import Stores
     from assistant.turn.shop_tools import ShopTools
@@ -44,6 +45,7 @@ class TurnDeps:
     stores: Stores  # sessions, turns, hand-overs
     actions: OrderActions
     shop: ShopProfile = field(default_factory=ShopProfile)  # the shop's name, currency and locale
+    notifier: HandoverNotifier | None = None  # tells agents of a new hand-over (support.webhook_url)
 
 
 @dataclass

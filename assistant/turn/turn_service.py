@@ -34,6 +34,7 @@ from assistant.privacy.redaction import redact
 from assistant.records import EventRecord, TurnRecord
 from assistant.store.stores import Stores
 from assistant.turn.graph import build_draft_graph, build_graph, state_summary, stream_steps
+from assistant.turn.guest_sessions import GuestSessions
 from assistant.turn.session_nodes import remember_error
 from assistant.turn.state import TurnDeps, TurnState
 
@@ -75,6 +76,7 @@ class AssistantService:
         self.graph = build_graph(deps, self._record_node)
         self._draft_graph: TurnGraph | None = None
         self.learner = PreferenceLearner(deps.customers, deps.now, deps.settings.profile)
+        self.guests = GuestSessions(stores, self.learner)  # guest conversations, and joining them on sign-in
         self._started: dict[str, float] = {}
 
     # sessions ----------------------------------------------------------------------------------
@@ -259,7 +261,8 @@ class AssistantService:
             bandit = offer.get("bandit") or {}
             if bandit.get("segment"):
                 try:
-                    self.stores.bandit.record_shown(str(bandit["segment"]), str(offer["id"]))
+                    self.stores.bandit.record_shown(str(bandit["segment"]), str(offer["id"]),
+                                                    [str(f) for f in bandit.get("features") or ()])
                 except ConciergeError:  # the turn is stored; a lost count only slows learning a little
                     log.exception("could not count offer %s as shown", offer["id"])
 

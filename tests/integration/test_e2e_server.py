@@ -115,7 +115,7 @@ def test_a_message_longer_than_the_contract_allows_is_a_422_with_a_message(serve
 
 @pytest.mark.parametrize("headers, session, status", [
     ({"Authorization": "Bearer v1.forged.signature"}, None, 401),
-    ({}, None, 401),
+    ({"Authorization": "Bearer g1.forged.signature"}, None, 401),  # no token at all is a guest (test_guests_server)
     (None, "no-such-session", 404),
 ])
 def test_bad_token_or_unknown_session_is_a_4xx_with_a_message(server: tuple[str, Path], headers: Any,

@@ -131,6 +131,8 @@ def test_no_personal_data_is_stored_logged_or_exported(shop: Components, caplog:
     assert handover is not None, "the hand-over was not queued"
     shop.stores.handovers.claim(handover.id, "agent1")
     shop.stores.handovers.resolve(handover.id, "agent1", f"called back on {SECRETS['mobile_cn']}")
+    shop.stores.ratings.rate(SHOPPER.customer_id, session, 2, f"mail {SECRETS['email']}, 卡{SECRETS['card_cn']}",
+                             "handover_resolved")
     logging.getLogger("concierge.test").warning("shopper wrote %s", MESSAGES[5])
 
     places = _everything_written(shop, caplog)

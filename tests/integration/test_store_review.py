@@ -120,7 +120,8 @@ def test_analytics_figures(stores: Stores, log: dict[str, str]) -> None:
 
     assert [(r["day"], r["conversations"], r["turns"]) for r in run("volume", *days)] == [
         ("2026-11-20", 1, 1), ("2026-11-21", 3, 4)]
-    assert run("resolution_total", *days)[0]["resolution_rate"] == round(2 / 3, 4)
+    # s1 answered; s2 had an agent's reply and s3 a hand-over: a person was involved, so not resolved
+    assert run("resolution_total", *days)[0]["resolution_rate"] == round(1 / 3, 4)
     assert run("handover_reasons", *days) == [{"reason": "customer_request", "count": 1, "share": 1.0}]
     assert [(r["day"], r["up"], r["down"]) for r in run("feedback", *days)] == [("2026-11-20", 1, 0),
                                                                                ("2026-11-21", 0, 1)]

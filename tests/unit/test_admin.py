@@ -194,7 +194,9 @@ def test_an_offer_edit_is_stored_and_the_assistant_sees_it(admin: Admin) -> None
     assert view.offer["value"] == 12 and view.offer["eligibility"]["min_basket"] == 10
     assert view.offer["eligibility"].get("tiers") == offer["eligibility"].get("tiers")  # merged, not replaced
     assert admin.components.stores.offers.get(offer["id"])["value"] == 12
-    assert admin.components.assistant is not before  # rebuilt with the offers as they are now
+    offers_now = {str(o["id"]): o for o in admin.components.assistant.deps.shop_tools.offers()}
+    assert offers_now[offer["id"]]["value"] == 12  # the assistant reads the offers as they are now
+    assert admin.components.assistant is before  # offers only: the turn service and its catalogue are kept
 
 
 @pytest.mark.parametrize("changes, message", [

@@ -5,7 +5,7 @@ integration test ``tests/integration/test_store_review.py``)."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -33,8 +33,9 @@ def stores(tmp_path: Path, clock: FixedClock, customer_record: Callable[..., dic
 
 def turn(stores: Stores, session_id: str, customer_id: str | None, when: datetime, *events: EventRecord,
          **fields: Any) -> TurnRecord:
-    return stores.turns.record_turn(TurnRecord(session_id=session_id, customer_id=customer_id, message="hi",
-                                               reply="hello", created_at=when, **fields), events)
+    fields = {"message": "hi", "reply": "hello", **fields}
+    return stores.turns.record_turn(TurnRecord(session_id=session_id, customer_id=customer_id, created_at=when,
+                                               **fields), events)
 
 
 def shown(offer_id: str, segment: str) -> EventRecord:
@@ -63,18 +64,88 @@ def test_volume_counts_conversations_and_turns_per_utc_day_with_empty_days_as_ze
                                                       "2026-11-22": (1, 1), "2026-11-23": (0, 0)}
 
 
-def test_resolution_is_the_share_of_conversations_never_handed_over(stores: Stores) -> None:
+def test_resolution_counts_a_handed_over_conversation_as_not_resolved(stores: Stores) -> None:
     sessions = [stores.sessions.open_session("c1") for _ in range(4)]
     for s in sessions:
         turn(stores, s, "c1", at(20, 10))
-    turn(stores, sessions[0], "c1", at(20, 11), handover=True, verdict="handover")
+    turn(stores, sessions[0], "c1", at(20, 10, 5), handover=True, verdict="handover")
 
     total = stores.analytics.resolution_total(date(2026, 11, 20), date(2026, 11, 20))
     daily = stores.analytics.resolution(date(2026, 11, 20), date(2026, 11, 21))
 
     assert total == [{"start": "2026-11-20", "end": "2026-11-20", "conversations": 4, "handed_over": 1,
-                      "resolved_without_handover": 3, "resolution_rate": 0.75}]
+                      "unanswered": 0, "reopened": 0, "resolved": 3, "resolution_rate": 0.75}]
     assert by_day(daily, "resolution_rate") == {"2026-11-20": (0.75,), "2026-11-21": (None,)}
+
+
+def test_an_i_dont_know_ending_and_a_reopened_conversation_are_not_resolved(stores: Stores,
+                                                                            clock: FixedClock) -> None:
+    """The figure that said "93% resolved" counted these as resolved: only ``answered`` is."""
+    answered, dont_know, nothing_found, came_back, new_chat, agent = (
+        stores.sessions.open_session(c) for c in ("c1", "c2", None, None, "c3", None))
+    turn(stores, answered, "c1", at(20, 9))
+    turn(stores, answered, "c1", at(20, 9, 5))  # a follow-up within the quiet window: the same conversation
+    turn(stores, dont_know, "c2", at(20, 9), verdict="pass")
+    turn(stores, dont_know, "c2", at(20, 9, 1), verdict="no_facts", reply="Sorry, I can't say.")
+    turn(stores, nothing_found, None, at(20, 9), verdict="fallback",
+         reply="I'm sorry, I don't know that: I couldn't find it in the shop's information. Shall I ask a person?")
+    turn(stores, came_back, None, at(20, 9))
+    turn(stores, came_back, None, at(20, 15))  # six hours later, in the same session: reopened
+    turn(stores, new_chat, "c3", at(20, 9))
+    clock.set(at(20, 18))
+    turn(stores, stores.sessions.open_session("c3"), "c3", at(20, 18))  # a new session of c3 within a day
+    turn(stores, agent, None, at(20, 9))
+    turn(stores, agent, None, at(20, 9, 2), author="agent:ana", message="", reply="Here is the answer.")
+
+    (total,) = stores.analytics.resolution_total(date(2026, 11, 20), date(2026, 11, 20))
+
+    assert {k: total[k] for k in ("conversations", "handed_over", "unanswered", "reopened", "resolved")} == {
+        "conversations": 7, "handed_over": 1, "unanswered": 2, "reopened": 2, "resolved": 2}
+    assert total["resolution_rate"] == round(2 / 7, 4)
+
+
+def test_a_pause_longer_than_a_day_or_a_new_session_after_a_day_does_not_reopen(stores: Stores,
+                                                                                clock: FixedClock) -> None:
+    s = stores.sessions.open_session("c1")
+    turn(stores, s, "c1", at(20, 9))
+    turn(stores, s, "c1", at(21, 10))  # 25 hours later
+    clock.set(at(22, 11))
+    turn(stores, stores.sessions.open_session("c1"), "c1", at(22, 11))  # 25 hours after that
+
+    rows = stores.analytics.resolution(date(2026, 11, 20), date(2026, 11, 22))
+
+    assert by_day(rows, "conversations", "reopened", "resolved") == {
+        "2026-11-20": (0, 0, 0), "2026-11-21": (1, 0, 1), "2026-11-22": (1, 0, 1)}
+
+
+def test_a_shorter_quiet_window_reopens_sooner(stores: Stores) -> None:
+    s = stores.sessions.open_session("c1")
+    turn(stores, s, "c1", at(20, 9))
+    turn(stores, s, "c1", at(20, 9, 5))
+    days = (date(2026, 11, 20), date(2026, 11, 20))
+
+    assert stores.analytics.resolution_total(*days)[0]["reopened"] == 0
+    assert stores.analytics.with_quiet(timedelta(minutes=2)).resolution_total(*days)[0]["reopened"] == 1
+
+
+def test_csat_is_shown_for_assistant_only_and_handed_over_conversations(stores: Stores, clock: FixedClock) -> None:
+    rated = []
+    for customer_id, handover, score in (("c1", False, 5), ("c2", False, 3), ("c3", True, 1), ("c1", True, 2)):
+        s = stores.sessions.open_session(customer_id)
+        turn(stores, s, customer_id, at(20, 9), handover=handover)
+        rated.append((customer_id, s, score))
+    clock.set(at(20, 12))
+    for customer_id, s, score in rated:
+        stores.ratings.rate(customer_id, s, score, None, "quiet")
+
+    rows = {r["conversations"]: r for r in stores.analytics.csat(date(2026, 11, 20), date(2026, 11, 20))}
+
+    assert {k: (r["ratings"], r["mean"]) for k, r in rows.items()} == {
+        "assistant": (2, 4.0), "handover": (2, 1.5), "all": (4, 2.75)}
+    assert [rows["all"][f"score_{n}"] for n in range(1, 6)] == [1, 1, 1, 0, 1]
+    assert stores.analytics.csat(date(2026, 11, 21), date(2026, 11, 21))[2] == {
+        "conversations": "all", "ratings": 0, "score_1": 0, "score_2": 0, "score_3": 0, "score_4": 0, "score_5": 0,
+        "mean": None}
 
 
 def test_handover_reasons_are_counted_from_the_queue(stores: Stores, clock: FixedClock) -> None:
@@ -187,19 +258,19 @@ def test_volume_is_split_by_the_language_each_turn_replied_in(stores: Stores) ->
         ("2026-11-21", "en"): (0, 0), ("2026-11-21", "unknown"): (1, 1), ("2026-11-21", "zh"): (0, 0)}
 
 
-def test_resolution_is_split_by_language_and_a_hand_over_counts_in_its_turns_language(stores: Stores) -> None:
+def test_resolution_is_split_by_language_with_each_conversations_outcome(stores: Stores) -> None:
     chinese = [stores.sessions.open_session("c1") for _ in range(3)]
     english = stores.sessions.open_session("c2")
     for s in chinese:
         turn(stores, s, "c1", at(20, 9), trace={"language": "zh"})
-    turn(stores, chinese[0], "c1", at(20, 10), trace={"language": "zh"}, handover=True, verdict="handover")
+    turn(stores, chinese[0], "c1", at(20, 9, 5), trace={"language": "zh"}, handover=True, verdict="handover")
     turn(stores, english, "c2", at(20, 9), trace={"language": "en"})
 
     rows = stores.analytics.resolution_by_language(date(2026, 11, 20), date(2026, 11, 20))
 
     assert rows == [
-        {"language": "zh", "turns": 4, "conversations": 3, "handed_over": 1, "resolved_without_handover": 2,
-         "resolution_rate": 0.6667},
-        {"language": "en", "turns": 1, "conversations": 1, "handed_over": 0, "resolved_without_handover": 1,
-         "resolution_rate": 1.0}]
+        {"language": "zh", "turns": 4, "conversations": 3, "handed_over": 1, "unanswered": 0, "reopened": 0,
+         "resolved": 2, "resolution_rate": 0.6667},
+        {"language": "en", "turns": 1, "conversations": 1, "handed_over": 0, "unanswered": 0, "reopened": 0,
+         "resolved": 1, "resolution_rate": 1.0}]
     assert stores.analytics.resolution_by_language(date(2026, 11, 21), date(2026, 11, 21)) == []

@@ -43,12 +43,12 @@ def test_the_tab_shows_conversations_and_resolution_per_language(stores: Stores)
     out = tab.analytics("2026-11-20", "2026-11-20", gr.Request())
 
     assert checked == ["reviewer"]
-    summary, per_language, table = out[0], out[-2], out[-1]
+    summary, per_language, table = out[0], out[8], out[9]
     assert "by language: zh 2 (50% resolved), en 1 (100% resolved)" in summary
     assert list(table.columns) == LANGUAGE_COLUMNS
     assert table.to_dict("records") == [
-        {"language": "zh", "turns": 2, "conversations": 2, "handed_over": 1, "resolved_without_handover": 1,
-         "resolution_rate": 0.5},
-        {"language": "en", "turns": 1, "conversations": 1, "handed_over": 0, "resolved_without_handover": 1,
-         "resolution_rate": 1.0}]
+        {"language": "zh", "turns": 2, "conversations": 2, "handed_over": 1, "unanswered": 0, "reopened": 0,
+         "resolved": 1, "resolution_rate": 0.5},
+        {"language": "en", "turns": 1, "conversations": 1, "handed_over": 0, "unanswered": 0, "reopened": 0,
+         "resolved": 1, "resolution_rate": 1.0}]
     assert {(r["language"], r["conversations"]) for r in per_language.to_dict("records")} == {("en", 1), ("zh", 2)}

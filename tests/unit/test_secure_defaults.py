@@ -122,8 +122,8 @@ def documented_secrets() -> set[str]:
              *sorted((ROOT / "assistant/config").glob("settings*.yaml")), *sorted(ROOT.glob("*.env*"))]
     for path in texts:
         text = path.read_text(encoding="utf-8")
-        found.update(re.findall(r"TOKEN_SECRET[=:]\s*['\"]?([^\s'\"}`]+)", text))
-        found.update(re.findall(r"token_secret:\s*['\"]?([^\s'\"$#]+)", text))
+        found.update(re.findall(r"TOKEN_SECRET[=:][ \t]*['\"]?([^\s'\"}`]+)", text))
+        found.update(re.findall(r"token_secret:[ \t]*['\"]?([^\s'\"$#]+)", text))
     return found - {"test-secret"}  # the unit-test profile's, which never serves
 
 

@@ -16,6 +16,7 @@ from knowledge.importing import ImportReport
 from ui.cli.cli_context import CliContext, cli_context, progress_bar
 from ui.cli.eval_commands import eval_app
 from ui.cli.marketing_commands import copy_app, generate_app, simulate_app
+from ui.cli.profile_commands import profiles_app
 from ui.cli.staff_commands import users_app
 
 app = typer.Typer(
@@ -72,6 +73,7 @@ def import_catalog_cmd(ctx: typer.Context, path: PathArg, source: SourceOpt = No
     knowledge = run.components.knowledge
     with progress_bar("catalog") as progress:
         report = import_catalog(knowledge, path, origin=source, max_bytes=run.max_bytes, progress=progress)
+    run.components.shop_data_imported([report])  # running servers on this database reload the catalogue
     _print_reports([report])
 
 
@@ -87,6 +89,7 @@ def import_policies_cmd(ctx: typer.Context, path: PathArg, source: SourceOpt = N
         report = import_policies(knowledge, path, origin=source, chunk_size=s.chunk_size, overlap=s.chunk_overlap,
                                  max_bytes=run.max_bytes, progress=progress, max_chars=s.max_document_chars,
                                  max_chunks=s.max_chunks_per_document)
+    run.components.shop_data_imported([report])
     _print_reports([report])
 
 
@@ -99,6 +102,20 @@ def import_customers_cmd(ctx: typer.Context, path: PathArg, source: SourceOpt = 
     store = run.components.stores.customers
     with progress_bar("customers") as progress:
         report = import_customers(store, path, origin=source, max_bytes=run.max_bytes, progress=progress)
+    _print_reports([report])
+
+
+@import_app.command("events")
+def import_events_cmd(ctx: typer.Context,
+                      path: Annotated[Path, typer.Argument(help="A .jsonl, .ndjson or .csv event file.")]) -> None:
+    """Shop events (views, searches, carts, purchases, reviews) into the shoppers' inferred preferences."""
+    from assistant.personalization.event_intake import build_event_intake
+
+    intake = build_event_intake(cli_context(ctx).components)
+    with progress_bar("events") as progress:
+        report, outcome = intake.import_file(path, progress)
+    typer.echo(f"preferences: {outcome.learned} learned, {outcome.lowered} lowered, {outcome.refused} refused "
+               "(removed by the shopper before)")
     _print_reports([report])
 
 
@@ -125,6 +142,7 @@ def ingest(
                               max_document_chars=s.max_document_chars,
                               max_chunks_per_document=s.max_chunks_per_document,
                               progress_for=lambda kind: bars.enter_context(progress_bar(kind)))
+    components.shop_data_imported(reports)
     _print_reports(reports)
 
 
@@ -248,6 +266,7 @@ app.add_typer(generate_app, name="generate")
 app.add_typer(copy_app, name="copy")
 app.add_typer(users_app, name="users")
 app.add_typer(eval_app, name="eval")
+app.add_typer(profiles_app, name="profiles")
 
 
 def main() -> None:

@@ -28,26 +28,56 @@ def simulate_offers_cmd(
     rounds: Annotated[int, typer.Option(min=10, help="Shoppers arriving, one offer each.")] = 10_000,
     seed: Annotated[int, typer.Option(help="Seed of the world and of every policy.")] = 7,
     draws: Annotated[int, typer.Option(min=1, help="Posterior draws per choice (propensity estimate).")] = 200,
+    alpha: Annotated[float | None, typer.Option(min=0.0, help="LinUCB's exploration width (default: "
+                                                "offers.linucb_alpha).")] = None,
+    epsilon: Annotated[float | None, typer.Option(min=0.001, max=1.0, help="LinUCB's exploration share (default: "
+                                                  "offers.linucb_epsilon).")] = None,
+    from_logs: Annotated[bool, typer.Option("--from-logs", help="No simulation: evaluate Thompson, LinUCB and "
+                                            "uniform off-policy (IPS, SNIPS, doubly robust, bootstrap CIs) on the "
+                                            "shop's own logged offers.")] = False,
+    resamples: Annotated[int, typer.Option(min=50, help="Bootstrap resamples of --from-logs.")] = 500,
     out: Annotated[Path | None, typer.Option(help="PNG of the cumulative regret. Default: "
                                                   "<data_dir>/simulations/offers_regret.png")] = None,
 ) -> None:
-    """Thompson sampling vs uniform random vs the best fixed offer on hidden per-segment conversion rates;
-    cumulative regret table and plot; IPS and doubly robust estimates of the learned policy vs the truth."""
+    """Thompson sampling vs LinUCB vs uniform random vs the best fixed offer on hidden per-segment conversion
+    rates (regret table and plot, IPS and doubly robust estimates of the learned policy vs the truth), then
+    Thompson vs LinUCB where the profile decides and where nothing does. With --from-logs: which policy would
+    have done better on the shop's own logged offers."""
     import time
 
     from assistant.personalization.offer_simulation import format_report, plot_regret, simulate_offers
 
+    settings = cli_context(ctx).settings
+    alpha = settings.offers.linucb_alpha if alpha is None else alpha
+    epsilon = settings.offers.linucb_epsilon if epsilon is None else epsilon
+    if from_logs:
+        _evaluate_logs(ctx, alpha, epsilon, seed, resamples)
+        return
     started = time.perf_counter()
-    result = simulate_offers(rounds, seed, draws)
+    result = simulate_offers(rounds, seed, draws, alpha, epsilon)
     if out is None:
-        out = cli_context(ctx).settings.app.data_dir / "simulations" / "offers_regret.png"
+        out = settings.app.data_dir / "simulations" / "offers_regret.png"
     typer.echo(format_report(result))
     path = plot_regret(result, out)
     thompson = result.runs["thompson"].regret[-1]
+    context = next(c for c in result.comparisons if c.world == "context")
     typer.echo(f"\nplot: {path}")
-    typer.echo(f"simulated {result.rounds:,} rounds x 3 policies in {time.perf_counter() - started:.1f}s; "
-               f"Thompson's regret is {thompson:.0f}, "
-               f"{result.runs['uniform random'].regret[-1] / max(thompson, 1e-9):.1f}x less than uniform random")
+    typer.echo(f"simulated {result.rounds:,} rounds x {len(result.runs)} policies and 2 more worlds in "
+               f"{time.perf_counter() - started:.1f}s; Thompson's regret is {thompson:.0f}, "
+               f"{result.runs['uniform random'].regret[-1] / max(thompson, 1e-9):.1f}x less than uniform random; "
+               f"where the profile decides, LinUCB's regret is {context.ratio:.1f}x less than Thompson's")
+
+
+def _evaluate_logs(ctx: typer.Context, alpha: float, epsilon: float, seed: int, resamples: int) -> None:
+    from assistant.personalization.off_policy import evaluate_log, format_evaluation
+
+    logged = cli_context(ctx).components.stores.bandit.logged_offers()
+    try:
+        result = evaluate_log(logged, alpha, epsilon, seed, resamples)
+    except ValueError as e:
+        typer.echo(f"cannot evaluate: {e}", err=True)
+        raise typer.Exit(1) from e
+    typer.echo(format_evaluation(result))
 
 
 # generate copy -----------------------------------------------------------------------------------

@@ -84,6 +84,17 @@ class CopilotTab:
         return (profile_view(context), conversation(context.turns), holder_view(context), session_id, "", None, "",
                 "", revision_of(context))
 
+    def open_linked(self, request: gr.Request) -> tuple[Any, ...]:
+        """On page load: the hand-over named by ``?handover=<id>`` (the link in the agents' notification) is
+        opened; without one, or for someone who is no agent, the page stays as it is."""
+        wanted = str(dict(getattr(request, "query_params", None) or {}).get("handover") or "")
+        if not wanted:
+            return tuple(gr.skip() for _ in range(9))
+        self.need(request, "agent")
+        context = call(lambda: self.copilot.handover_context(wanted))
+        return (profile_view(context), conversation(context.turns), holder_view(context), context.session_id, "",
+                None, "", "", revision_of(context))
+
     def watch(self, session_id: str | None, shown: str | None, request: gr.Request) -> tuple[Any, Any, Any, Any]:
         """For the timer: the open conversation's profile, messages and holder drawn again only when something
         changed since ``shown`` (a shopper's message, an agent's reply, who has it); else ``gr.skip()``. The reply
@@ -188,6 +199,7 @@ class CopilotTab:
         opening = [profile, chat, holder, opened, reply, draft, evidence, sent, shown]
         open_btn.click(self.open_and_watch, [chosen], opening)
         open_live.click(self.open_and_watch, [live], opening)
+        gr.on(None, self.open_linked, None, opening)  # on page load: ``?handover=<id>`` from a notification
         take.click(self.take_over, [opened], [holder])
         give.click(self.give_back, [opened], [holder])
         suggest.click(self.suggest, [opened], [reply, draft, evidence])
@@ -229,14 +241,13 @@ def profile_view(context: ConversationContext) -> str:
     """The shopper's profile (Markdown of simple HTML); every value from the store or the shopper is ``plain``."""
     c = context.customer
     if c is None:
-        return "<p><b>Anonymous shopper</b> (not signed in): no profile.</p>"
+        return blocks(["<p><b>Anonymous shopper</b> (not signed in): no profile.</p>", *handover_view(context)])
     consent = c.consent
     parts = [f"<h3>{plain(c.name)} ({plain(c.id)})</h3>",
              f"<p>Tier <b>{plain(c.tier)}</b> · {c.points} points<br>"
              f"Consent: personalization {'yes' if consent.personalization else 'no'}, "
              f"marketing {'yes' if consent.marketing else 'no'}</p>"]
-    if context.handover is not None:
-        parts.append(f"<p>Hand-over: <b>{plain(context.handover.reason)}</b> — {plain(context.handover.summary)}</p>")
+    parts.extend(handover_view(context))
     if c.preferences:
         parts.append("<p><b>Preferences</b></p>" + bullets([
             f"{plain(p.get('kind'))}: {plain(p.get('value'))} ({plain(p.get('origin'))}"
@@ -247,6 +258,22 @@ def profile_view(context: ConversationContext) -> str:
             f"{plain(o.id)} · {plain(o.status)} · {o.placed_at:%Y-%m-%d} · "
             + (plain(money(o.total, o.currency)) if o.total is not None else "") for o in c.orders[:10]]))
     return blocks(parts)
+
+
+def handover_view(context: ConversationContext) -> list[str]:
+    """The hand-over's reason and summary, and the e-mail address the shopper gave to be answered at (when nobody
+    was there), with what they were told it is for."""
+    h = context.handover
+    if h is None:
+        return []
+    parts = [f"<p>Hand-over: <b>{plain(h.reason)}</b> — {plain(h.summary)}</p>"]
+    if h.contact_email:
+        parts.append(f"<p id=\"copilot-contact\">Reply by e-mail to <b>{plain(h.contact_email)}</b> (given "
+                     f"{h.contact_at:%Y-%m-%d %H:%M} UTC; the shopper was told: “{plain(h.contact_consent)}”)</p>"
+                     if h.contact_at else f"<p>Reply by e-mail to <b>{plain(h.contact_email)}</b></p>")
+    elif h.contact_asked_at is not None:
+        parts.append("<p>Nobody was there: the shopper was asked for an e-mail address (none given yet).</p>")
+    return parts
 
 
 def evidence_view(draft: SuggestedReply) -> str:

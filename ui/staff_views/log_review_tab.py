@@ -37,7 +37,7 @@ class LogReviewTab:
                           language)
         page = call(lambda: self.log_review.search(f, limit=100))
         rows: list[list[Any]] = [
-            [t.created_at.strftime("%Y-%m-%d %H:%M:%S"), t.id, t.customer_id or "", t.language or "",
+            [t.created_at.strftime("%Y-%m-%d %H:%M:%S"), t.id, t.customer_id or "guest", t.language or "",
              t.intent or "", t.verdict or "",
              t.status, t.author, "yes" if t.handover else "", t.feedback or "", t.label or "",
              f"{t.offers_shown}{' ✓' if t.offer_accepted else ''}" if t.offers_shown else "",
@@ -117,7 +117,7 @@ def replay_view(found: TurnReplay) -> str:
     are ``plain`` (a trace's JSON goes into ``<pre>``)."""
     t = found.turn
     parts = [f"<h3>Turn {plain(t.id)}</h3>",
-             f"<p>{t.created_at:%Y-%m-%d %H:%M:%S} · shopper {plain(t.customer_id or 'anonymous')} · replied by "
+             f"<p>{t.created_at:%Y-%m-%d %H:%M:%S} · shopper {plain(t.customer_id or 'guest')} · replied by "
              f"{plain(t.author)} in {plain(t.language or 'unknown')} · verdict <b>{plain(t.verdict)}</b> · "
              f"{plain(t.latency_ms)} ms</p>",
              f"<blockquote><p><b>Shopper:</b> {plain(t.message)}</p><p><b>Reply:</b> {plain(t.reply)}</p></blockquote>"]
