@@ -186,8 +186,8 @@ def prepare_token_secret(secret: SecretStr, data_dir: Path) -> SecretStr:
     made = secrets.token_urlsafe(48)
     with os.fdopen(fd, "w", encoding="utf-8") as out:
         out.write(made + "\n")
-    log.warning("shopper token secret: none configured, made a random one in %s (mode 0600); later starts reuse it. "
-                "Give the shop's backend that value, or set %s.", path.resolve(), SECRET_SETTING)
+    log.info("shopper token secret: none configured, made a random one in %s (mode 0600); later starts reuse it. "
+             "Give the shop's backend that value, or set %s.", path.resolve(), SECRET_SETTING)
     return SecretStr(made)
 
 

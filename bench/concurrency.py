@@ -5,6 +5,7 @@
     python bench/concurrency.py --data-dir data          # on a prepared data dir (no demo import first)
     python bench/concurrency.py --port 7860              # against a server that is already running
     python bench/concurrency.py --instances 2            # the server with llm.llamacpp.instances = 2
+    python bench/concurrency.py --replicas               # two replicas sharing one model server (below)
 
 The server is `concierge serve` with its defaults (the bundled model on llama.cpp), reached on loopback
 through ``POST /api/v1/chat`` as server-sent events. Each turn is timed by its client: first visible words
@@ -16,26 +17,57 @@ through ``POST /api/v1/chat`` as server-sent events. Each turn is timed by its c
 
 Prints p50/p95 of both phases, throughput, and the ratio of p95s. Target (issue 8): p95 with 8 concurrent
 shoppers <= 3x the single-shopper p95.
+
+``--replicas`` measures the scale-out topology instead (issue 17, item 2): llama-cpp-python's OpenAI-compatible
+server (``python -m llama_cpp.server``) on the bundled GGUF, shared by two ``concierge serve`` replicas with
+``llm.mode: openai`` on one PostgreSQL (a schema of the run's own), one Chroma server and Redis
+(tests/integration/replica_topology.py), the bundled embeddings. Both phases run twice: every request to
+replica one, then round-robin over both (the single shopper's turns alternate too). llama-cpp-python's server
+has no parallel slots: one ``Llama`` behind a global lock, so the model server answers one request at a time.
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
+import os
 import sys
 import tempfile
 import threading
 import time
-from contextlib import ExitStack
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
+from typing import Protocol
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import QUESTIONS, Client, TurnTiming, machine, pct, prepare_data_dir, serve  # noqa: E402
+from common import QUESTIONS, ROOT, Client, TurnTiming, machine, pct, prepare_data_dir, serve  # noqa: E402
 
 TARGET_RATIO = 3.0
+DEFAULT_ADMIN_URL = os.environ.get("CONCIERGE_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 
-def run_shopper(client: Client, questions: list[tuple[str, str]], out: list[TurnTiming],
+class Asker(Protocol):
+    def ask(self, customer_id: str, message: str) -> TurnTiming: ...
+
+
+class RoundRobin:
+    """Sends each turn to the next replica's client (the shoppers' turns are spread per request)."""
+
+    def __init__(self, clients: Sequence[Client]) -> None:
+        self.clients = list(clients)
+        self._next = itertools.count()
+        self._lock = threading.Lock()
+
+    def ask(self, customer_id: str, message: str) -> TurnTiming:
+        with self._lock:
+            client = self.clients[next(self._next) % len(self.clients)]
+        return client.ask(customer_id, message)
+
+
+def run_shopper(client: Asker, questions: list[tuple[str, str]], out: list[TurnTiming],
                 errors: list[str], barrier: threading.Barrier) -> None:
     barrier.wait()
     for customer, question in questions:
@@ -45,7 +77,7 @@ def run_shopper(client: Client, questions: list[tuple[str, str]], out: list[Turn
             errors.append(f"{customer} {question!r}: {e}")
 
 
-def phase(client: Client, plans: list[list[tuple[str, str]]]) -> tuple[list[TurnTiming], list[str], float]:
+def phase(client: Asker, plans: list[list[tuple[str, str]]]) -> tuple[list[TurnTiming], list[str], float]:
     results: list[TurnTiming] = []
     errors: list[str] = []
     barrier = threading.Barrier(len(plans) + 1)
@@ -70,6 +102,72 @@ def report(name: str, results: list[TurnTiming], errors: list[str], wall: float)
         print(f"  error: {e}")
 
 
+def measure(client: Asker, shoppers: int, per_shopper: int) -> tuple[float, float]:
+    """The single shopper, then ``shoppers`` at once; prints both and returns (p95 ratio, concurrent turns/s)."""
+    single, single_errors, single_wall = phase(client, [QUESTIONS])
+    plans = [[QUESTIONS[(i * per_shopper + j) % len(QUESTIONS)] for j in range(per_shopper)] for i in range(shoppers)]
+    many, many_errors, many_wall = phase(client, plans)
+    report("1 shopper", single, single_errors, single_wall)
+    report(f"{shoppers} concurrent shoppers", many, many_errors, many_wall)
+    ratio = pct([r.total_s for r in many], 95) / pct([r.total_s for r in single], 95)
+    first_ratio = pct([r.first_s for r in many], 95) / pct([r.first_s for r in single], 95)
+    print(f"p95 turn latency, {shoppers} concurrent vs 1: {ratio:.2f}x (first words {first_ratio:.2f}x)   "
+          f"target <= {TARGET_RATIO:.0f}x: {'met' if ratio <= TARGET_RATIO else 'NOT met'}")
+    return ratio, len(many) / many_wall
+
+
+@contextmanager
+def model_server(work: Path, threads: int) -> Iterator[str]:
+    """``python -m llama_cpp.server`` on the bundled GGUF (as deploy/serve_model.py starts it); yields its /v1 URL."""
+    import httpx
+
+    from assistant.llm import bundled_gguf_path
+    from tests.integration.conftest import free_port, served
+
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/v1"
+    with served([sys.executable, "-m", "llama_cpp.server", "--model", str(bundled_gguf_path()), "--model_alias",
+                 "local", "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "2048", "--n_threads", str(threads),
+                 "--n_threads_batch", str(threads)], work / "model-server.log",
+                lambda: httpx.get(f"{url}/models", timeout=2).status_code == 200, "llama_cpp.server",
+                timeout=120, env={"HF_HUB_OFFLINE": "1"}):
+        yield url
+
+
+def replicas_main(args: argparse.Namespace) -> None:
+    """The scale-out topology: one shared model server, two replicas; one replica, then both."""
+    sys.path.insert(0, str(ROOT))
+    from bench.load import unlimited_rates
+    from tests.integration.replica_topology import replica_topology
+
+    threads = args.model_threads or os.cpu_count() or 1
+    with tempfile.TemporaryDirectory(prefix="concierge-conc-replicas-") as tmp, ExitStack() as stack:
+        work = Path(tmp)
+        started = time.monotonic()
+        llm_url = stack.enter_context(model_server(work, threads))
+        print(f"model server (llama_cpp.server, {threads} threads) up in {time.monotonic() - started:.1f} s")
+        extra = {"CONCIERGE_PROFILES": "", "CONCIERGE_APP__LOAD_DEMO": "false", "CONCIERGE_LLM__MODE": "openai",
+                 "CONCIERGE_LLM__OPENAI__BASE_URL": llm_url, "CONCIERGE_LLM__OPENAI__MODEL": "local",
+                 "CONCIERGE_LLM__OPENAI__TIMEOUT_S": "600", "TRANSFORMERS_OFFLINE": "1", **unlimited_rates()}
+        started = time.monotonic()
+        topology = stack.enter_context(replica_topology(work, args.database, f"bench-{uuid.uuid4().hex}", 2, extra))
+        print(f"PostgreSQL schema, Chroma server, demo shop ingested, 2 replicas up in "
+              f"{time.monotonic() - started:.1f} s: {', '.join(topology.urls)}")
+        clients = [Client("127.0.0.1", int(url.rsplit(":", 1)[1])) for url in topology.urls]
+        for client in clients:
+            for customer in dict.fromkeys(c for c, _ in QUESTIONS):
+                client.token(customer)
+            client.ask("C001", "How much is standard shipping?")  # warm-up
+        figures = []
+        for n in (1, 2):
+            print(f"\n{n} replica{'s' if n > 1 else ''} (round-robin per turn), shared model server:")
+            figures.append((n, *measure(RoundRobin(clients[:n]), args.shoppers, args.per_shopper)))
+    print()
+    for n, ratio, rate in figures:
+        print(f"{n} replica{'s' if n > 1 else ''}: p95 {args.shoppers} vs 1 = {ratio:.2f}x, {rate:.2f} turns/s "
+              f"with {args.shoppers} shoppers")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--shoppers", type=int, default=8)
@@ -78,9 +176,17 @@ def main() -> None:
     parser.add_argument("--port", type=int, help="use a server already listening on 127.0.0.1:PORT")
     parser.add_argument("--instances", type=int,
                         help="llm.llamacpp.instances of the server (default: the server's setting)")
+    parser.add_argument("--replicas", action="store_true",
+                        help="two replicas on PostgreSQL sharing llama_cpp.server (llm.mode: openai)")
+    parser.add_argument("--database", default=DEFAULT_ADMIN_URL,
+                        help="with --replicas: PostgreSQL database for the run's own schema (dropped afterwards)")
+    parser.add_argument("--model-threads", type=int, help="with --replicas: the model server's threads (all cores)")
     args = parser.parse_args()
 
     print(f"machine: {machine()}")
+    if args.replicas:
+        replicas_main(args)
+        return
     with ExitStack() as stack:
         if args.port:
             client = Client("127.0.0.1", args.port)
@@ -98,17 +204,8 @@ def main() -> None:
         for customer in dict.fromkeys(c for c, _ in QUESTIONS):
             client.token(customer)
         client.ask("C001", "How much is standard shipping?")  # warm-up
-        single, single_errors, single_wall = phase(client, [QUESTIONS])
-        p = args.per_shopper
-        plans = [[QUESTIONS[(i * p + j) % len(QUESTIONS)] for j in range(p)] for i in range(args.shoppers)]
-        many, many_errors, many_wall = phase(client, plans)
-    print()
-    report("1 shopper", single, single_errors, single_wall)
-    report(f"{args.shoppers} concurrent shoppers", many, many_errors, many_wall)
-    ratio = pct([r.total_s for r in many], 95) / pct([r.total_s for r in single], 95)
-    first_ratio = pct([r.first_s for r in many], 95) / pct([r.first_s for r in single], 95)
-    print(f"\np95 turn latency, {args.shoppers} concurrent vs 1: {ratio:.2f}x (first words {first_ratio:.2f}x)   "
-          f"target <= {TARGET_RATIO:.0f}x: {'met' if ratio <= TARGET_RATIO else 'NOT met'}")
+        print()
+        measure(client, args.shoppers, args.per_shopper)
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@
     python bench/load.py --llm llamacpp --turns 2     # the bundled model on llama.cpp (generation is serialized)
     python bench/load.py --database postgresql+psycopg://postgres@127.0.0.1:5432/test
     python bench/load.py --url http://127.0.0.1:7860  # a server that is already running (demo sign-in on)
+    python bench/load.py --replicas 2 [--kill]        # two replicas on PostgreSQL (bench/load_replicas.py)
 
 Each shopper signs in with its own demo token (demo customers taken in turn), opens its own session and
 sends ``--turns`` messages one after the other; ``--shoppers`` of them run at once. A turn is
@@ -307,6 +308,11 @@ def check_store(result: LoadResult, stored: set[str]) -> StoreCheck:
 
 # the script ---------------------------------------------------------------------------------------
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if any(a == "--replicas" or a.startswith("--replicas=") for a in argv):  # the replicas' topology
+        from bench.load_replicas import main as load_replicas
+
+        return load_replicas(argv)
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
     parser.add_argument("--url", help="A running server (demo sign-in on). Empty: start one on loopback.")
     parser.add_argument("--llm", choices=("scripted", "llamacpp"), default="scripted",

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Create .venv and install Concierge into it. Usage: scripts/install.sh [extras], e.g. "dev".
 # torch is pinned to 2.13.0, the CPU build this machine kind keeps on disk (an unpinned torch pulls CUDA).
-set -euo pipefail
+# Each phase prints one line "==> [phase] what it does" (bench/install.py times them); a failing phase says
+# which one failed and what to try.
+set -Eeuo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}
 
@@ -16,15 +18,55 @@ if [ "$(uname -m)" = "x86_64" ]; then
   lean="$lean -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON"
 fi
 export CMAKE_ARGS="${CMAKE_ARGS:-$lean}"
-export CMAKE_BUILD_PARALLEL_LEVEL="${CMAKE_BUILD_PARALLEL_LEVEL:-$(nproc)}"
+export CMAKE_BUILD_PARALLEL_LEVEL="${CMAKE_BUILD_PARALLEL_LEVEL:-$(getconf _NPROCESSORS_ONLN 2>/dev/null || nproc)}"  # not nproc alone: it follows OMP_NUM_THREADS
 
+PHASE="" HINT=""
+# phase KEY HINT TEXT: announce a phase; HINT is what to try if it fails
+phase() {
+  PHASE=$1 HINT=$2
+  printf '==> [%s] %s\n' "$1" "$3"
+}
+failed() {
+  local rc=$?
+  printf '\ninstall failed in phase "%s" (exit %s).\nTry: %s\n' "$PHASE" "$rc" "$HINT" >&2
+  exit "$rc"
+}
+trap failed ERR
+
+# -qq: pip's errors only (a build that fails shows its output; the phase line and the hint follow)
+pip_install() { .venv/bin/python -m pip install -qq "$@"; }
+
+# Later runs (every scripts/start.sh) skip the install while pyproject.toml and the extras are what .venv was
+# installed with: .venv/.installed records them (a plain install is satisfied by one with extras).
+stamp="$(sha256sum pyproject.toml | cut -d' ' -f1) extras=${1:-}"
+installed=$(cat .venv/.installed 2>/dev/null || true)
+if [ -z "${FORCE_INSTALL:-}" ] && [ -x .venv/bin/python ] \
+    && { [ "$installed" = "$stamp" ] || { [ -z "${1:-}" ] && [ "${installed% extras=*}" = "${stamp% extras=*}" ]; }; }; then
+  phase done "" "Already installed into .venv (pyproject.toml unchanged since; FORCE_INSTALL=1 installs again)"
+  exit 0
+fi
+rm -f .venv/.installed
+
+phase venv "check that $PYTHON is Python 3.11 or newer with its venv module (Debian: apt-get install python3-venv), or set PYTHON=/path/to/python3.11; delete .venv and run again" \
+  "$( [ -x .venv/bin/python ] && echo "Checking" || echo "Creating") the virtual environment .venv and updating pip in it"
+"$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 11))'
 if [ ! -x .venv/bin/python ]; then
   "$PYTHON" -m venv .venv
 fi
-.venv/bin/python -m pip install -q --upgrade pip
-.venv/bin/python -m pip install -q "torch==2.13.0"
-if [ -n "${1:-}" ]; then
-  .venv/bin/python -m pip install -q -e ".[$1]"
-else
-  .venv/bin/python -m pip install -q -e .
-fi
+pip_install --upgrade pip
+
+phase torch "check the connection to the package index (pip config list) and the free disk space (about 1 GB)" \
+  "Installing torch 2.13.0 (CPU build) for the embedding model; pip keeps it in its cache for later installs"
+pip_install "torch==2.13.0"
+
+phase runtime "install a C and C++ compiler and cmake (Debian: apt-get install build-essential cmake), then run again; CMAKE_ARGS and CMAKE_BUILD_PARALLEL_LEVEL change the build" \
+  "Building the model runtime (llama-cpp-python compiles llama.cpp on $CMAKE_BUILD_PARALLEL_LEVEL cores; 3-4 minutes on 2): this happens once, pip keeps the wheel in its cache and later installs skip it"
+pip_install "llama-cpp-python>=0.3"
+
+extras=${1:+[$1]}
+phase deps "check the connection to the package index (pip config list); pip's message above names the package that failed" \
+  "Installing Concierge and its dependencies${extras:+ with the extras $1} into .venv"
+pip_install -e ".$extras"
+
+echo "$stamp" > .venv/.installed
+phase done "" "Installed into .venv"

@@ -3,7 +3,8 @@
 Every route needs the ``agent`` role (``require("agent")``: 401 not signed in, 403 another role; admins pass).
 The signed-in agent is who takes over, sends and gives back; a body never names the agent.
 
-- ``GET /queue``: unresolved hand-overs, oldest first, with reason, summary and who has each
+- ``GET /queue``: unresolved hand-overs, oldest first, with reason, summary, who has each and ``summary_line``
+  (the one line the copilot page's queue shows: why, the shopper's first and latest words)
 - ``GET /live``: conversations with recent turns, to take one over
 - ``GET /handovers/{id}``, ``GET /sessions/{id}``: the shopper's profile, the whole conversation, the hand-over
 - ``POST /sessions/{id}/suggest``: a reply to what the shopper needs, drafted from facts by the turn pipeline,
@@ -66,7 +67,8 @@ def build_copilot_api(copilot: Copilot, require: RoleDependency) -> APIRouter:
 
     @router.get("/queue", response_model=list[HandoverInQueue])
     def queue(agent: Agent, limit: Annotated[int, Query(ge=1, le=500)] = 100) -> list[dict[str, Any]]:
-        """Unresolved hand-overs, oldest first, with reason, summary and the agent who has each (``held_by``)."""
+        """Unresolved hand-overs, oldest first, with reason, summary, the agent who has each (``held_by``) and a
+        one-line summary that fits a list (``summary_line``: why, the shopper's first and latest words)."""
         return [item.to_dict() for item in copilot.queue(limit)]
 
     @router.get("/live", response_model=list[LiveConversationView])

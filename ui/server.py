@@ -28,16 +28,20 @@ def create_app(components: Components) -> FastAPI:
     """Build the app. On first start with ``app.load_demo`` the bundled demo shop is imported."""
     import gradio as gr
 
+    from assistant.staff.insights import build_insights
     from ui.admin_api import build_admin_api
-    from ui.chat_page import CSS, build_chat_ui, mount_chat_page
+    from ui.campaign_api import build_campaign_api
+    from ui.chat_page import build_chat_ui, mount_chat_page
     from ui.copilot_api import build_copilot_api
     from ui.events_api import build_events_api
     from ui.handover_api import build_staff_api
+    from ui.insights_api import build_insights_api
     from ui.rate_limits import BodySizeLimit, RateLimiter
     from ui.review_api import build_review_api
     from ui.shopper_api import build_api
     from ui.staff_auth import COOKIE, StaffSignInFirst, build_auth
     from ui.staff_views import build_staff_ui
+    from ui.staff_views.staff_style import STAFF_CSS
     from ui.web_guards import JsonDepthLimit, OriginGuard, SecurityHeaders
     from ui.widget_script import add_widget_route
 
@@ -45,7 +49,7 @@ def create_app(components: Components) -> FastAPI:
     prepare_security(settings)
     if settings.app.load_demo:
         for report in components.load_demo_if_empty() or []:
-            log.warning("demo shop %s", report.summary())
+            log.info("demo shop %s", report.summary())  # normal first-start progress
     components.assistant  # noqa: B018 - load the model and the catalogue now, not on the first turn
 
     api = FastAPI(title="Concierge", version="0.1.0", docs_url="/api/docs", openapi_url="/api/openapi.json")
@@ -82,9 +86,12 @@ def create_app(components: Components) -> FastAPI:
     api.include_router(build_api(components, auth.require, limiter))
     api.include_router(build_staff_api(settings.security, components.copilot, components.staff_accounts, auth.require))
     api.include_router(build_copilot_api(components.copilot, auth.require))
+    # before the review router: its /api/v1/analytics/{name} would take /api/v1/analytics/insights
+    api.include_router(build_insights_api(build_insights(components), auth.require))
     api.include_router(build_review_api(components.log_review, components.analytics, auth.require))
     api.include_router(build_admin_api(components, auth.require))
     api.include_router(build_events_api(components))
+    api.include_router(build_campaign_api(components, auth.require))
     answer_unrouted_api_paths(api)
     add_widget_route(api)  # /widget.js, the launcher script a shop's pages load (docs/embedding.md)
 
@@ -102,7 +109,7 @@ def create_app(components: Components) -> FastAPI:
     api.add_middleware(SecurityHeaders, frame_origins=security.allowed_origins)
 
     # the staff page first: the shopper chat at "/" would otherwise take every path
-    gr.mount_gradio_app(api, build_staff_ui(components, auth.principal_from_request), path="/staff", css=CSS,
+    gr.mount_gradio_app(api, build_staff_ui(components, auth.principal_from_request), path="/staff", css=STAFF_CSS,
                         auth_dependency=lambda request: _staff_name(auth, request),
                         max_file_size=upload_bytes, footer_links=[])
     app: FastAPI = mount_chat_page(api, build_chat_ui(components, limiter))

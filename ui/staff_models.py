@@ -65,6 +65,8 @@ class HandoverDetail(HandoverView):
 
 class HandoverInQueue(HandoverView):
     held_by: str | None = Field(None, description="The agent who has the conversation, if any.")
+    summary_line: str = Field(..., description="One line that fits a queue (at most 96 characters, cut at word "
+                              "boundaries): why it was handed over, the shopper's first and latest words.")
 
 
 # copilot (``/api/v1/copilot``) -----------------------------------------------------------------------------------

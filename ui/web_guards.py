@@ -31,7 +31,7 @@ UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 #: staff role is under one of them)
 STAFF_PATHS = ("/staff", "/api/v1/staff/", "/api/v1/handovers", "/api/v1/copilot/", "/api/v1/review/",
                "/api/v1/analytics/", "/api/v1/admin/", "/api/v1/copy", "/api/v1/customers/",
-               "/api/v1/offers/evaluation")
+               "/api/v1/offers/evaluation", "/api/v1/campaigns")
 #: the staff pages' policy: Gradio's page needs its inline config script and inline styles; nothing may load from,
 #: post to or frame it from another host
 STAFF_CSP = ("default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "

@@ -8,6 +8,7 @@ folder* holds all of them in a fixed layout (see docs/formats.md), and the bundl
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +33,8 @@ if TYPE_CHECKING:
     from assistant.store.customers import CustomerStore
     from assistant.store.offer_store import OfferStore
     from assistant.store.shop_profiles import ShopProfileStore
+
+log = logging.getLogger(__name__)
 
 Progress = Callable[[int, int], Any]
 
@@ -235,6 +238,7 @@ def load_demo_if_empty(knowledge: KnowledgeStore, customers: CustomerStore, offe
     None if nothing was done."""
     if any(knowledge.stats().values()) or customers.list_ids():
         return None
+    log.info("importing the demo shop %r (first start only: later starts skip it)", demo_shop)
     return ingest_shop(demo_shop_path(demo_shop), knowledge, customers, offers, shop_profiles=shop_profiles,
                        chunk_size=chunk_size, overlap=overlap, max_document_chars=max_document_chars,
                        max_chunks_per_document=max_chunks_per_document)

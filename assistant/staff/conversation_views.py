@@ -80,7 +80,8 @@ class QueueItem:
         return summary_line(handover_why(self.handover), self.first_message, self.last_message, limit)
 
     def to_dict(self) -> dict[str, Any]:
-        return dict(jsonable({**asdict(self.handover), "held_by": self.held_by}))
+        """The hand-over, who has it and its one-line summary (``line``), as the copilot's queue shows it."""
+        return dict(jsonable({**asdict(self.handover), "held_by": self.held_by, "summary_line": self.line()}))
 
 
 @dataclass(frozen=True)

@@ -13,8 +13,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
-Role = Literal["agent", "reviewer", "admin"]
-ROLES: tuple[Role, ...] = ("agent", "reviewer", "admin")
+Role = Literal["agent", "reviewer", "admin", "marketer"]
+#: a ``marketer`` runs campaigns (audiences, copy variants, holdouts, channel exports); admin may too
+ROLES: tuple[Role, ...] = ("agent", "reviewer", "admin", "marketer")
 
 
 @dataclass(frozen=True)

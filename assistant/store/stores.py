@@ -9,6 +9,7 @@ from sqlalchemy import Engine
 from assistant.privacy.log_redaction import install_log_redaction
 from assistant.store.analytics_queries import AnalyticsStore
 from assistant.store.bandit_state import BanditStore
+from assistant.store.campaigns import CampaignStore
 from assistant.store.clock import Clock, IdFactory, SystemClock, UuidIds
 from assistant.store.copy_queue import CopyStore
 from assistant.store.customers import CustomerStore
@@ -42,6 +43,7 @@ class Stores:
     staff: StaffStore
     shop: ShopProfileStore  # the shop's name, currency and locale
     ratings: RatingStore  # the shoppers' ratings of their conversations (CSAT)
+    campaigns: CampaignStore  # marketing campaigns and their members (arm, copy, sent)
 
     def close(self) -> None:
         self.engine.dispose()
@@ -71,6 +73,7 @@ def build_stores(engine: Engine, *, clock: Clock | None = None, ids: IdFactory |
         staff=StaffStore(sessions, clock, ids),
         shop=ShopProfileStore(sessions, clock),
         ratings=RatingStore(sessions, clock),
+        campaigns=CampaignStore(sessions, clock),
     )
 
 

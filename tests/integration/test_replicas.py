@@ -9,25 +9,17 @@ default): what is checked here is built from the shop's data in code, not writte
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import make_url
 
 from assistant.shop.shop_import import demo_shop_path
-from assistant.store import build_engine
 from assistant.store.stores import open_stores
-from tests.integration.conftest import chroma_served, free_port, served
+from tests.integration.replica_topology import Topology, replica_topology
 
 pytestmark = [pytest.mark.integration, pytest.mark.postgres]
 
@@ -35,72 +27,10 @@ STAFF_KEY = f"replica-staff-{uuid.uuid4().hex}"
 PROPAGATION_S = 5.0
 
 
-@dataclass(frozen=True)
-class Topology:
-    urls: tuple[str, str]
-    env: dict[str, str]
-    database_url: str
-    redis_prefix: str
-    work: Path
-
-    def cli(self, *args: str) -> None:
-        """``concierge ARGS`` against the replicas' settings (the database, Chroma and Redis they share)."""
-        done = subprocess.run([sys.executable, "-m", "ui.cli.main", *args], env={**os.environ, **self.env},
-                              capture_output=True, text=True, timeout=300)
-        assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
-
-
 @pytest.fixture(scope="module")
 def topology(tmp_path_factory: pytest.TempPathFactory, postgres_admin_url: str) -> Iterator[Topology]:
-    work = tmp_path_factory.mktemp("replicas")
-    schema = f"concierge_replicas_{uuid.uuid4().hex[:12]}"
-    admin = build_engine(postgres_admin_url)
-    with admin.begin() as connection:
-        connection.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
-    database_url = make_url(postgres_admin_url).update_query_dict(
-        {"options": f"-csearch_path={schema}"}).render_as_string(hide_password=False)
-    redis_prefix = f"concierge-replicas-{uuid.uuid4().hex[:8]}"
-    try:
-        (work / "chroma").mkdir()
-        with chroma_served(work / "chroma") as (chroma_url, _):
-            env = {"CONCIERGE_PROFILES": "test", "HF_HUB_OFFLINE": "1", "ANONYMIZED_TELEMETRY": "False",
-                   "CONCIERGE_DATABASE__URL": database_url, "CONCIERGE_KNOWLEDGE__MODE": "http",
-                   "CONCIERGE_KNOWLEDGE__SERVER_URL": chroma_url,
-                   "CONCIERGE_KNOWLEDGE__COLLECTION_PREFIX": f"r{uuid.uuid4().hex[:8]}_",
-                   "CONCIERGE_SECURITY__RATE_LIMIT_STORAGE": "redis://127.0.0.1:6379",
-                   "CONCIERGE_SECURITY__RATE_LIMIT_PREFIX": redis_prefix,
-                   "CONCIERGE_SECURITY__STAFF_API_KEY": STAFF_KEY, "CONCIERGE_SECURITY__DEMO_SIGN_IN": "true",
-                   "CONCIERGE_TOKEN_SECRET": "replica-test-secret", "CONCIERGE_APP__DATA_DIR": str(work / "cli")}
-            topology = Topology(("", ""), env, database_url, redis_prefix, work)
-            topology.cli("ingest")  # the demo shop, once, before the replicas start (as a deployment's job would)
-            with replica(env, work / "a") as a, replica(env, work / "b") as b:
-                yield Topology((a, b), env, database_url, redis_prefix, work)
-    finally:
-        with admin.begin() as connection:
-            connection.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
-        admin.dispose()
-        _forget_redis_keys(redis_prefix)
-
-
-@contextmanager
-def replica(env: dict[str, str], data: Path) -> Iterator[str]:
-    """``concierge serve`` on a free loopback port with its own data folder (its log there); yields its URL."""
-    data.mkdir(parents=True, exist_ok=True)
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    with served([sys.executable, "-m", "ui.cli.main", "serve", "--port", str(port)], data / "server.log",
-                lambda: httpx.get(f"{url}/healthz", timeout=2).status_code == 200, f"replica at {url}",
-                timeout=240, env={**env, "CONCIERGE_APP__DATA_DIR": str(data)}):
-        yield url
-
-
-def _forget_redis_keys(prefix: str) -> None:
-    import redis
-
-    client = redis.Redis.from_url("redis://127.0.0.1:6379")
-    keys = list(client.scan_iter(match=f"*{prefix}*"))
-    if keys:
-        client.delete(*keys)
+    with replica_topology(tmp_path_factory.mktemp("replicas"), postgres_admin_url, STAFF_KEY) as topology:
+        yield topology
 
 
 def token(url: str, customer: str) -> dict[str, str]:

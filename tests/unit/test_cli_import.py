@@ -71,6 +71,13 @@ def test_an_empty_folder_fails_clearly(tmp_path: Path, env: dict[str, str]) -> N
     assert code == 1 and "no importable files" in err
 
 
+def test_an_eval_file_that_does_not_exist_is_named_before_anything_runs(tmp_path: Path, env: dict[str, str]
+                                                                          ) -> None:
+    code, _, err = invoke(env, "eval", "--shop", "demo", "--policy-questions", str(tmp_path / "missing.jsonl"))
+
+    assert code == 2 and "does not exist" in err and "Traceback" not in err
+
+
 def test_reimporting_the_demo_shop_changes_nothing(env: dict[str, str]) -> None:
     first = invoke(env, "ingest")
     second = invoke(env, "ingest")

@@ -20,6 +20,7 @@ from assistant.turn.turn_service import AssistantService
 from tests.unit.conftest import DEMO_NOW
 from ui.copilot_api import build_copilot_api
 from ui.error_table import install_error_table
+from ui.staff_views.copilot_tab import queue_rows
 
 MAYA = ShopperIdentity("C001")
 ANA = {"X-Test-User": "ana", "X-Test-Role": "agent"}
@@ -225,3 +226,15 @@ def test_an_empty_reply_is_a_422_and_an_unknown_session_a_404(client: TestClient
 
     assert blank.status_code == 422 and "Write the reply" in blank.json()["detail"]
     assert missing.status_code == 404
+
+
+def test_the_queue_items_carry_the_one_line_summary_the_copilot_page_shows(client: TestClient,
+                                                                          service: AssistantService) -> None:
+    session = handed_over(service)
+    [shown] = [row for row in queue_rows(Copilot(service).queue()) if row[-1] == session]
+
+    [item] = [i for i in client.get("/api/v1/copilot/queue", headers=ANA).json() if i["session_id"] == session]
+
+    assert item["summary_line"] == shown[2]
+    assert "\n" not in item["summary_line"] and len(item["summary_line"]) <= 96
+    assert "How long do I have" in item["summary_line"] and "talk to a human" in item["summary_line"]

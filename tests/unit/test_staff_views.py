@@ -13,7 +13,7 @@ from assistant.staff.roles import StaffPrincipal
 from ui.staff_views import StaffViews
 
 PEOPLE = {"ada": StaffPrincipal("ada", frozenset({"agent"})), "rita": StaffPrincipal("rita", frozenset({"reviewer"})),
-          "adam": StaffPrincipal("adam", frozenset({"admin"}))}
+          "adam": StaffPrincipal("adam", frozenset({"admin"})), "mia": StaffPrincipal("mia", frozenset({"marketer"}))}
 
 
 @pytest.fixture
@@ -66,8 +66,10 @@ def test_the_right_role_gets_its_view(views: StaffViews) -> None:
 def test_an_admin_has_every_view(views: StaffViews) -> None:
     header, *tabs = views.on_load(as_("adam"))  # type: ignore[arg-type]
     assert "adam" in header and all(t["visible"] for t in tabs)
-    header, copilot, review, analytics, admin = views.on_load(as_("ada"))  # type: ignore[arg-type]
-    assert copilot["visible"] and not review["visible"] and not analytics["visible"] and not admin["visible"]
+    header, copilot, review, analytics, campaigns, admin = views.on_load(as_("ada"))  # type: ignore[arg-type]
+    assert copilot["visible"] and not any(t["visible"] for t in (review, analytics, campaigns, admin))
+    header, *tabs = views.on_load(as_("mia"))  # type: ignore[arg-type]
+    assert [t["visible"] for t in tabs] == [False, False, False, True, False]  # a marketer sees campaigns only
 
 
 def test_bad_input_is_a_clear_message(views: StaffViews) -> None:

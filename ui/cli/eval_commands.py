@@ -29,17 +29,19 @@ eval_app = typer.Typer(help="Evaluate the assistant on the demo shop.", invoke_w
 @eval_app.callback()
 def run_eval(
     ctx: typer.Context,
-    cases: Annotated[Path, typer.Option(help="Golden cases (JSONL).")] = GOLDEN,
+    cases: Annotated[Path, typer.Option(help="Golden cases (JSONL).", exists=True, dir_okay=False)] = GOLDEN,
     category: Annotated[list[str] | None, typer.Option(help="Only these categories.")] = None,
     limit: Annotated[int | None, typer.Option(help="At most this many cases.")] = None,
-    thresholds: Annotated[Path, typer.Option(help="Per-category minimum accuracy (JSON).")] = THRESHOLDS,
+    thresholds: Annotated[Path, typer.Option(help="Per-category minimum accuracy (JSON).", exists=True,
+                                             dir_okay=False)] = THRESHOLDS,
     report: Annotated[Path | None, typer.Option(help="Write every case's result here (JSONL).")] = None,
     show_failures: Annotated[bool, typer.Option(help="Print each failed case.")] = True,
     shop: Annotated[str | None, typer.Option(
         help="Instead of the golden set: questions computed from this shop folder's own data (or 'demo'), "
              "scored correct / wrong / declined per category.")] = None,
     policy_questions: Annotated[Path | None, typer.Option(
-        help="With --shop: hand-written policy questions (JSONL); default FOLDER/eval/policy-questions.jsonl.")] = None,
+        help="With --shop: hand-written policy questions (JSONL); default FOLDER/eval/policy-questions.jsonl.",
+        exists=True, dir_okay=False)] = None,
     per_category: Annotated[int, typer.Option(help="With --shop: questions per generated category.", min=1)] = 8,
     seed: Annotated[int, typer.Option(help="With --shop: which questions are drawn.")] = 7,
     min_correct: Annotated[float, typer.Option(help="With --shop: least share correct.", min=0, max=1)] = 0.9,

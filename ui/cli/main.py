@@ -13,8 +13,10 @@ import typer
 
 from assistant.errors import ConciergeError
 from knowledge.importing import ImportReport
+from ui.cli.campaign_commands import campaign_app
 from ui.cli.cli_context import CliContext, cli_context, progress_bar
 from ui.cli.eval_commands import eval_app
+from ui.cli.insights_commands import insights_cmd
 from ui.cli.marketing_commands import copy_app, generate_app, simulate_app
 from ui.cli.profile_commands import profiles_app
 from ui.cli.staff_commands import users_app
@@ -240,21 +242,9 @@ def serve(
     port: Annotated[int | None, typer.Option(help="Port (default: app.port).")] = None,
 ) -> None:
     """Start the web app: shopper chat, REST API and health check (limits and timeouts: settings.server)."""
-    import uvicorn
+    from ui.cli.serving import serve_app
 
-    from assistant.components import limit_torch_threads
-    from ui.cli.serving import uvicorn_options
-
-    run = cli_context(ctx)
-    limit_torch_threads(run.settings)  # before torch and llama.cpp load
-    from ui.server import create_app
-
-    components = run.components
-    s = components.settings
-    s.app.host, s.app.port = host or s.app.host, port or s.app.port  # what the start checks (demo sign-in) see
-    web = create_app(components)
-    typer.echo(f"Concierge on http://{s.app.host}:{s.app.port}/", err=True)
-    uvicorn.run(web, **uvicorn_options(s))
+    serve_app(cli_context(ctx), host, port)
 
 
 # the sub-apps, in the order ``concierge --help`` lists them; each is light (typer only): the commands import
@@ -267,6 +257,8 @@ app.add_typer(copy_app, name="copy")
 app.add_typer(users_app, name="users")
 app.add_typer(eval_app, name="eval")
 app.add_typer(profiles_app, name="profiles")
+app.add_typer(campaign_app, name="campaign")
+app.command("insights")(insights_cmd)
 
 
 def main() -> None:

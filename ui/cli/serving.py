@@ -5,17 +5,35 @@ connections new requests get 503. Proxies in ``forwarded_allow_ips`` may set the
 
 uvicorn has no header-read timeout of its own (its keep-alive timer stops at the first byte of a request), so
 ``read_timeout_protocol`` adds one to its h11 protocol.
+
+``serve_app`` is ``concierge serve``: a newcomer sees the start's steps (the project's own INFO lines, e.g. the demo
+import on first start), then, once the port is open, :func:`start_banner`: where the shopper chat and the staff
+views are and the one command that makes the first staff account. A start that fails says what to try.
 """
 
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+import logging
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import h11
+import typer
+import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
+from assistant.errors import ConciergeError
 from assistant.settings import Settings
+
+if TYPE_CHECKING:
+    from ui.cli.cli_context import CliContext
+
+#: the project's packages: their INFO lines are the start's progress (third-party INFO stays hidden)
+PROJECT_LOGGERS = ("assistant", "knowledge", "ui")
 
 
 class _ReadTimeoutProtocol(H11Protocol):
@@ -76,3 +94,103 @@ def uvicorn_options(settings: Settings) -> dict[str, Any]:
             "timeout_keep_alive": server.timeout_keep_alive_s, "h11_max_incomplete_event_size": server.max_header_bytes,
             "limit_concurrency": server.limit_concurrency, "proxy_headers": True,
             "forwarded_allow_ips": server.forwarded_allow_ips, "log_level": "warning"}
+
+
+# ---- concierge serve: progress, the banner, failures that say what to try ----------------------------------
+
+def show_start_progress() -> None:
+    """Show the project's own INFO lines (the start's progress) unless logging is already more verbose (``-v``)."""
+    if logging.getLogger().getEffectiveLevel() > logging.INFO:
+        for name in PROJECT_LOGGERS:
+            logging.getLogger(name).setLevel(logging.INFO)
+
+
+def _url_host(host: str) -> str:
+    if host in ("", "0.0.0.0", "::"):  # every address: this machine's loopback is one of them
+        return "127.0.0.1"
+    return f"[{host}]" if ":" in host else host
+
+
+def staff_command(profiles: list[str] | None = None, config: Path | None = None) -> str:
+    """The command that creates a staff account on the same settings (profiles, config file) as this server."""
+    exe = Path(sys.executable).parent / "concierge"
+    try:
+        relative = os.path.relpath(exe)
+    except ValueError:  # another drive (Windows)
+        relative = ".."
+    shown = str(exe) if relative.startswith("..") else relative
+    options = "".join(f" --profile {p}" for p in profiles or []) + (f" --config {config}" if config else "")
+    return f"{shown}{options} users add YOUR_NAME --role admin"
+
+
+def start_banner(settings: Settings, command: str, staff_accounts: int) -> list[str]:
+    """The last lines of a start: where the shopper chat is, where the staff views are, and the one command that
+    creates the first staff account (with ``staff_accounts`` already there, how to add one)."""
+    base = f"http://{_url_host(settings.app.host)}:{settings.app.port}"
+    if staff_accounts:
+        account = f"  Staff accounts: {staff_accounts}; add one with:  {command}"
+    else:
+        account = f"  First staff account:  {command}   (it asks for a password)"
+    return ["", "Concierge is ready.",
+            f"  Shopper chat:  {base}/",
+            f"  Staff views:   {base}/staff/   (sign in with a staff account)",
+            account,
+            "Stop it with Ctrl+C.", ""]
+
+
+class AnnouncingServer(uvicorn.Server):
+    """uvicorn's server that calls ``on_ready`` once its port is open (a port in use never announces)."""
+
+    def __init__(self, config: uvicorn.Config, on_ready: Callable[[], None]) -> None:
+        super().__init__(config)
+        self.on_ready = on_ready
+
+    async def startup(self, sockets: list[Any] | None = None) -> None:
+        await super().startup(sockets=sockets)
+        if self.started:
+            self.on_ready()
+
+
+START_HINT = ("read the error above; `concierge status` shows whether the stores answer, -v logs every step; "
+              "a damaged data folder: move it away and start again (the demo shop is imported afresh)")
+
+
+def _start_failed(step: str, hint: str) -> None:
+    typer.echo(f"\nstart failed in phase \"start\" ({step}).\nTry: {hint}", err=True)
+
+
+def serve_app(run: CliContext, host: str | None, port: int | None) -> None:
+    """``concierge serve``: build the app (the demo import on first start), listen, then print the banner."""
+    from assistant.components import limit_torch_threads
+
+    show_start_progress()
+    try:
+        limit_torch_threads(run.settings)  # before torch and llama.cpp load
+        from ui.server import create_app
+
+        components = run.components
+        s = components.settings
+        s.app.host, s.app.port = host or s.app.host, port or s.app.port  # what the start checks (demo sign-in) see
+        web = create_app(components)
+        accounts = len(components.stores.staff.list_users())
+    except ConciergeError:
+        _start_failed("loading the models and the shop, building the app", "what the error below says")
+        raise  # it carries its own message and what to do (ui.cli.main prints both)
+    except Exception:
+        _start_failed("loading the models and the shop, building the app", START_HINT)
+        raise
+    banner = start_banner(s, staff_command(run.profiles, run.config), accounts)
+    server = AnnouncingServer(uvicorn.Config(web, **uvicorn_options(s)),
+                              on_ready=lambda: typer.echo("\n".join(banner)))
+    try:
+        server.run()
+    except KeyboardInterrupt:
+        pass
+    except SystemExit:
+        if not server.started:
+            _start_failed(f"listening on {s.app.host}:{s.app.port}",
+                          "another program uses that port: stop it, or start on another one with --port")
+        raise
+    if not server.started:
+        _start_failed(f"listening on {s.app.host}:{s.app.port}", START_HINT)
+        raise typer.Exit(3)

@@ -15,10 +15,10 @@ import typer
 
 from ui.cli.cli_context import cli_context, user_errors
 
-users_app = typer.Typer(help="Staff accounts: roles agent, reviewer, admin (admin is all three).",
+users_app = typer.Typer(help="Staff accounts: roles agent, reviewer, admin, marketer (admin is all).",
                         no_args_is_help=True)
 
-Roles = Annotated[list[str], typer.Option("--role", "-r", help="agent, reviewer or admin; repeat for several.")]
+Roles = Annotated[list[str], typer.Option("--role", "-r", help="agent, reviewer, admin or marketer; repeat.")]
 PasswordStdin = Annotated[bool, typer.Option("--password-stdin", help="Read the password from standard input "
                                                                        "(one line) instead of a prompt.")]
 Username = Annotated[str, typer.Argument(help="The staff member's username (stored in lower case).")]

@@ -76,8 +76,11 @@ class AdminTab:
         """The tab's components and events (inside the page's ``gr.Tab``)."""
         with gr.Row():
             with gr.Column():
-                files = gr.File(label="Knowledge files (catalogue, policies, customers, offers)",
-                                file_count="multiple", elem_id="admin-files")
+                # a button named by its text (Gradio's drop area is named otherwise than it reads, which screen
+                # readers' users speaking to their computer cannot say); the chosen files are listed under it
+                files = gr.UploadButton("Choose knowledge files (catalogue, policies, customers, offers)",
+                                        file_count="multiple", elem_id="admin-files")
+                chosen = gr.Markdown("No files chosen.", elem_id="admin-chosen")
                 kind = gr.Radio(["auto", "catalog", "policies", "customers", "offers"], value="auto", label="Kind")
                 with gr.Row():
                     upload = gr.Button("Upload and import", variant="primary", elem_id="admin-upload")
@@ -86,6 +89,7 @@ class AdminTab:
             with gr.Column():
                 counts_btn = gr.Button("Collections and counts")
                 counts = gr.JSON(label="Collections")
+        files.upload(chosen_md, [files], [chosen])
         upload.click(self.upload, [files, kind], [summary])
         reingest.click(self.reingest, None, [summary])
         counts_btn.click(self.collections, None, [counts])
@@ -103,6 +107,12 @@ class AdminTab:
             settings_btn = gr.Button("Show settings")
             settings = gr.JSON()
         settings_btn.click(self.settings, None, [settings])
+
+
+def chosen_md(files: list[Any] | None) -> str:
+    """The names of the files chosen for upload (as literal text)."""
+    names = [str(getattr(f, "name", f)).rsplit("/", 1)[-1] for f in files or []]
+    return "Chosen: " + ", ".join(plain(n) for n in names) if names else "No files chosen."
 
 
 def summary_md(summary: ImportSummary) -> str:

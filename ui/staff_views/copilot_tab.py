@@ -176,10 +176,11 @@ class CopilotTab:
             with gr.Column(scale=3):
                 holder = gr.Markdown(elem_id="copilot-holder", latex_delimiters=[])
                 # messages are ``plain`` (``conversation``) and parsed as HTML only: no Markdown, no LaTeX
-                # the label stays for screen readers, not drawn over the first message
+                # the label stays for screen readers, not drawn over the first message; no share button (Gradio
+                # draws it without a name); the toolbar keeps clear of the messages (``staff_style``)
                 chat = gr.Chatbot(label="Conversation (updates by itself)", show_label=False, height=360,
                                   elem_id="copilot-conversation", render_markdown=False, latex_delimiters=[],
-                                  sanitize_html=True)
+                                  sanitize_html=True, buttons=["copy", "copy_all"])
                 with gr.Row():
                     take = gr.Button("Take over", elem_id="copilot-take")
                     give = gr.Button("Give back", elem_id="copilot-give")

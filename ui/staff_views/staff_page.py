@@ -15,12 +15,16 @@ from typing import Any
 import gradio as gr
 
 from assistant.components import Components
+from assistant.personalization.campaign_service import build_campaigns
 from assistant.staff.admin import Admin
+from assistant.staff.insights import build_insights
 from assistant.staff.roles import StaffPrincipal
 from ui.staff_views.admin_tab import AdminTab
 from ui.staff_views.analytics_tab import AnalyticsTab
+from ui.staff_views.campaign_tab import CampaignTab
 from ui.staff_views.copilot_tab import CopilotTab
 from ui.staff_views.copy_review_tab import CopyReviewTab
+from ui.staff_views.insights_tab import InsightsTab
 from ui.staff_views.log_review_tab import LogReviewTab
 from ui.staff_views.view_support import Update
 
@@ -38,7 +42,9 @@ class StaffViews:
         self.copy_review = CopyReviewTab(self.need, components.copy_review)
         self.log_review = LogReviewTab(self.need, components.log_review)
         self.analytics = AnalyticsTab(self.need, components.analytics)
+        self.insights = InsightsTab(self.need, build_insights(components))  # on the analytics tab
         self.admin = AdminTab(self.need, Admin(components))
+        self.campaigns = CampaignTab(self.need, build_campaigns(components))
 
     def need(self, request: gr.Request | None, role: str) -> StaffPrincipal:
         """The signed-in staff member if they have ``role``; a ``gr.Error`` otherwise (server-side check)."""
@@ -49,17 +55,18 @@ class StaffViews:
             raise gr.Error(f"This needs the {role} role; {who.username} has {', '.join(sorted(who.roles))}.")
         return who
 
-    def on_load(self, request: gr.Request) -> tuple[str, Update, Update, Update, Update]:
+    def on_load(self, request: gr.Request) -> tuple[str, Update, Update, Update, Update, Update]:
         """The header and which tabs show (the handlers check the role again)."""
         who = self.principal_of(getattr(request, "request", None))
         if who is None:
             hidden = gr.update(visible=False)
-            return f"Not signed in: [sign in]({LOGIN})", hidden, hidden, hidden, hidden
+            return f"Not signed in: [sign in]({LOGIN})", hidden, hidden, hidden, hidden, hidden
         header = (f"Signed in as **{html.escape(who.username)}** ({', '.join(sorted(who.roles))}) · "
                   "<form method='post' action='/api/v1/staff/logout?next=/staff/login' style='display:inline'>"
                   "<button id='staff-logout' type='submit'>Sign out</button></form>")
         return (header, gr.update(visible=who.has("agent")), gr.update(visible=who.has("reviewer")),
-                gr.update(visible=who.has("reviewer")), gr.update(visible=who.has("admin")))
+                gr.update(visible=who.has("reviewer")), gr.update(visible=who.has("marketer")),
+                gr.update(visible=who.has("admin")))
 
 
 def build_staff_ui(components: Components, principal_of: Callable[[Any], StaffPrincipal | None]) -> gr.Blocks:
@@ -68,7 +75,7 @@ def build_staff_ui(components: Components, principal_of: Callable[[Any], StaffPr
     title = components.shop_profile.title("Concierge staff")
     blocks = gr.Blocks(title=title)
     with blocks:
-        gr.Markdown(f"## {html.escape(title)}")
+        gr.Markdown(f"# {html.escape(title)}", elem_id="staff-title")  # the page's one top-level heading
         header = gr.Markdown("…", elem_id="staff-header")
         with gr.Tabs():
             with gr.Tab("Copilot", id="copilot", visible=False) as copilot_tab:
@@ -78,7 +85,10 @@ def build_staff_ui(components: Components, principal_of: Callable[[Any], StaffPr
                 views.log_review.build()
             with gr.Tab("Analytics", id="analytics", visible=False) as analytics_tab:
                 views.analytics.build()
+                views.insights.build()
+            with gr.Tab("Campaigns", id="campaigns", visible=False) as campaigns_tab:
+                views.campaigns.build()
             with gr.Tab("Admin", id="admin", visible=False) as admin_tab:
                 views.admin.build()
-        blocks.load(views.on_load, None, [header, copilot_tab, review_tab, analytics_tab, admin_tab])
+        blocks.load(views.on_load, None, [header, copilot_tab, review_tab, analytics_tab, campaigns_tab, admin_tab])
     return blocks
