@@ -272,9 +272,9 @@ class RecommendSettings(_Section):
     )
     brand_weight: float = Field(0.1, description="Bonus for a brand the shopper likes.", ge=0)
     consumable_categories: list[str] = Field(
-        default_factory=lambda: ["skincare"],
-        description="Categories bought again and again: products the shopper already owns may be recommended "
-        "again (others never are).",
+        default_factory=list,
+        description="Categories bought again and again (category ids as the shop's catalogue names them): products "
+        "the shopper already owns may be recommended again (others never are). Empty: none.",
     )
     repurchase_weight: float = Field(
         0.5, description="Score multiplier for a consumable the shopper already owns: restocking suggestions rank "

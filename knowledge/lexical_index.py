@@ -4,7 +4,7 @@ changed the collection).
 
 Words: Latin letters and digits as lower-case words (a plural "s" folded: "exchanges" = "exchange"), and runs of
 Chinese characters cut into words by jieba (a kept segmenter, loaded only when Chinese text is seen), so
-"退货期限为30天" is found by "退货". Names and SKUs ("NW-100073", "Trail Runner") are found by their exact words,
+"退货期限为30天" is found by "退货". Names and SKUs (a product name, an id) are found by their exact words,
 where meaning alone is vague.
 """
 

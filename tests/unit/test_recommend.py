@@ -102,8 +102,8 @@ def test_owned_products_are_not_recommended_again() -> None:
 
 
 def test_a_consumable_may_be_recommended_again_after_new_ones() -> None:
-    recs = recommender().recommend("", ASK, shopper(pref(1, "category", "skincare")), True,
-                                   owned={"sunscreen"}, k=10)
+    recs = recommender(consumable_categories=["skincare"]).recommend("", ASK, shopper(pref(1, "category", "skincare")),
+                                                                     True, owned={"sunscreen"}, k=10)
 
     assert "sunscreen" in ids(recs) and ids(recs)[-1] == "sunscreen"
     assert "time to restock" in recs[-1].reason
