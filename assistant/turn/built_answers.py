@@ -3,11 +3,14 @@
 When the facts answer the question by themselves (a computed catalogue answer, the products found or
 recommended, the offers chosen for the shopper, policy sentences that answer it), the reply built from them
 (:func:`assistant.turn.fact_replies.fallback_reply`) is what the verifier would end with anyway: the model's
-text must name the same products, codes and amounts, and when it does not (most such turns on the bundled
-model) it is thrown away after seconds of generation. So when the facts hold a computed catalogue answer,
-products (found or recommended) or offers chosen for the shopper, the built reply is streamed sentence by
-sentence straight away, and the model writes only the rest: the shopper's own orders, and questions answered
-by policy sentences alone (there a short written reply is checked claim by claim against them).
+text must name the same products, codes and amounts, and a policy answer must state each claim as one sentence
+of the policy does; when it does not (most such turns on the bundled model) it is thrown away after seconds of
+generation and replaced. So when the facts hold a computed catalogue answer, products (found or recommended),
+offers chosen for the shopper or policy sentences that answer the question, the built reply (for a policy: its
+own sentences, then the documents they come from) is streamed sentence by sentence straight away, for guests
+and signed-in shoppers alike, and nothing shown is replaced. The compose step handles the rest: the shopper's
+own orders (the model writes; its reply is checked against what the question asks of the order), a turn naming
+another shopper's order (refused), and policy questions none of the found sentences answers.
 
 The turn records it as ``verdict="fallback"`` (a reply built from the facts, as before) with the reason in
 ``problems``; the verify step has nothing to check (:func:`assistant.turn.graph.verify_unless_built`).
@@ -33,13 +36,12 @@ BUILT = "built from the facts, which answer the question by themselves: the mode
 
 
 def built_answer(facts: Facts, shop: str) -> str | None:
-    """The reply built from ``facts`` when they answer the question by themselves, else None (the model
-    writes). The shopper's orders are left to the model: its reply is checked against what the question asks
-    of the order (status, tracking number, total, items)."""
+    """The reply built from ``facts`` when they answer the question by themselves (a computed answer, products,
+    offers, or policy sentences that answer it), else None (the model writes). The shopper's orders are left to
+    the model: its reply is checked against what the question asks of the order (status, tracking number, total,
+    items)."""
     if facts.empty or facts.orders or facts.refused_order_ids:
         return None
-    if facts.answer is None and not facts.products and not facts.offers:
-        return None  # policy sentences alone: the model may say them more briefly (checked claim by claim)
     reply = fallback_reply(facts, shop)
     return None if reply == text("nothing_found", facts.language, shop=shop) else reply
 

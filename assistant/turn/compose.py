@@ -225,6 +225,8 @@ class _Producer:
         #: the call's usage from its last chunk (race-free when turns share a model), or after a stop the
         #: model's ``last_usage``
         self.usage: dict[str, Any] | None = None
+        #: an exception that followed pieces already handed over, raised by the next :meth:`take`
+        self._pending: BaseException | None = None
         # the caller's context (LangChain/LangGraph run config, tracing) goes with the stream
         context = contextvars.copy_context()
         self._thread = threading.Thread(target=context.run, args=(self._run,), name="compose-producer",
@@ -274,9 +276,13 @@ class _Producer:
     def take(self) -> tuple[list[str], bool]:
         """The next pieces (waiting for one, then all that are queued) and whether the stream has ended."""
         pieces: list[str] = []
-        item = self._queue.get()
+        item = self._pending if self._pending is not None else self._queue.get()
+        self._pending = None
         while True:
             if isinstance(item, BaseException):
+                if pieces:  # the text before the failure is handed over first; the error comes next time
+                    self._pending = item
+                    return pieces, False
                 raise item
             if item is None:
                 return pieces, True

@@ -15,7 +15,13 @@ from typing import TYPE_CHECKING, Any
 
 from assistant.personalization.contextual_bandit import context_features
 from assistant.personalization.offer_bandit import OfferSelector, segment_of
-from assistant.personalization.offer_rules import REDEMPTION_KINDS, OfferContext, eligible_offers, redemption_counts
+from assistant.personalization.offer_rules import (
+    REDEMPTION_KINDS,
+    OfferContext,
+    describe,
+    eligible_offers,
+    redemption_counts,
+)
 from assistant.personalization.recommender import Recommendation, Recommender
 from assistant.records import CustomerProfile, Order
 from assistant.shop.catalog_index import CatalogIndex
@@ -239,4 +245,15 @@ def langchain_tools(tools: ShopperTools, facts: Facts | None = None) -> list[Bas
         found, refused = _orders(order_id)
         return "\n".join([details_of(o) for o in found] + [f"{r}: not one of your orders" for r in refused])
 
-    return [StructuredTool.from_function(f) for f in (search_policies, search_products, my_orders, order_details)]
+    def my_offers(category: str | None = None) -> str:
+        """The offer (coupon code) the current shopper may use now, optionally for one product category."""
+        # the graph's choice (ShopperTools.choose_offer): a guest gets public offers only
+        profile, personalized = (facts.profile, facts.personalized) if facts is not None else (None, False)
+        wanted = [category.lower()] if category else list(facts.categories if facts is not None else ())
+        chosen = tools.choose_offer(profile, personalized, wanted)
+        if facts is not None:
+            facts.offers.extend(o for o in chosen if o["id"] not in {x["id"] for x in facts.offers})
+        return "\n".join(describe(o) for o in chosen) or "no offers"
+
+    return [StructuredTool.from_function(f)
+            for f in (search_policies, search_products, my_orders, order_details, my_offers)]

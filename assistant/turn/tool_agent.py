@@ -1,21 +1,23 @@
 """``agent.mode: tool_calling``: LangChain's tool-calling agent in place of the graph's tools and compose.
 
 For a capable model behind an OpenAI-compatible endpoint. The model chooses among the same tools
-(``assistant.turn.shop_tools.langchain_tools``) plus order-action tools. An action tool never changes anything: it
-runs the same policy code as the graph and, when allowed, creates the pending action the shopper must
-confirm with a yes in the next turn (handled by code, as in graph mode). A reply that proposes an action
-is the template that lists what will happen, not the model's words; any other reply goes through the
-same verifier, against what the tools returned.
+(``assistant.turn.shop_tools.langchain_tools``) plus order-action tools. The offer it gets is the one the graph
+would choose (a guest, without a customer token: public offers only); it goes to the offers panel and is the only
+offer code a reply may name. An action tool never changes anything: it runs the same policy code as the graph
+and, when allowed, creates the pending action the shopper must confirm with a yes in the next turn (handled by
+code, as in graph mode). A reply that proposes an action is the template that lists what will happen, not the
+model's words; any other reply goes through the same verifier, against what the tools returned.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from assistant.domain import TextDelta
+from assistant.domain import OffersEvent, OfferView, TextDelta
 from assistant.orders.order_actions import ActionOutcome, parse_address
 from assistant.turn.compose import fallback_reply
 from assistant.turn.facts import Facts
+from assistant.turn.guest_turns import is_guest
 from assistant.turn.prompts import SYSTEM
 from assistant.turn.session_nodes import carry
 from assistant.turn.shop_tools import langchain_tools
@@ -72,7 +74,7 @@ def agent_node(state: TurnState, deps: TurnDeps, emit: Emit) -> dict[str, Any]:
 
     assert state.guard is not None and state.understanding is not None
     u, question = state.understanding, state.guard.text
-    tools = deps.shop_tools.for_shopper(state.customer_id)
+    tools = deps.shop_tools.for_shopper(state.customer_id, guest=is_guest(state))  # a guest: public offers only
     facts = Facts(question=question, intent=u.intent, profile=state.profile, personalized=state.personalized,
                   language=state.language,
                   categories=u.categories)
@@ -88,8 +90,12 @@ def agent_node(state: TurnState, deps: TurnDeps, emit: Emit) -> dict[str, Any]:
     messages = result["messages"]
     calls = [{"name": m.name, "result": str(m.content)[:500]} for m in messages if isinstance(m, ToolMessage)]
     raw = next((m.text for m in reversed(messages) if isinstance(m, AIMessage) and not m.tool_calls), "")
-    update: dict[str, Any] = {"facts": facts, "raw": raw, "products": list(facts.products),
+    offers = [dict(o) for o in facts.offers]
+    update: dict[str, Any] = {"facts": facts, "raw": raw, "products": list(facts.products), "offers": offers,
                               "tool_calls": state.tool_calls + [c.to_trace() for c in tools.calls] + calls}
+    if offers:  # as the graph's tools step: the offers panel, and the offers counted as shown
+        emit(OffersEvent(tuple(OfferView(o["id"], o["code"], o["title"], o.get("description", ""),
+                                         (o.get("bandit") or {}).get("propensity")) for o in offers)))
     if outcomes:  # an action was asked for: the policy's words, and the pending action for the next turn
         outcome = outcomes[-1]
         emit(TextDelta(outcome.reply))
@@ -100,7 +106,8 @@ def agent_node(state: TurnState, deps: TurnDeps, emit: Emit) -> dict[str, Any]:
         reply = fallback_reply(facts, deps.shop.called)
         emit(TextDelta(reply))
         return {**update, "reply": reply, "verdict": "refused" if facts.refused_order_ids else "no_facts"}
-    verdict = deps.verifier.check(raw, facts.corpus(), question, [c.id for c in facts.products])
+    verdict = deps.verifier.check(raw, facts.corpus(), question, [c.id for c in facts.products],
+                                  offer_codes=[str(o["code"]) for o in offers])  # no other offer code
     if verdict.ok and raw.strip():
         emit(TextDelta(raw.strip()))
         return {**update, "reply": raw.strip(), "verdict": "pass"}

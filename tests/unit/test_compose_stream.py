@@ -69,3 +69,37 @@ def test_one_repeat_does_not_stop_the_reply(make_service: Make, fake_llm: FakeCh
     update, _ = composed(service, "How much is express shipping?")
 
     assert update["reply"] == f"{EXPRESS} Gold and platinum members get free express shipping."
+
+
+class _FailsAfterText:
+    """A chat model whose stream gives two pieces and then fails, all before the consumer looks."""
+
+    def __init__(self, error: Exception) -> None:
+        self.error = error
+
+    def stream(self, messages: object) -> object:
+        from langchain_core.messages import AIMessageChunk
+
+        yield AIMessageChunk(content="Your order shipped. ")
+        yield AIMessageChunk(content="It arrives ")
+        raise self.error
+
+
+def test_text_queued_before_a_model_failure_is_handed_over_before_the_failure() -> None:
+    import time
+
+    from assistant.errors import ModelUnavailable
+    from assistant.turn.compose import _Producer
+
+    producer = _Producer(_FailsAfterText(ModelUnavailable("down")), [], lookahead=8)  # type: ignore[arg-type]
+    producer.start()
+    time.sleep(0.2)  # the producer has queued both pieces and the error before the first take
+    pieces, finished = producer.take()
+    assert (pieces, finished) == (["Your order shipped. ", "It arrives "], False)
+    try:
+        producer.take()
+    except ModelUnavailable:
+        pass
+    else:
+        raise AssertionError("the failure after the text was lost")
+    producer.stop()

@@ -179,12 +179,14 @@ def test_claims_with_the_shops_words_but_not_its_facts_do_not_pass(tea_shop: Com
     assert done.verdict == "fallback" and reply not in done.reply and "5-7 business days" in done.reply
 
 
-def test_a_faithful_policy_reply_passes_and_names_its_source(tea_shop: Components) -> None:
-    svc, _ = service(tea_shop, "Gift messages are free.")
+def test_a_policy_answer_is_the_policys_own_sentence_and_names_its_source(tea_shop: Components) -> None:
+    svc, llm = service(tea_shop, "Yes, gift messages cost nothing at all.")  # would not be asked
 
     done = ask(svc, "Is a gift message free?")
 
-    assert done.verdict == "pass" and done.reply == f"Gift messages are free. Source: {TITLE}."
+    # built from the policy without the model (issue 13 item 5), for a signed-in shopper too
+    assert done.verdict == "fallback" and llm.calls == [] and "cost nothing" not in done.reply
+    assert done.reply.startswith("Gift messages are free.") and done.reply.endswith(f" Source: {TITLE}.")
 
 
 def test_a_rule_question_about_my_order_is_answered_from_the_policy(tea_shop: Components) -> None:

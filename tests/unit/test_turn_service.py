@@ -31,44 +31,48 @@ def final(events: list[Event]) -> DoneEvent:
 Make = Callable[[FakeChatModel], AssistantService]
 
 
-def test_grounded_policy_answer_streams_with_sources_and_is_stored(make_service: Make, fake_llm: FakeChatModel
-                                                                   ) -> None:
-    service = make_service(fake_llm.enqueue(["You can return an item within 30 days from the day it was delivered."]))
-
-    events = run(service, MAYA, "How long do I have to return something?")
-
-    done = final(events)
-    assert done.verdict == "pass" and "30 days" in done.reply
-    assert "".join(e["text"] for e in of(events, "text")) == done.reply
-    assert any(s["source"] == "returns-and-refunds.md" for s in of(events, "sources")[0]["sources"])
-    stored = service.turns.get_turn(done.turn_id)
-    assert stored is not None and stored.customer_id == "C001" and stored.intent == "policy"
-    assert stored.trace["retrieved"] and stored.trace["raw_model_text"].startswith("You can return")
-    assert set(stored.trace["timings_ms"]) >= {"guard", "load_profile", "understand", "tools", "compose", "verify"}
-
-
-def test_the_prompt_holds_the_facts_and_the_question(make_service: Make, fake_llm: FakeChatModel) -> None:
-    service = make_service(fake_llm.enqueue(["Within 30 days."]))
-
-    run(service, MAYA, "How long do I have to return something?")
-
-    prompt = "\n".join(m.text for m in fake_llm.calls[0])
-    assert "Question: How long do I have to return something?" in prompt
-    assert "30 days" in prompt and "Shopper: Maya, gold member" in prompt
-
-
-def test_an_invented_number_is_replaced_by_a_reply_built_from_facts(make_service: Make, fake_llm: FakeChatModel
-                                                                    ) -> None:
+def test_a_policy_answer_is_built_from_the_policy_streams_with_sources_and_is_stored(make_service: Make,
+                                                                                      fake_llm: FakeChatModel) -> None:
+    # issue 13 item 5, issue 16 item 3: the policy's own sentences, sentence by sentence, for a signed-in shopper
+    # too; the model is not asked (it would have said 60 days)
     service = make_service(fake_llm.enqueue(["You have 60 days to return anything."]))
 
     events = run(service, MAYA, "How long do I have to return something?")
 
     done = final(events)
-    assert done.verdict == "fallback" and "60" not in done.reply and "30 days" in done.reply
-    assert not of(events, "text") or "60" not in "".join(e["text"] for e in of(events, "text"))
+    assert done.verdict == "fallback" and "30 days" in done.reply and "60" not in done.reply
+    assert fake_llm.calls == [] and not of(events, "replace") and len(of(events, "text")) >= 2
+    assert "".join(e["text"] for e in of(events, "text")) == done.reply
+    assert any(s["source"] == "returns-and-refunds.md" for s in of(events, "sources")[0]["sources"])
+    stored = service.turns.get_turn(done.turn_id)
+    assert stored is not None and stored.customer_id == "C001" and stored.intent == "policy"
+    assert stored.trace["retrieved"] and stored.trace["raw_model_text"] == "" and stored.status == "fallback"
+    assert any(p.startswith("built from the facts") for p in stored.trace["problems"])
+    assert set(stored.trace["timings_ms"]) >= {"guard", "load_profile", "understand", "tools", "compose", "verify"}
+
+
+def test_the_prompt_holds_the_facts_and_the_question(make_service: Make, fake_llm: FakeChatModel) -> None:
+    service = make_service(fake_llm.enqueue(["It has shipped."]))
+
+    run(service, MAYA, "Where is my order NW-100073?")  # the model writes about the shopper's own order
+
+    prompt = "\n".join(m.text for m in fake_llm.calls[0])
+    assert "Question: Where is my order NW-100073?" in prompt
+    assert "Order NW-100073: status shipped" in prompt and "Shopper: Maya, gold member" in prompt
+
+
+def test_an_invented_number_is_replaced_by_a_reply_built_from_facts(make_service: Make, fake_llm: FakeChatModel
+                                                                    ) -> None:
+    service = make_service(fake_llm.enqueue(["Your order NW-100073 has shipped and cost $64.50."]))
+
+    events = run(service, MAYA, "Where is my order NW-100073?")  # the model writes about the shopper's own order
+
+    done = final(events)
+    assert fake_llm.calls and done.verdict == "fallback" and "64.50" not in done.reply and "shipped" in done.reply
+    assert not of(events, "text") or "64.50" not in "".join(e["text"] for e in of(events, "text"))
     stored = service.turns.get_turn(done.turn_id)
     assert stored is not None and stored.status == "fallback"
-    assert any("60" in p for p in stored.trace["problems"])
+    assert any("64.5" in p for p in stored.trace["problems"])
 
 
 def test_an_invented_coupon_code_fails_verification(make_service: Make, fake_llm: FakeChatModel) -> None:
@@ -133,7 +137,7 @@ def test_opted_out_shopper_gets_no_personalization(make_service: Make, fake_llm:
     service = make_service(fake_llm)
 
     events = run(service, DANIEL, "Can you recommend something for me?")  # built from the facts, no model
-    run(service, DANIEL, "How long do I have to return something?")  # the model writes this one
+    run(service, DANIEL, "Where is my order NW-100080?")  # the model writes this one (his own order)
 
     assert all(c["reason"] == "popular with our shoppers" for c in of(events, "products")[0]["products"])
     assert not of(events, "offers") and "Daniel" not in final(events).reply
@@ -193,7 +197,7 @@ def test_a_crash_mid_turn_gives_a_friendly_line_and_logs_an_error_turn(make_serv
 
     service = make_service(Broken())
 
-    events = run(service, MAYA, "How long do I have to return something?")
+    events = run(service, MAYA, "Where is my order NW-100073?")  # the model writes about the shopper's own order
 
     done = final(events)
     assert done.verdict == "error" and "can't look that up" in done.reply
