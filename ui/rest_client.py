@@ -4,13 +4,14 @@ Written against the OpenAPI document (``/api/openapi.json``; tests/unit/test_res
 match it): pydantic models for what it sends and gets, ``httpx`` for the calls, nothing of the server's model or
 database code, so it imports on its own (``httpx`` and ``pydantic`` are all it needs)::
 
-    from ui.rest_client import ShopperClient, StaffClient, sign_shopper_token
+    from ui.rest_client import GuestClient, ShopperClient, StaffClient, sign_shopper_token
 
     token = sign_shopper_token("C001", secret=SHOP_TOKEN_SECRET)  # what the shop's backend does per shopper
     shopper = ShopperClient("https://concierge.example.com", token)
     reply = shopper.chat("Do you ship to Canada?")
     for event in shopper.chat_stream("Any rain jackets?", session_id=reply.session_id):
         print(event.event, event.data)
+    visitor = GuestClient("https://concierge.example.com")  # no token: keeps the guest token each reply renews
 
     staff = StaffClient("https://concierge.example.com", api_key=STAFF_KEY)
     for handover in staff.handovers():
@@ -94,6 +95,11 @@ class ReplyHandover(_Answer):
     summary: str
 
 
+class GuestTaste(_Answer):  # what a guest said about their tastes (``LearnedPreference`` in the document)
+    kind: str
+    value: str
+
+
 class AssistantReply(_Answer):
     """``POST /api/v1/chat``: the turn's answer (``ChatReply`` in the document)."""
 
@@ -106,6 +112,17 @@ class AssistantReply(_Answer):
     session_id: str | None = None
     intent: str | None = None
     verdict: str | None = None
+    guest_token: str | None = None  # a guest's turn: this conversation's token, renewed with every reply
+    guest_expires_in: int | None = None  # seconds the guest token is valid
+    guest_preferences: list[GuestTaste] | None = None  # a guest conversation just joined: offered, not saved
+
+
+class GuestConversation(_Answer):
+    """``POST /api/v1/guest``: a guest conversation opened without a message (``GuestSession`` in the document)."""
+
+    guest_token: str
+    session_id: str
+    expires_in: int
 
 
 class StreamEvent(BaseModel):
@@ -193,14 +210,16 @@ class ShopperClient(_Client):
     def __init__(self, base_url: str, token: str, *, http: httpx.Client | None = None, timeout: float = 60.0) -> None:
         super().__init__(base_url, {"Authorization": f"Bearer {token}"}, http, timeout)
 
-    def chat(self, message: str, session_id: str | None = None) -> AssistantReply:
-        """One turn, answered as one JSON object."""
+    def chat(self, message: str, session_id: str | None = None, guest_token: str | None = None) -> AssistantReply:
+        """One turn, answered as one JSON object. ``guest_token``: the conversation the shopper had as a guest before
+        signing in joins them and this turn continues it (``guest_preferences`` of the reply: offered, not saved)."""
         return self._as(AssistantReply, self._call("POST", "/api/v1/chat", json_body={
-            "message": message, "session_id": session_id, "stream": False}))
+            "message": message, "session_id": session_id, "stream": False, "guest_token": guest_token}))
 
-    def chat_stream(self, message: str, session_id: str | None = None) -> Iterator[StreamEvent]:
+    def chat_stream(self, message: str, session_id: str | None = None, guest_token: str | None = None
+                    ) -> Iterator[StreamEvent]:
         """One turn as server-sent events, each as it comes (the last is ``done``, or ``error``)."""
-        body = {"message": message, "session_id": session_id, "stream": True}
+        body = {"message": message, "session_id": session_id, "stream": True, "guest_token": guest_token}
         with self._http.stream("POST", "/api/v1/chat", json=body,
                                headers={**self._headers, "Accept": "text/event-stream"}) as response:
             if not response.is_success:
@@ -244,6 +263,47 @@ class ShopperClient(_Client):
     def preferences(self) -> list[TastePreference]:
         found = self._call("GET", "/api/v1/me/preferences")["preferences"]
         return TypeAdapter(list[TastePreference]).validate_python(found)
+
+
+class GuestClient(ShopperClient):
+    """A visitor without a shopper token (``security.guest_sessions``): the first :meth:`chat` (or
+    :meth:`open_guest`) opens a guest conversation, and the client sends the guest token every reply renews as the
+    bearer token, so the conversation goes on; ``guest_token`` and ``session_id`` name it (hand ``guest_token`` to
+    ``ShopperClient.chat(..., guest_token=...)`` when the visitor signs in: it joins them). Routes that need a
+    customer answer 401; ``open_guest()`` again (or a new client) starts a new conversation."""
+
+    def __init__(self, base_url: str, guest_token: str | None = None, *, http: httpx.Client | None = None,
+                 timeout: float = 60.0) -> None:
+        _Client.__init__(self, base_url, {}, http, timeout)
+        self.guest_token: str | None = None
+        self.session_id: str | None = None
+        self._keep(guest_token, None)
+
+    def _keep(self, guest_token: str | None, session_id: str | None) -> None:
+        self.guest_token, self.session_id = guest_token, session_id if guest_token else None
+        self._headers.pop("Authorization", None)
+        if guest_token:
+            self._headers["Authorization"] = f"Bearer {guest_token}"
+
+    def open_guest(self) -> GuestConversation:
+        """``POST /api/v1/guest``: a new guest conversation before any message (the old one is left)."""
+        self._keep(None, None)
+        opened = self._as(GuestConversation, self._call("POST", "/api/v1/guest"))
+        self._keep(opened.guest_token, opened.session_id)
+        return opened
+
+    def chat(self, message: str, session_id: str | None = None, guest_token: str | None = None) -> AssistantReply:
+        reply = super().chat(message, session_id, guest_token)
+        if reply.guest_token:
+            self._keep(reply.guest_token, reply.session_id)
+        return reply
+
+    def chat_stream(self, message: str, session_id: str | None = None, guest_token: str | None = None
+                    ) -> Iterator[StreamEvent]:
+        for event in super().chat_stream(message, session_id, guest_token):
+            if event.event == "done" and event.data.get("guest_token"):
+                self._keep(str(event.data["guest_token"]), event.data.get("session_id"))
+            yield event
 
 
 # the staff's side ---------------------------------------------------------------------------------------------

@@ -1,5 +1,8 @@
-"""``/widget.js``: the launcher script a shop puts on its pages with one ``<script>`` tag (``ui/static/widget.js``,
-documented in docs/embedding.md).
+"""``/widget.js``: the script a shop puts on its pages with one ``<script>`` tag (``ui/static/widget.js``,
+documented in docs/embedding.md): a chat button and the chat panel it opens, plain HTML, CSS and JavaScript that
+talk to the shopper REST API only (``POST /api/v1/chat`` streamed, ``GET /api/v1/sessions/{id}``). The panel keeps
+no state in a server process: each request names its conversation (a guest token, or a session id with the
+shopper's token), so any replica answers it and nothing is sticky (docs/deploy.md).
 
 Served as a static file with its own caching: shops load it on every page, so browsers keep it for a while
 (``WIDGET_MAX_AGE_S``) and then ask again with its ETag (a 304 costs a few bytes); a new Concierge version is

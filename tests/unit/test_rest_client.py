@@ -22,6 +22,9 @@ from ui.rest_client import (
     AssistantReply,
     ConsentChoice,
     ConversationTurn,
+    GuestClient,
+    GuestConversation,
+    GuestTaste,
     ManagedOffer,
     OfferFeedbackResult,
     QueuedHandover,
@@ -143,6 +146,49 @@ def test_errors_are_raised_with_the_apis_error_body(site: tuple[Components, http
     assert never_shown.value.status in (404, 422)
 
 
+def test_a_guest_chats_goes_on_with_the_renewed_token_and_joins_the_shopper_who_signs_in(
+        site: tuple[Components, httpx.Client]) -> None:
+    _, http = site
+    guest = GuestClient("http://testserver", http=http)
+
+    first = guest.chat("What is your return policy?")
+    streamed = list(guest.chat_stream("And for sale items?"))
+    read = guest.session(str(first.session_id))
+    token = guest.guest_token
+    shopper = ShopperClient("http://testserver", sign_shopper_token("C003", SECRET), http=http)
+    joined = shopper.chat("Thanks", guest_token=token)
+    with pytest.raises(ApiProblem) as gone:
+        GuestClient("http://testserver", token, http=http).chat("Still there?")
+
+    assert first.guest_token and first.guest_expires_in and first.guest_expires_in > 0 and first.session_id
+    done = streamed[-1]
+    assert done.event == "done" and done.data["session_id"] == first.session_id
+    assert done.data["guest_token"] == token  # every reply renews it; the client keeps the latest
+    assert [t.message for t in read.turns] == ["What is your return policy?", "And for sale items?"]
+    assert joined.session_id == first.session_id and joined.guest_token is None
+    assert joined.guest_preferences is not None
+    assert [t.message for t in shopper.session(str(first.session_id)).turns][-1] == "Thanks"
+    assert gone.value.status == 404  # the conversation is the shopper's now: the guest token opens nothing
+
+
+def test_a_guest_opens_a_conversation_before_writing_and_a_new_one_on_demand(
+        site: tuple[Components, httpx.Client]) -> None:
+    _, http = site
+    guest = GuestClient("http://testserver", http=http)
+
+    opened = guest.open_guest()
+    reply = guest.chat("Do you ship abroad?")
+    again = guest.open_guest()
+    with pytest.raises(ApiProblem) as no_customer:
+        guest.preferences()
+
+    assert opened.guest_token.startswith("g1.") and opened.expires_in > 0
+    assert reply.session_id == opened.session_id
+    assert again.session_id != opened.session_id and guest.session_id == again.session_id
+    assert guest.guest_token == again.guest_token and guest.session(again.session_id).turns == []
+    assert no_customer.value.status == 401
+
+
 def test_staff_claim_and_resolve_a_hand_over_and_manage_an_offer(site: tuple[Components, httpx.Client]) -> None:
     _, http = site
     token = demo_token("http://testserver", "C002", http=http)
@@ -178,7 +224,8 @@ MODELS: list[tuple[type[BaseModel], str]] = [
     (AssistantReply, "ChatReply"), (ReplyCitation, "Citation"), (ReplyProduct, "ProductCard"),
     (ReplyOffer, "OfferView"), (ShopperConversation, "Conversation"), (ConversationTurn, "ShopperTurn"),
     (OfferFeedbackResult, "OfferFeedbackView"), (ConsentChoice, "ConsentView"), (TastePreference, "PreferenceView"),
-    (QueuedHandover, "HandoverView"), (ManagedOffer, "AdminOfferView")]
+    (QueuedHandover, "HandoverView"), (ManagedOffer, "AdminOfferView"), (GuestConversation, "GuestSession"),
+    (GuestTaste, "LearnedPreference")]
 
 
 @pytest.mark.parametrize(("model", "name"), MODELS)
