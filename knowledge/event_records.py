@@ -41,6 +41,8 @@ class ShopEvent:
     price: float | None = None
     rating: int | None = None
     text: str | None = None
+    order_id: str | None = None  # the shop's order a purchase belongs to (one purchase counts once)
+    currency: str | None = None  # of ``price`` (None: the shop's currency)
 
 
 def parse_time(value: str) -> datetime:
@@ -73,7 +75,8 @@ def check_event(data: dict[str, object], line: int) -> ShopEvent | str:
     return ShopEvent(id=str(data["id"]), type=str(data["type"]), customer_id=str(data["customer_id"]), at=at,
                      line=line, product_id=text("product_id"), category=text("category"), brand=text("brand"),
                      query=text("query"), quantity=int(quantity) if quantity is not None else None,
-                     price=number("price"), rating=int(rating) if rating is not None else None, text=text("text"))
+                     price=number("price"), rating=int(rating) if rating is not None else None, text=text("text"),
+                     order_id=text("order_id"), currency=text("currency"))
 
 
 def _from_csv(row: dict[str, str]) -> dict[str, object] | str:

@@ -1,5 +1,6 @@
 """``POST /api/v1/events``: the shop's backend sends what shoppers did (views, searches, carts, purchases,
-reviews), signed with the shared secret; the events change the shoppers' profiles at once.
+reviews), signed with the shared secret; the events change the shoppers' profiles at once, and purchases are
+kept once per event id for measured uplift and the purchase signals.
 
 A thin layer over :class:`assistant.personalization.event_intake.EventIntake`: the body is read as bytes
 (the signature covers them exactly), checked and applied in the thread pool (the store is synchronous).
@@ -46,6 +47,8 @@ class EventsAccepted(BaseModel):
     failed: int = Field(description="Records not applied (listed in errors).")
     preferences_learned: int = Field(description="Inferred preferences added or reinforced, provenance event:<id>.")
     preferences_refused: int = Field(description="Preferences not inferred because the shopper removed them before.")
+    purchases_recorded: int = Field(description="Purchase events kept for measured uplift and purchase signals that "
+                                                "were not kept before (an event id is counted once).")
     errors: list[EventProblem]
 
 

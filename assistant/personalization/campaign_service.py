@@ -216,11 +216,14 @@ class Campaigns:
 
     # measured uplift -------------------------------------------------------------------------------
     def uplift(self, campaign_id: str, until: datetime | None = None, resamples: int = 2000) -> UpliftReport:
-        """Treated arms against the holdout on the members' orders from the first send until ``until`` (now).
+        """Treated arms against the holdout on the members' purchases from the first send until ``until`` (now):
+        their orders (not cancelled) and the purchases the shop reported as events, each purchase once
+        (``assistant.store.purchase_events``: an event that is a line of a stored order counts as that order).
 
         Every member counts in the arm they were drawn into, sent or not (intention to treat: leaving out
         treated members whose copy was never approved would compare a chosen group with a random one)."""
         from assistant.personalization.uplift import measure_uplift
+        from assistant.store.purchase_events import purchases
 
         campaign = self.stores.campaigns.require(campaign_id)
         members = self.stores.campaigns.members(campaign_id)
@@ -231,13 +234,20 @@ class Campaigns:
         outcomes = [(m.customer_id, order.placed_at, _revenue(order))
                     for m in members for order in self.stores.orders.list_for(m.customer_id)
                     if order.status not in NOT_SPENT]
+        events = self.stores.purchase_events.for_customers(m.customer_id for m in members)
+        outcomes += purchases(events)
+        since, end = min(sent), _aware(until) if until else self.now()
         try:
-            return measure_uplift([(m.customer_id, m.arm) for m in members], outcomes, min(sent),
-                                  _aware(until) if until else self.now(), resamples=resamples, seed=campaign.seed,
-                                  arms=campaign.variant_ids)
+            report = measure_uplift([(m.customer_id, m.arm) for m in members], outcomes, since, end,
+                                    resamples=resamples, seed=campaign.seed, arms=campaign.variant_ids)
         except ValueError as e:
             raise ConflictError(f"uplift of {campaign_id}: {e}", user_message=f"Cannot measure campaign "
                                 f"{campaign_id} yet: {e}.") from e
+        unpriced = sum(1 for e in events if e.price is None and since <= e.at < end)
+        if unpriced:
+            report.notes.append(f"{unpriced} purchase event(s) in the window have no price: they count as "
+                                "conversions and add nothing to revenue")
+        return report
 
 
 def _segment_piece(writer: CopyWriter, tier: str, kind: str, candidates: int, sampling: Sampling) -> CopyDraft:

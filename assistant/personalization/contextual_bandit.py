@@ -36,13 +36,12 @@ showings teach LinUCB (its regression does not care which policy picked the offe
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
-from assistant.personalization.offer_bandit import Choice, OfferChooser, OfferSelector, build_policy
+from assistant.personalization.offer_bandit import Choice, ChooserBase, OfferChooser, OfferSelector, build_policy
 
 if TYPE_CHECKING:
     import numpy as np
@@ -211,19 +210,8 @@ class LinearArmSource(Protocol):
     def linear_stats(self, offer_ids: Sequence[str]) -> dict[str, LinearArmStats]: ...
 
 
-class ContextualOfferChooser:
+class ContextualOfferChooser(ChooserBase[LinearArmSource, LinUCBPolicy]):
     """Picks the offer with LinUCB over the shopper's features; the counts come from the store on every call."""
-
-    def __init__(self, arms: LinearArmSource, policy: LinUCBPolicy, rng: np.random.Generator | None = None
-                 ) -> None:
-        self.arms = arms
-        self.policy = policy
-        if rng is None:
-            import numpy as np
-
-            rng = np.random.default_rng()
-        self.rng = rng
-        self._lock = threading.Lock()
 
     def choose(self, segment: str, offers: Sequence[Mapping[str, Any]], features: Sequence[str] = ()
                ) -> list[Mapping[str, Any]]:

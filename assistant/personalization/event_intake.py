@@ -1,6 +1,7 @@
 """Shop events in: a file (``concierge import events``) or a signed request from the shop's backend
-(``POST /api/v1/events``), applied to the profiles by :class:`EventLearner`. Raw events are not stored:
-they change the profiles, and the shop's own event export is what ``concierge profiles build`` reads.
+(``POST /api/v1/events``), applied to the profiles by :class:`EventLearner`. Purchases are also kept, once per
+event id (``assistant.store.purchase_events``), for a campaign's uplift and the purchase signals; other events are
+not stored: they change the profiles, and the shop's own event export is what ``concierge profiles build`` reads.
 
 A request is signed with the shop's shared secret (``security.token_secret``): the header
 ``X-Concierge-Signature: sha256=<hex HMAC-SHA256 of "<timestamp>.<body>">`` and
@@ -16,7 +17,7 @@ import hmac
 import json
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,6 +26,7 @@ from typing import TYPE_CHECKING
 from assistant.errors import AuthError, ValidationError
 from assistant.personalization.event_learning import EventLearner, EventOutcome
 from assistant.personalization.preference_learning import PreferenceLearner
+from assistant.store.purchase_events import PurchaseEvent
 from knowledge.event_records import ShopEvent, check_event, count_lines, read_events
 from knowledge.importing import ImportReport, RecordError
 
@@ -83,17 +85,20 @@ class SignatureCheck:
 
 @dataclass(frozen=True)
 class EventBatchResult:
-    """What a request did: events applied, preferences learned, and each bad record with its number."""
+    """What a request did: events applied, preferences learned, purchases recorded (new event ids only), and each
+    bad record with its number."""
 
     received: int
     applied: int
     learned: int
     refused: int
     errors: tuple[tuple[int, str], ...]
+    purchases_recorded: int = 0
 
     def to_dict(self) -> dict[str, object]:
         return {"received": self.received, "applied": self.applied, "failed": len(self.errors),
                 "preferences_learned": self.learned, "preferences_refused": self.refused,
+                "purchases_recorded": self.purchases_recorded,
                 "errors": [{"record": n, "message": m} for n, m in self.errors]}
 
 
@@ -153,7 +158,7 @@ class EventIntake:
             details = "; ".join(f"record {n}: {m}" for n, m in sorted(errors)[:10])
             raise ValidationError(f"no event could be applied: {details}", user_message=f"No valid event: {details}")
         return EventBatchResult(len(records), outcome.applied, outcome.learned, outcome.refused,
-                                tuple(sorted(errors)))
+                                tuple(sorted(errors)), outcome.purchases_recorded)
 
     def import_file(self, path: Path, progress: Callable[[int, int], None] | None = None,
                     batch: int = 500) -> tuple[ImportReport, EventOutcome]:
@@ -199,5 +204,11 @@ def build_event_intake(components: Components, now: Callable[[], float] = time.t
         product = components.catalog.get().get(product_id) or {}
         return product.get("category"), product.get("brand")
 
-    events = EventLearner(learner, customers.exists, lookup, lambda: components.catalog.get().vocabulary)
+    purchases = components.stores.purchase_events
+
+    def record(bought: Sequence[ShopEvent]) -> int:
+        return purchases.add([PurchaseEvent(e.id, e.customer_id, e.at, e.product_id or "", e.quantity, e.price,
+                                            e.currency, e.order_id) for e in bought])
+
+    events = EventLearner(learner, customers.exists, lookup, lambda: components.catalog.get().vocabulary, record)
     return EventIntake(events, SignatureCheck(lambda: settings.security.token_secret.get_secret_value(), now))

@@ -15,11 +15,15 @@ inferred again, nothing for a shopper without personalization consent), with the
 
 Older events count less: a confidence is halved every ``profile.half_life_days`` of the event's age, the
 same decay a chat-learned preference gets as it ages.
+
+A purchase is also a purchase: applied purchase events are handed to ``record`` (the store of purchase events,
+``assistant.store.purchase_events``, which keeps each id once), so that a campaign's uplift and the purchase
+signals count purchases the shop reports only as events.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -39,6 +43,8 @@ MAX_TEXT_CHARS = 5000
 
 #: product id -> (category, brand) from the imported catalogue
 ProductLookup = Callable[[str], tuple[str | None, str | None]]
+#: keeps purchase events (each id once) and returns how many were new
+PurchaseRecorder = Callable[[Sequence[ShopEvent]], int]
 
 
 def decayed(confidence: float, at: datetime, now: datetime, half_life_days: float) -> float:
@@ -76,12 +82,15 @@ def event_signals(event: ShopEvent, lookup: ProductLookup, vocabulary: ShopVocab
 @dataclass
 class EventOutcome:
     """What applying some events did: ``applied`` (a known shopper's), ``learned`` preferences added or
-    reinforced, ``refused`` (removed by the shopper before), and the events that could not be applied."""
+    reinforced, ``refused`` (removed by the shopper before), ``purchases_recorded`` (purchase events kept that
+    were not kept before: a re-sent one is applied again but recorded once), and the events that could not be
+    applied."""
 
     applied: int = 0
     learned: int = 0
     lowered: int = 0
     refused: int = 0
+    purchases_recorded: int = 0
     failed: list[tuple[ShopEvent, str]] = field(default_factory=list)
 
 
@@ -89,15 +98,17 @@ class EventLearner:
     """Applies shop events to the stored profiles through the chat's :class:`PreferenceLearner`."""
 
     def __init__(self, learner: PreferenceLearner, known: Callable[[str], bool], lookup: ProductLookup,
-                 vocabulary: Callable[[], ShopVocabulary]) -> None:
+                 vocabulary: Callable[[], ShopVocabulary], record: PurchaseRecorder | None = None) -> None:
         self.learner, self.known, self.lookup, self.vocabulary = learner, known, lookup, vocabulary
+        self.record = record
 
     def apply(self, events: Iterable[ShopEvent], outcome: EventOutcome | None = None) -> EventOutcome:
-        """Apply each event to its shopper's profile; an unknown shopper or a store error fails that event
-        only (``outcome.failed``), the others are applied."""
+        """Apply each event to its shopper's profile, then record the applied purchases together; an unknown
+        shopper or a store error fails that event only (``outcome.failed``), the others are applied."""
         outcome = outcome or EventOutcome()
         now, half_life = self.learner.now(), self.learner.half_life_days
         vocabulary = self.vocabulary()
+        bought: list[ShopEvent] = []
         for event in events:
             if not self.known(event.customer_id):
                 outcome.failed.append((event, f"customer {event.customer_id!r} is not in the store "
@@ -114,4 +125,13 @@ class EventLearner:
             outcome.learned += len(result.added)
             outcome.lowered += len(result.lowered)
             outcome.refused += len(result.refused)
+            if event.type == "purchase":
+                bought.append(event)
+        if bought and self.record is not None:
+            try:
+                outcome.purchases_recorded += self.record(bought)
+            except ConciergeError as e:  # the preferences are learned; the purchases are not counted yet
+                outcome.applied -= len(bought)
+                outcome.failed += [(event, f"the purchase could not be recorded: {e.user_message or e}")
+                                   for event in bought]
         return outcome

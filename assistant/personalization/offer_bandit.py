@@ -30,7 +30,7 @@ import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 from assistant.errors import NotFoundError, ValidationError
 
@@ -154,13 +154,15 @@ class ArmSource(Protocol):
     def stats(self, segment: str, offer_ids: Sequence[str]) -> dict[str, ArmStats]: ...
 
 
-class OfferChooser:
-    """Picks the offer a shopper is shown; the posteriors come from the store on every call.
+SourceT = TypeVar("SourceT")
+PolicyT = TypeVar("PolicyT")
 
-    The generator is injected (seeded in tests); a lock keeps it safe when turns run in threads.
-    """
 
-    def __init__(self, arms: ArmSource, policy: OfferPolicy, rng: np.random.Generator | None = None) -> None:
+class ChooserBase(Generic[SourceT, PolicyT]):
+    """What every offer chooser holds: where the arms' counts come from, its policy, and a random generator that
+    is injected (seeded in tests) or fresh, with a lock that keeps it safe when turns run in threads."""
+
+    def __init__(self, arms: SourceT, policy: PolicyT, rng: np.random.Generator | None = None) -> None:
         self.arms = arms
         self.policy = policy
         if rng is None:
@@ -169,6 +171,10 @@ class OfferChooser:
             rng = np.random.default_rng()
         self.rng = rng
         self._lock = threading.Lock()
+
+
+class OfferChooser(ChooserBase[ArmSource, OfferPolicy]):
+    """Picks the offer a shopper is shown; the posteriors come from the store on every call."""
 
     def choose(self, segment: str, offers: Sequence[Mapping[str, Any]], features: Sequence[str] = ()
                ) -> list[Mapping[str, Any]]:

@@ -37,9 +37,11 @@ log = logging.getLogger(__name__)
 
 #: the kinds of shop data that processes cache
 SHOP_DATA_KINDS: Final = ("catalog", "policies", "offers", "purchases", "shop")
-#: tables whose writes change a kind (purchase signals are computed from orders and their items)
-TABLE_KINDS: Final = {"offers": "offers", "orders": "purchases", "order_items": "purchases", "shop_profile": "shop"}
-#: tables whose deletions change a kind: erasing a customer deletes their orders by ``ON DELETE CASCADE``
+#: tables whose writes change a kind (purchase signals are computed from orders, their items and purchase events)
+TABLE_KINDS: Final = {"offers": "offers", "orders": "purchases", "order_items": "purchases",
+                      "purchase_events": "purchases", "shop_profile": "shop"}
+#: tables whose deletions change a kind: erasing a customer deletes their orders and purchase events by
+#: ``ON DELETE CASCADE``
 DELETE_KINDS: Final = {"customers": "purchases"}
 _PENDING = "concierge_changed_kinds"  # Session.info key: kinds written in the current transaction
 

@@ -1,8 +1,9 @@
 """``PurchaseStore``: every shopper's purchase lines in one read, for shop-wide signals.
 
-The recommender's co-purchase counts and purchase popularity are computed over all customers' orders.
-This is the one read that spans shoppers; what it returns (customer id, product id, time) never reaches a
-shopper: only counts derived from it do.
+The recommender's co-purchase counts and purchase popularity are computed over all customers' orders and the
+purchases the shop reported only as events (``assistant.store.purchase_events``: an event that is a line of a
+stored order is that order's line, not a second purchase). This is the one read that spans shoppers; what it
+returns (customer id, product id, time) never reaches a shopper: only counts derived from it do.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from assistant.store import models as m
 from assistant.store.db import read
+from assistant.store.purchase_events import PurchaseEventRow, unmatched
 
 #: orders whose items count as bought (a cancelled order was never the shopper's)
 NOT_BOUGHT = ("cancelled",)
@@ -35,7 +37,9 @@ class PurchaseStore:
         self._sessions = sessions
 
     def lines(self) -> list[PurchaseLine]:
-        """Every item of every order that was not cancelled, oldest first (order time, order id, position)."""
+        """Every item of every order that was not cancelled, and every purchase event that is no line of a stored
+        order (its order id, or ``event:<id>`` when it names none; position 0), oldest first (time, order id,
+        position)."""
         with read(self._sessions, "reading all purchases") as session:
             rows = session.execute(
                 select(m.OrderRow.customer_id, m.OrderRow.id, m.OrderRow.placed_at, m.OrderItemRow.position,
@@ -44,4 +48,14 @@ class PurchaseStore:
                 .where(m.OrderRow.status.not_in(NOT_BOUGHT))
                 .order_by(m.OrderRow.placed_at, m.OrderRow.id, m.OrderItemRow.position)
             ).all()
-            return [PurchaseLine(str(c), str(o), at, int(pos), str(p), int(q)) for c, o, at, pos, p, q in rows]
+            found = [PurchaseLine(str(c), str(o), at, int(pos), str(p), int(q)) for c, o, at, pos, p, q in rows]
+            events = session.execute(
+                select(PurchaseEventRow.customer_id, PurchaseEventRow.order_id, PurchaseEventRow.id,
+                       PurchaseEventRow.at, PurchaseEventRow.product_id, PurchaseEventRow.quantity)
+                .where(unmatched())
+            ).all()
+        if not events:
+            return found
+        found += [PurchaseLine(str(c), str(o) if o else f"event:{e}", at, 0, str(p), int(q or 1))
+                  for c, o, e, at, p, q in events]
+        return sorted(found, key=lambda line: (line.placed_at, line.order_id, line.position))

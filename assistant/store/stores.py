@@ -19,6 +19,7 @@ from assistant.store.events import EventStore
 from assistant.store.handovers import HandoverStore
 from assistant.store.offer_store import OfferStore
 from assistant.store.order_store import OrderStore
+from assistant.store.purchase_events import PurchaseEventStore
 from assistant.store.ratings import RatingStore
 from assistant.store.review_queries import ReviewStore
 from assistant.store.sessions import SessionStore, TurnStore
@@ -44,6 +45,7 @@ class Stores:
     shop: ShopProfileStore  # the shop's name, currency and locale
     ratings: RatingStore  # the shoppers' ratings of their conversations (CSAT)
     campaigns: CampaignStore  # marketing campaigns and their members (arm, copy, sent)
+    purchase_events: PurchaseEventStore  # purchases the shop reported as events, kept once by event id
 
     def close(self) -> None:
         self.engine.dispose()
@@ -56,7 +58,7 @@ def build_stores(engine: Engine, *, clock: Clock | None = None, ids: IdFactory |
     clock = clock or SystemClock()
     ids = ids or UuidIds()
     sessions = session_factory(engine)
-    track_changes(sessions, clock)  # writes to offers, orders, the shop profile: other replicas reload them
+    track_changes(sessions, clock)  # writes to offers, orders, purchase events, the shop profile: replicas reload them
     return Stores(
         engine=engine,
         customers=CustomerStore(sessions, clock),
@@ -74,6 +76,7 @@ def build_stores(engine: Engine, *, clock: Clock | None = None, ids: IdFactory |
         shop=ShopProfileStore(sessions, clock),
         ratings=RatingStore(sessions, clock),
         campaigns=CampaignStore(sessions, clock),
+        purchase_events=PurchaseEventStore(sessions, clock),
     )
 
 

@@ -56,7 +56,7 @@ def test_a_signed_request_is_applied_to_the_profile(client: TestClient, shop: Co
 
     assert response.status_code == 200, response.text
     assert response.json() == {"received": 1, "applied": 1, "failed": 0, "preferences_learned": 2,
-                               "preferences_refused": 0, "errors": []}
+                               "preferences_refused": 0, "purchases_recorded": 1, "errors": []}
     assert inferred(shop, "S1") == {("category", "widgets"): (pytest.approx(0.4, abs=0.01), "event:e1"),
                                     ("brand", "Globex"): (pytest.approx(0.4, abs=0.01), "event:e1")}
 

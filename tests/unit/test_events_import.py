@@ -154,6 +154,28 @@ def test_bad_records_are_named_by_line_and_the_rest_is_applied(shop: Components,
     assert f"{path}:6: duplicate id 'e1'" in err
     assert set(inferred(shop, "S1")) == {("category", "widgets"), ("brand", "Acme"), ("category", "gadgets"),
                                          ("brand", "Globex")}
+    assert [e.id for e in shop.stores.purchase_events.for_customers(["S1", "NOBODY"], all_events=True)] == ["e7"]
+
+
+def test_purchases_are_recorded_once_by_event_id_and_other_events_are_not_stored(
+        shop: Components, intake: EventIntake, tmp_path: Path) -> None:
+    path = write_jsonl(tmp_path / "events.jsonl", [
+        event("p1", "purchase", at="2026-12-02T10:00:00Z", product_id="G-1", quantity=2, price=19.5,
+              currency="EUR", order_id="web-1"),
+        event("p2", "purchase", customer_id="S3", at="2026-12-02T10:30:00+01:00", product_id="W-1"),
+        event("v1", "product_view", at="2026-12-02T09:00:00Z", product_id="G-1"),
+        event("p3", "purchase", at="2026-12-02T12:00:00Z", product_id="W-1", currency="eur")])
+
+    first, outcome = intake.import_file(path)
+    again, replay = intake.import_file(path)
+
+    assert (first.imported, outcome.purchases_recorded, replay.purchases_recorded) == (3, 2, 0)
+    assert again.imported == 3 and len(again.errors) == 1  # applied again (as before), recorded once
+    assert "currency" in first.errors[0].message and first.errors[0].line == 4
+    kept = shop.stores.purchase_events.for_customers(["S1", "S2", "S3"], all_events=True)
+    assert [(e.id, e.customer_id, e.amount, e.currency, e.order_id) for e in kept] == [
+        ("p2", "S3", None, None, None), ("p1", "S1", 39.0, "EUR", "web-1")]  # S3 opted out of personalization only
+    assert kept[0].at == datetime(2026, 12, 2, 9, 30, tzinfo=UTC)
 
 
 def test_a_csv_file_imports_like_json_lines_and_a_bad_number_is_named(shop: Components, tmp_path: Path) -> None:
@@ -170,4 +192,4 @@ def test_a_csv_file_imports_like_json_lines_and_a_bad_number_is_named(shop: Comp
     assert f"{path}:3: rating: 'five' is not a number" in err
     assert inferred(shop, "S1")[("brand", "Globex")][1] == "event:c1"
     assert inferred(shop, "S2")[("category", "widgets")][1] == "event:c3"
-    assert "preferences: 4 learned" in out
+    assert "preferences: 4 learned" in out and "purchases: 1 recorded" in out

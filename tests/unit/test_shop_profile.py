@@ -251,7 +251,7 @@ def profile_store(tmp_path: Path) -> Iterator[ShopProfileStore]:
 
 
 def test_the_store_keeps_one_profile_and_says_what_changed(profile_store: ShopProfileStore) -> None:
-    assert profile_store.get() is None and head_revision() == "0011"
+    assert profile_store.get() is None and head_revision() == "0012"
     lantern = ShopProfile("Lantern Tea House", "EUR", "de_DE", "shop.json", "lantern")
 
     outcomes = [profile_store.put(lantern), profile_store.put(lantern),

@@ -118,6 +118,7 @@ def import_events_cmd(ctx: typer.Context,
         report, outcome = intake.import_file(path, progress)
     typer.echo(f"preferences: {outcome.learned} learned, {outcome.lowered} lowered, {outcome.refused} refused "
                "(removed by the shopper before)")
+    typer.echo(f"purchases: {outcome.purchases_recorded} recorded (an event id recorded before is not counted again)")
     _print_reports([report])
 
 
