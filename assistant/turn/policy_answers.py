@@ -4,6 +4,8 @@
   (the extractive answer), with markdown removed, a list item read with its lead-in and a table row with
   its header;
 - :func:`source_line`: the titles of the documents those sentences come from, for the reply;
+- how each sentence is scored by the question's terms: :mod:`assistant.turn.policy_scoring` (the words compared:
+  :mod:`assistant.turn.policy_words`);
 - whether a written claim is supported: :mod:`assistant.turn.policy_claims`.
 
 Nothing here knows a particular shop: the words come from the question and the policy text.
@@ -14,8 +16,10 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Sequence
 
+from assistant.turn.policy_scoring import Text, lexical_scores, question_terms
+from assistant.turn.policy_words import _NEGATION, _STOP, _stems, _words, stem
 from knowledge.knowledge_store import Hit
-from knowledge.lexical_index import cjk_words, has_cjk
+from knowledge.lexical_index import has_cjk
 
 #: where a sentence ends: English ".!?" before a capital; Chinese "。！？" (or "!?" before Chinese, as an import
 #: that folds full-width punctuation writes them)
@@ -23,25 +27,6 @@ _SENTENCE = re.compile(r"(?<=[.!?])[\"')\]]*\s+(?=[\"'(\[]?[A-Z0-9$])|(?<=[。�
                        r"(?<=[!?])\s*(?=[\u3400-\u9fff])")
 _MARKUP = re.compile(r"\*\*|__|`|(?<!\w)[*_](?=\w)|(?<=\w)[*_](?!\w)")
 _BULLET = re.compile(r"^\s*(?:[-*+\u2022]|\d+[.)])\s+")
-_WORD = re.compile(r"\d+(?:[.,]\d+)*|[a-z]+(?:'[a-z]+)?")
-_NUMBER_WORDS = {"zero": "0", "one": "1", "two": "2", "three": "3", "four": "4", "five": "5", "six": "6",
-                 "seven": "7", "eight": "8", "nine": "9", "ten": "10", "eleven": "11", "twelve": "12"}
-#: words that carry no claim of their own: they need no support in the source sentence (generic nouns for what
-#: a shop sells, and the verbs a list's colon stands for: "Express: $14.99, 2 days" states what it costs and takes)
-_FUNCTION = frozenset("""a an the i me my you your yours we our us it its they them their this that these those
-there here is are was were be been being am will would can could may might shall should must do does did have
-has had of to in on at for with by from within into onto about as per up than then so and or if when once
-also yes sure ok okay please just any some all each every both which who what how where why whom whose
-item items product products thing things something anything everything cost costs take takes""".split())
-_NEGATION = frozenset("no not never cannot none nothing neither nor without".split())
-_ONLY = frozenset("only solely exclusively".split())
-#: Chinese words that ask rather than say (what a question's content words leave out)
-_CJK_ASKING = frozenset("多久 多少 什么 怎么 怎样 如何 吗 呢 吧 可以 能 能否 是否 我 我们 您 你 你们 有没有 需要 要 "
-                        "一下 请问 时候 之内 以内".split())
-_STOP = _FUNCTION | frozenset("get got much many long soon".split()) | _CJK_ASKING
-#: single characters too common to tell sentences apart
-_CJK_CHARS_STOP = frozenset("的了是在我你他她它们吗呢吧啊和与或也都就而及之为把被给让请要会能可以"
-                            "有不没这那个一上下中后前时")
 #: what kind of value a question asks for, and how a sentence that gives one reads
 _ASKS: tuple[tuple[re.Pattern[str], re.Pattern[str]], ...] = (
     # Chinese: how long / how much / how many times / which, and the values that answer them
@@ -74,51 +59,13 @@ _ASKS: tuple[tuple[re.Pattern[str], re.Pattern[str]], ...] = (
 #: a sentence that leans on the one before it ("This applies ...", "In that case ..."): the one before completes it
 _REFERS_BACK = re.compile(r"^\W*(?:this|that|these|those|it|its|they|their|such|otherwise|however|but|then|if so|"
                           r"if not|in (?:that|this|which|such) cases?|(?:for|in) (?:all )?other|other)\b", re.I)
+#: a question for what to do (its answer is steps, one sentence after another)
+_PROCEDURE = re.compile(r"怎么办|怎么处理|如何处理|该怎么做|\bwhat (?:should|do|can) (?:i|we) do\b|\bwhat happens\b",
+                        re.I)
+_EXAMPLE = re.compile(r"^\W*(?:example|for example|e\.g\.|for instance|例如|比如)", re.I)
 #: a sentence that only illustrates, or that talks about the document itself
 _ASIDE = re.compile(r"^(?:example|for example|e\.g\.|for instance)\b|\bthis (?:page|document|section)\b|^(?:例如|比如)|"
                     r"本页|本文|本政策说明", re.I)
-
-
-def _words(text: str) -> list[str]:
-    text = text.lower().replace("\u2019", "'").replace("can't", "can not").replace("won't", "will not")
-    text = re.sub(r"n't\b", " not", text)
-    text = re.sub(r"(?<=\d),(?=\d{3}\b)", "", text)  # 1,299.00 -> 1299.00
-    for word, digits in _NUMBER_WORDS.items():
-        text = re.sub(rf"\b{word}\b", digits, text)
-    latin = [w.removesuffix("'s") for w in _WORD.findall(text.replace(",", " , "))]
-    if not has_cjk(text):
-        return latin
-    # Chinese: the segmenter's words, and each character of them (a shorter or longer word shares characters:
-    # "退" in "退还" and "退货", "原" in "原来" and "原订单")
-    words = cjk_words(text)
-    return latin + words + [c for w in words if len(w) > 1 and has_cjk(w) for c in w if c not in _CJK_CHARS_STOP]
-
-
-def stem(word: str) -> str:
-    """A light suffix stripper, the same on both sides of a comparison ("deliveries", "delivered" -> "deliver")."""
-    if word[:1].isdigit():
-        return _number(word)
-    for _ in range(3):
-        for suffix, repl in (("ies", "y"), ("ied", "y"), ("ing", ""), ("ed", ""), ("es", ""), ("s", ""),
-                             ("ly", ""), ("y", "")):
-            if word.endswith(suffix) and len(word) - len(suffix) >= 3:
-                word = word[: len(word) - len(suffix)] + repl
-                break
-        else:
-            return word
-    return word
-
-
-def _number(token: str) -> str:
-    try:
-        value = float(token.replace(",", ""))
-    except ValueError:
-        return token
-    return f"{value:g}"
-
-
-def _stems(text: str) -> set[str]:
-    return {stem(w) for w in _words(text)}
 
 
 def _clean(line: str) -> str:
@@ -252,9 +199,8 @@ def _cut(sentence: str) -> bool:
                                                                     sentence.rstrip(), re.I) is not None
 
 
-def _heading_words(hit: Hit) -> set[str]:
-    heading = str(hit.metadata.get("heading") or "").split(" > ")[-1]
-    return {stem(w) for w in _words(heading)} - _STOP
+def _heading(hit: Hit) -> str:
+    return str(hit.metadata.get("heading") or "").split(" > ")[-1]
 
 
 #: how a question and sentences compare by meaning (cosine similarities), when an embedder is at hand
@@ -281,56 +227,68 @@ def answer_sentences(hits: Sequence[Hit], question: str, limit: int = 2, close: 
                      similarity: Similarity | None = None) -> list[str]:
     """The sentences of the retrieved chunks that best answer the question, best first (an extractive answer).
 
-    Scored by the question's content words they share (rarer words among the candidates count more), the
-    words of their section's heading (half), a number when the question asks for an amount or a time, and a
-    little for the better-ranked chunk, and their closeness in meaning to the question when ``similarity`` is
-    given. ``close``: leave out sentences that score well below the best."""
+    Scored by the question's terms they contain, each weighted by its rarity among the candidates (see
+    :mod:`assistant.turn.policy_scoring`; their section's heading holds those they lack), a value of the kind asked
+    for (an amount, a time), a little for the better-ranked chunk, and their closeness in meaning to the question
+    when ``similarity`` is given (English). A Chinese question's best sentence must hold one of its terms whole, or
+    nothing answers. The best one's neighbours complete it (the rule an example illustrates, the next step of a
+    what-to-do, a later sentence giving the value asked for). ``close``: leave out sentences well below the best."""
     asked = _stems(question) - {stem(w) for w in _STOP}
     wants = asked_value(question)
-    candidates: list[tuple[int, int, str, set[str], set[str]]] = []
+    candidates: list[tuple[int, int, str]] = []
+    headings: list[Text] = []
     lists: dict[tuple[int, int], list[str]] = {}
     in_list: dict[str, tuple[int, int]] = {}
     for rank, hit in enumerate(hits[:3]):
-        heading = _heading_words(hit)
+        heading = Text.of(_heading(hit))
         for position, (sentence, number) in enumerate(_sentences(hit)):
-            candidates.append((rank, position, sentence, _stems(sentence), heading))
+            candidates.append((rank, position, sentence))
+            headings.append(heading)
             if number is not None:
                 lists.setdefault((rank, number), []).append(sentence)
                 in_list.setdefault(sentence, (rank, number))
     if not candidates:
         return []
-    seen = {w: sum(w in c[3] for c in candidates) for w in asked}
-    weight = {w: 1.0 + 1.0 / (1 + seen[w]) for w in asked}
+    evidence = lexical_scores(question_terms(question), [Text.of(c[2]) for c in candidates], headings)
     # the bundled embedder reads English only: on a Chinese question its closeness in meaning is noise
     meaning = list(similarity(question, [c[2] for c in candidates])) if similarity and not has_cjk(question) \
         else [0.0] * len(candidates)
     scored: list[tuple[float, int, int, str]] = []
-    for (rank, position, sentence, words, heading), close_in_meaning in zip(candidates, meaning, strict=True):
-        shared = sum(weight[w] for w in asked & words)
-        score = shared + 0.5 * sum(weight[w] for w in (asked & heading) - words) + MEANING_WEIGHT * close_in_meaning
-        if wants is not None and shared and wants.search(sentence):
+    whole = {c[:2]: found.whole for c, found in zip(candidates, evidence, strict=True)}
+    for (rank, position, sentence), found, close_in_meaning in zip(candidates, evidence, meaning, strict=True):
+        score = found.score + MEANING_WEIGHT * close_in_meaning
+        if wants is not None and found.score and wants.search(sentence):
             score += WANTS_BONUS
         if _ASIDE.search(sentence):
             score -= 1.0
         score -= 0.3 * rank
         scored.append((score, rank, position, sentence))
     best = sorted(scored, key=lambda s: (-s[0], s[1], s[2]))
-    if best[0][0] <= 0:
+    # without a meaning to go by (a Chinese question), the best sentence must hold one of the question's terms whole
+    if best[0][0] <= 0 or has_cjk(question) and not whole[best[0][1:3]]:
         return []
     top = best[0]
     items = lists.get(in_list.get(top[3], (-1, -1)), [])
-    whole = _whole_list(items) if _ENUMERATES.search(question) or _asks_the_lead_in(items, top[3], asked) else None
-    if whole:
-        return [whole]
+    listed = _whole_list(items) if _ENUMERATES.search(question) or _asks_the_lead_in(items, top[3], asked) else None
+    if listed:
+        return [listed]
     # the sentence after the best one often completes it ("... cannot exchange it. You can return it instead.")
     # ... and the one before it, when the best one leans on it ("This applies to ...")
-    before = BEFORE_SHARE if _REFERS_BACK.search(top[3]) else 0.0
+    # ... or illustrates it ("Example: ...": the rule comes before)
+    before = 1.0 if _EXAMPLE.search(top[3]) else BEFORE_SHARE if _REFERS_BACK.search(top[3]) else 0.0
     # ... and a "no" is completed by what follows it ("We cannot exchange it. You can return it instead.")
     after = 2.0 if _NEGATION & set(_words(top[3])) else 1.0
     rest = sorted(((b[0] + (NEXT_TO_BEST * (after if b[2] > top[2] else before)
                             if b[1] == top[1] and abs(b[2] - top[2]) == 1 else 0.0), *b[1:])
                    for b in best[1:]), key=lambda s: (-s[0], s[1], s[2]))
-    chosen = [top] + [b for b in rest[:limit - 1] if b[0] > 0 and (not close or b[0] >= top[0] * CLOSE_SHARE)]
+    if wants is not None and not wants.search(top[3]):  # the value asked for, given later in the best one's passage
+        later = next((b for b in rest if b[1] == top[1] and b[2] > top[2] and wants.search(b[3])), None)
+        completed = [(later[0] + WANTS_BONUS + NEXT_TO_BEST, *later[1:])] if later else []
+        rest = sorted([b for b in rest if b is not later] + completed, key=lambda s: (-s[0], s[1], s[2]))
+    # a question for what to do is answered by steps: the one after the best one belongs to the answer
+    steps = _PROCEDURE.search(question) is not None
+    chosen = [top] + [b for b in rest[:limit - 1] if b[0] > 0 and (not close or b[0] >= top[0] * CLOSE_SHARE or
+                                                                     steps and b[1] == top[1] and b[2] == top[2] + 1)]
     out = []
     for *_, sentence in chosen:  # an item of a list the question asks for by its lead-in: the whole list
         items = lists.get(in_list.get(sentence, (-1, -1)), [])

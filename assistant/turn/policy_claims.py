@@ -11,7 +11,8 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from assistant.turn.policy_answers import _FUNCTION, _NEGATION, _ONLY, _words, source_line, stem
+from assistant.turn.policy_answers import source_line
+from assistant.turn.policy_words import _FUNCTION, _NEGATION, _ONLY, _words, stem
 from knowledge.knowledge_store import Hit
 
 
