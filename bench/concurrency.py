@@ -6,6 +6,7 @@
     python bench/concurrency.py --port 7860              # against a server that is already running
     python bench/concurrency.py --instances 2            # the server with llm.llamacpp.instances = 2
     python bench/concurrency.py --replicas               # two replicas sharing one model server (below)
+    python bench/concurrency.py --replicas --model-server llama-server   # ... on llama.cpp's llama-server
 
 The server is `concierge serve` with its defaults (the bundled model on llama.cpp), reached on loopback
 through ``POST /api/v1/chat`` as server-sent events. Each turn is timed by its client: first visible words
@@ -18,12 +19,18 @@ through ``POST /api/v1/chat`` as server-sent events. Each turn is timed by its c
 Prints p50/p95 of both phases, throughput, and the ratio of p95s. Target (issue 8): p95 with 8 concurrent
 shoppers <= 3x the single-shopper p95.
 
-``--replicas`` measures the scale-out topology instead (issue 17, item 2): llama-cpp-python's OpenAI-compatible
-server (``python -m llama_cpp.server``) on the bundled GGUF, shared by two ``concierge serve`` replicas with
-``llm.mode: openai`` on one PostgreSQL (a schema of the run's own), one Chroma server and Redis
-(tests/integration/replica_topology.py), the bundled embeddings. Both phases run twice: every request to
-replica one, then round-robin over both (the single shopper's turns alternate too). llama-cpp-python's server
-has no parallel slots: one ``Llama`` behind a global lock, so the model server answers one request at a time.
+``--replicas`` measures the scale-out topology instead (issue 17, item 2): one OpenAI-compatible model server on
+the bundled GGUF, shared by two ``concierge serve`` replicas with ``llm.mode: openai`` on one PostgreSQL (a
+schema of the run's own), one Chroma server and Redis (tests/integration/replica_topology.py), the bundled
+embeddings. Both phases run twice: every request to replica one, then round-robin over both (the single
+shopper's turns alternate too). The model server (``--model-server``):
+
+- ``llama-server`` (built by ``bash scripts/build_model_server.sh``): llama.cpp's own server,
+  from the llama.cpp that the installed llama-cpp-python vendors, with ``--slots`` parallel slots (default: the
+  number of shoppers) of 2,048 context tokens each and continuous batching (tests/integration/llama_server.py);
+- ``llama-cpp-python`` (the default: it measured better on 2 cores): ``python -m llama_cpp.server`` (as
+  deploy/serve_model.py starts it). It has no parallel
+  slots: one ``Llama`` behind a global lock, so it answers one request at a time.
 """
 
 from __future__ import annotations
@@ -117,13 +124,21 @@ def measure(client: Asker, shoppers: int, per_shopper: int) -> tuple[float, floa
 
 
 @contextmanager
-def model_server(work: Path, threads: int) -> Iterator[str]:
-    """``python -m llama_cpp.server`` on the bundled GGUF (as deploy/serve_model.py starts it); yields its /v1 URL."""
+def model_server(work: Path, kind: str, threads: int, slots: int) -> Iterator[str]:
+    """The shared model server on the bundled GGUF; yields its /v1 URL."""
     import httpx
 
     from assistant.llm import bundled_gguf_path
     from tests.integration.conftest import free_port, served
+    from tests.integration.llama_server import BUILD_SCRIPT, llama_server_binary, llama_server_served
 
+    if kind == "llama-server":
+        binary = llama_server_binary()
+        if binary is None:
+            sys.exit(f"llama-server is not built: run bash {BUILD_SCRIPT} (or --model-server llama-cpp-python)")
+        with llama_server_served(binary, work / "model-server.log", slots, threads) as url:
+            yield url
+        return
     port = free_port()
     url = f"http://127.0.0.1:{port}/v1"
     with served([sys.executable, "-m", "llama_cpp.server", "--model", str(bundled_gguf_path()), "--model_alias",
@@ -141,11 +156,14 @@ def replicas_main(args: argparse.Namespace) -> None:
     from tests.integration.replica_topology import replica_topology
 
     threads = args.model_threads or os.cpu_count() or 1
+    kind = args.model_server or "llama-cpp-python"  # measured better here than llama-server (bench/README.md)
+    slots = args.slots or args.shoppers
     with tempfile.TemporaryDirectory(prefix="concierge-conc-replicas-") as tmp, ExitStack() as stack:
         work = Path(tmp)
         started = time.monotonic()
-        llm_url = stack.enter_context(model_server(work, threads))
-        print(f"model server (llama_cpp.server, {threads} threads) up in {time.monotonic() - started:.1f} s")
+        llm_url = stack.enter_context(model_server(work, kind, threads, slots))
+        what = f"{slots} slots, continuous batching, " if kind == "llama-server" else "one request at a time, "
+        print(f"model server ({kind}, {what}{threads} threads) up in {time.monotonic() - started:.1f} s")
         extra = {"CONCIERGE_PROFILES": "", "CONCIERGE_APP__LOAD_DEMO": "false", "CONCIERGE_LLM__MODE": "openai",
                  "CONCIERGE_LLM__OPENAI__BASE_URL": llm_url, "CONCIERGE_LLM__OPENAI__MODEL": "local",
                  "CONCIERGE_LLM__OPENAI__TIMEOUT_S": "600", "TRANSFORMERS_OFFLINE": "1", **unlimited_rates()}
@@ -177,10 +195,13 @@ def main() -> None:
     parser.add_argument("--instances", type=int,
                         help="llm.llamacpp.instances of the server (default: the server's setting)")
     parser.add_argument("--replicas", action="store_true",
-                        help="two replicas on PostgreSQL sharing llama_cpp.server (llm.mode: openai)")
+                        help="two replicas on PostgreSQL sharing one model server (llm.mode: openai)")
     parser.add_argument("--database", default=DEFAULT_ADMIN_URL,
                         help="with --replicas: PostgreSQL database for the run's own schema (dropped afterwards)")
     parser.add_argument("--model-threads", type=int, help="with --replicas: the model server's threads (all cores)")
+    parser.add_argument("--model-server", choices=("llama-server", "llama-cpp-python"),
+                        help="with --replicas: the shared model server (default: llama-cpp-python)")
+    parser.add_argument("--slots", type=int, help="with --replicas: llama-server's parallel slots (the shoppers)")
     args = parser.parse_args()
 
     print(f"machine: {machine()}")

