@@ -19,6 +19,18 @@ swapped for other text), with the share of such turns.
 Then p50/p95 of each, the time per step (guard, profile, understand, tools = retrieval, compose, verify,
 record) from the turn's stored timings, the ratio of each figure to its issue-8 target, and the backend's
 decode tokens/s next to llama-cpp-python's measured in the same run on the same prompts (the reference).
+
+With ``--shop`` (issue 20): the multi-shop eval's questions instead (those ``concierge eval --shop`` generates
+from the shop's data plus its hand-written policy questions), a sample per category, each asked as the
+question's shopper, on a fresh temporary copy of each shop:
+
+    python bench/turn.py --shop demo --shop /tmp/dj=examples/eval/dummyjson-policy-questions.jsonl --per-category 3
+
+prints per shop p50/p95 of TTFT, first words and turn, separately for replies built from the facts (the model
+not asked), replies the model wrote, and turns answered otherwise without it, against issue 20's targets
+(TTFT p50 <= 0.4 s, turn p50 <= 0.6 s, p95 <= 1.2 s), next to llama.cpp alone (llama-cpp-python on the same
+GGUF, threads and context window) on the exact prompt each model-written turn sent, run right after that turn
+(the same load on a shared machine): the floor.
 """
 
 from __future__ import annotations
@@ -31,13 +43,14 @@ import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from common import QUESTIONS, machine, pct  # noqa: E402
+from turn_report import FloorRun, TurnRow, parse_shop, report, sample_per_category, turn_kind  # noqa: E402
 
 from assistant.components import (  # noqa: E402
     build_assistant,  # noqa: E402
@@ -45,7 +58,7 @@ from assistant.components import (  # noqa: E402
     limit_torch_threads,
 )
 from assistant.config.loading import load_settings  # noqa: E402
-from assistant.domain import ShopperIdentity  # noqa: E402
+from assistant.domain import ShopperIdentity, fold  # noqa: E402
 from assistant.evaluation import DEMO_NOW  # noqa: E402
 from assistant.shop.shop_import import demo_shop_path  # noqa: E402
 from assistant.turn.prompts import SYSTEM, USER  # noqa: E402
@@ -61,12 +74,18 @@ class TimedLLM:
         self._llm = llm
         self.called_at: float | None = None
         self.first_at: float | None = None
+        #: the messages of each call since the last reset, as the local backends send them
+        self.prompts: list[list[dict[str, str]]] = []
 
     def reset(self) -> None:
         self.called_at = self.first_at = None
+        self.prompts = []
 
     def stream(self, *args: Any, **kwargs: Any) -> Iterator[Any]:
+        from assistant.llm.base import to_chat_dicts
+
         self.called_at = time.perf_counter()
+        self.prompts.append(to_chat_dicts(args[0] if args else kwargs["input"]))
         stream = self._llm.stream(*args, **kwargs)
         try:
             for chunk in stream:
@@ -104,6 +123,168 @@ def reference_decode(prompts: list[list[dict[str, str]]], max_tokens: int, threa
     return statistics.median(rates) if rates else float("nan")
 
 
+class Floor:
+    """llama.cpp alone, the floor: llama-cpp-python on the app's GGUF with its threads and context window, each
+    prompt streamed up to the app's max tokens with its sampling on one ``Llama`` (so a system prompt shared with
+    the previous call is not evaluated again, as in the app). :meth:`run` is called right after the turn that
+    sent the prompt, so both see the same load on a shared machine; the first call warms up untimed."""
+
+    def __init__(self, llm: Any) -> None:
+        from llama_cpp import Llama
+
+        from assistant.llm.backends import model_file
+
+        threads = llm.threads or os.cpu_count() or 1
+        self.settings, self.seed = llm, llm.seed if llm.seed is not None else 7
+        self.llama = Llama(model_path=str(model_file(llm)), n_ctx=llm.context_window, n_threads=threads,
+                           n_threads_batch=threads, verbose=False, seed=self.seed)
+        self.warm = False
+
+    def _stream(self, messages: list[dict[str, str]]) -> FloorRun:
+        llm = self.settings
+        started = time.perf_counter()
+        first, tokens = None, 0
+        for chunk in self.llama.create_chat_completion(messages=messages, stream=True,  # type: ignore[arg-type]
+                                                       max_tokens=llm.max_new_tokens, temperature=llm.temperature,
+                                                       top_p=llm.top_p, top_k=llm.top_k, seed=self.seed):
+            content = chunk["choices"][0]["delta"].get("content")  # type: ignore[union-attr,index]
+            if content:
+                tokens += 1
+                if first is None and str(content).strip():
+                    first = time.perf_counter() - started
+        return FloorRun(first, time.perf_counter() - started, tokens)
+
+    def run(self, messages: list[dict[str, str]]) -> FloorRun:
+        if not self.warm:  # the system prompt evaluated once, as the app's warm-up turn did
+            self._stream([*[m for m in messages if m["role"] == "system"], {"role": "user", "content": "Hello"}])
+            self.warm = True
+        return self._stream(messages)
+
+    def close(self) -> None:
+        self.llama.close()
+
+
+def shop_questions(shop: str, policy: Path | None, per_category: int, seed: int) -> tuple[Path, list[Any]]:
+    """The shop folder and a sample of ``per_category`` of each category of the questions ``concierge eval --shop``
+    asks it: generated from its data, plus its policy questions file (default FOLDER/eval/policy-questions.jsonl)."""
+    from assistant.evaluation.shop_eval import generate, load_policy_questions
+    from assistant.evaluation.shop_questions import read_shop
+
+    folder = demo_shop_path() if shop == "demo" else Path(shop)
+    if not folder.is_dir():
+        raise SystemExit(f"--shop {shop}: no such shop folder (a folder with products.*, policies/, customers.*)")
+    if policy is None and (folder / "eval" / "policy-questions.jsonl").is_file():
+        policy = folder / "eval" / "policy-questions.jsonl"
+    if policy is not None and not policy.is_file():
+        raise SystemExit(f"--shop {shop}={policy}: no such policy questions file")
+    data = read_shop(folder)
+    default = next((str(c["id"]) for c in data.customers), None)
+    questions = generate(data, per_category=per_category, seed=seed,
+                         policy=load_policy_questions(policy, default) if policy else [])
+    return folder, sample_per_category(questions, per_category, seed)
+
+
+def time_turn(service: Any, llm: TimedLLM, identity: ShopperIdentity | None, session: str | None,
+              message: str) -> tuple[float, float | None, float, dict[str, Any], bool]:
+    """One timed turn: when it started, first words (first text/replace event), the whole turn, the done event,
+    whether shown text was replaced."""
+    llm.reset()
+    started = time.perf_counter()
+    first = None
+    done: dict[str, Any] = {}
+    shown = replaced = False
+    for event in service.respond(identity, session, message, channel="bench"):
+        if first is None and event.type in ("text", "replace"):
+            first = time.perf_counter() - started
+        replaced = replaced or (shown and event.type == "replace")
+        shown = shown or event.type == "text"
+        if event.type == "done":
+            done = event.to_dict()
+    return started, first, time.perf_counter() - started, done, replaced
+
+
+def run_shop(settings: Any, shop: str, policy: Path | None, args: argparse.Namespace, floor: Floor | None,
+             runs: list[FloorRun]) -> list[TurnRow]:
+    """The shop imported into a fresh temporary data folder (as ``concierge eval --shop`` does), one untimed
+    warm-up turn, then each sampled question timed as its shopper (after its ``before`` messages, untimed, in
+    the same conversation); after each model-written turn, ``floor`` on the prompt it sent (into ``runs``)."""
+    from assistant.evaluation.shop_eval import isolated_settings
+    from assistant.turn.built_answers import BUILT
+
+    folder, questions = shop_questions(shop, policy, args.per_category, args.seed)
+    name = "demo" if shop == "demo" else folder.name
+    rows: list[TurnRow] = []
+    with tempfile.TemporaryDirectory(prefix="concierge-bench-turn-") as tmp:
+        isolated = isolated_settings(settings, Path(tmp))
+        components = build_components(isolated)
+        started = time.perf_counter()
+        reports = components.ingest_shop(folder)
+        print(f"\n{name}: imported in {time.perf_counter() - started:.0f} s ({len(questions)} questions): "
+              + "; ".join(r.summary() for r in reports))
+        llm = TimedLLM(components.llm)
+        service = build_assistant(components, llm=cast(Any, llm), now=(lambda: DEMO_NOW) if shop == "demo" else None)
+        warm = next(q for q in questions if not q.before)
+        time_turn(service, llm, ShopperIdentity(warm.customer) if warm.customer else None, None, warm.message)
+        print(f"{'category':<14} {'kind':<6} {'verdict':<9} {'ttft':>6} {'first':>6} {'turn':>6}  question")
+        try:
+            for q in questions:
+                identity = ShopperIdentity(q.customer) if q.customer else None
+                session: str | None = None
+                for message in q.before:
+                    earlier = fold(list(service.respond(identity, session, message, channel="bench"))).done
+                    session = earlier.session_id if earlier else session
+                began, first, total, done, replaced = time_turn(service, llm, identity, session, q.message)
+                turn = components.stores.turns.get_turn(done["turn_id"]) if done.get("turn_id") else None
+                trace = turn.trace if turn else {}
+                kind = turn_kind(list(trace.get("problems") or []), llm.called_at is not None, BUILT)
+                ttft = llm.first_at - began if llm.first_at is not None else None
+                if llm.prompts and floor is not None:
+                    runs.append(floor.run(llm.prompts[-1]))
+                tokens = (trace.get("llm") or {}).get("completion_tokens")
+                rows.append(TurnRow(name, q.category, kind, first if first is not None else total, total, ttft,
+                                    int(tokens) if tokens is not None else None,
+                                    len(runs) - 1 if llm.prompts and floor is not None else None, q.message,
+                                    llm.called_at - began if llm.called_at is not None else None,
+                                    {k: float(v) for k, v in (trace.get("timings_ms") or {}).items()}))
+                shown = f"{ttft:6.2f}" if ttft is not None else f"{'-':>6}"
+                alone = f"  [alone {runs[-1].ttft or 0:.2f} / {runs[-1].total:.2f} s, {runs[-1].tokens} tok]" \
+                    if rows[-1].prompt is not None else ""
+                print(f"{q.category:<14} {kind:<6} {done.get('verdict', '?'):<9} {shown} {rows[-1].first:6.2f} "
+                      f"{total:6.2f}  {q.message[:50]}{'  REPLACED' if replaced else ''}{alone}")
+        finally:
+            components.stores.close()
+    return rows
+
+
+def run_shops(args: argparse.Namespace) -> None:
+    settings = load_settings()
+    print(f"machine: {machine()}")
+    print(f"backend: {settings.llm.mode}; threads {settings.llm.threads or os.cpu_count()}, context window "
+          f"{settings.llm.context_window}, max new tokens {settings.llm.max_new_tokens}; "
+          f"{args.per_category} questions per category (seed {args.seed})")
+    rows: list[TurnRow] = []
+    floor: list[FloorRun] = []
+    alone = Floor(settings.llm) if not args.no_floor and settings.llm.mode in ("llamacpp", "transformers") else None
+    try:
+        for value in args.shop:
+            try:
+                shop, policy = parse_shop(value)
+            except ValueError as e:
+                raise SystemExit(str(e)) from e
+            rows += run_shop(settings, shop, policy, args, alone, floor)
+    finally:
+        if alone is not None:
+            alone.close()
+    print()
+    print("\n".join(report(rows, floor)))
+    if args.json:
+        import json
+
+        args.json.write_text(json.dumps({"rows": [r.__dict__ for r in rows], "floor": [f.__dict__ for f in floor],
+                                         "machine": machine()}, indent=1))
+        print(f"rows: {args.json}")
+
+
 def ratio_line(name: str, value: float, target: float, lower_is_better: bool = True) -> str:
     met = value <= target if lower_is_better else value >= target
     sign = "<=" if lower_is_better else ">="
@@ -116,7 +297,16 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="first 8 questions, no llama.cpp reference")
     parser.add_argument("--n", type=int, help="ask only the first N questions")
     parser.add_argument("--repeat", type=int, default=1, help="ask the questions this many times")
+    parser.add_argument("--shop", action="append", metavar="demo|FOLDER[=POLICY.jsonl]",
+                        help="the multi-shop eval's questions on this shop (repeat for several) instead of the 20")
+    parser.add_argument("--per-category", type=int, default=3, help="with --shop: questions per category")
+    parser.add_argument("--seed", type=int, default=7, help="with --shop: which questions are drawn")
+    parser.add_argument("--no-floor", action="store_true", help="with --shop: no llama.cpp-alone floor")
+    parser.add_argument("--json", type=Path, help="with --shop: write the timed rows and the floor here")
     args = parser.parse_args()
+    if args.shop:
+        run_shops(args)
+        return
     questions = QUESTIONS[: args.n or (8 if args.quick else len(QUESTIONS))] * args.repeat
 
     print(f"machine: {machine()}")
@@ -126,25 +316,13 @@ def main() -> None:
         components = build_components(settings)
         components.ingest_shop(demo_shop_path())
         llm = TimedLLM(components.llm)
-        service = build_assistant(components, llm=llm, now=lambda: DEMO_NOW)
+        service = build_assistant(components, llm=cast(Any, llm), now=lambda: DEMO_NOW)
         list(service.respond(ShopperIdentity("C001"), None, "How much is standard shipping?"))  # warm-up
         rows: list[dict[str, Any]] = []
         print(f"backend: {settings.llm.mode}  ({len(questions)} questions)")
         print(f"{'question':<52} {'intent':<14} {'verdict':<9} {'model':>6} {'ttft':>6} {'first':>6} {'turn':>6}")
         for customer, question in questions:
-            llm.reset()
-            started = time.perf_counter()
-            first = None
-            done: dict[str, Any] = {}
-            shown = replaced = False
-            for event in service.respond(ShopperIdentity(customer), None, question, channel="bench"):
-                if first is None and event.type in ("text", "replace"):
-                    first = time.perf_counter() - started
-                replaced = replaced or (shown and event.type == "replace")
-                shown = shown or event.type == "text"
-                if event.type == "done":
-                    done = event.to_dict()
-            total = time.perf_counter() - started
+            started, first, total, done, replaced = time_turn(service, llm, ShopperIdentity(customer), None, question)
             ttft = llm.first_at - started if llm.first_at is not None else None
             called = llm.called_at - started if llm.called_at is not None else None
             turn = components.stores.turns.get_turn(done["turn_id"])

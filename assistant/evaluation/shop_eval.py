@@ -235,6 +235,20 @@ class ShopEvalRun:
     model: str
 
 
+def isolated_settings(settings: Settings, data_dir: Path) -> Settings:
+    """``settings`` on a fresh data folder of its own: embedded SQLite and Chroma there, no demo import, the
+    embedder's threads limited as when serving."""
+    isolated = settings.model_copy(update={
+        "app": settings.app.model_copy(update={"data_dir": data_dir, "load_demo": False}),
+        "database": settings.database.model_copy(update={"url": None}),
+        "knowledge": settings.knowledge.model_copy(update={"path": None, "mode": "persistent"}),
+    })
+    from assistant.components import limit_torch_threads
+
+    limit_torch_threads(isolated)
+    return isolated
+
+
 def evaluate_shop(settings: Settings, folder: Path, *, policy_questions: Path | None = None, per_category: int = 8,
                   seed: int = 7, categories: Sequence[str] = (), limit: int | None = None,
                   progress: Callable[[int, int, ShopResult], None] | None = None,
@@ -246,7 +260,7 @@ def evaluate_shop(settings: Settings, folder: Path, *, policy_questions: Path | 
     the shop's); ``generated=False`` asks the hand-written questions only."""
     import tempfile
 
-    from assistant.components import build_assistant, build_components, limit_torch_threads
+    from assistant.components import build_assistant, build_components
     from assistant.evaluation import DEMO_NOW
     from assistant.shop.shop_import import demo_shop_path, ingest_shop
 
@@ -258,12 +272,7 @@ def evaluate_shop(settings: Settings, folder: Path, *, policy_questions: Path | 
                  if not categories or q.category in categories][:limit]
     is_demo = folder.resolve() == demo_shop_path().resolve()
     with tempfile.TemporaryDirectory(prefix="concierge-shop-eval-") as tmp:
-        isolated = settings.model_copy(update={
-            "app": settings.app.model_copy(update={"data_dir": Path(tmp), "load_demo": False}),
-            "database": settings.database.model_copy(update={"url": None}),
-            "knowledge": settings.knowledge.model_copy(update={"path": None, "mode": "persistent"}),
-        })
-        limit_torch_threads(isolated)
+        isolated = isolated_settings(settings, Path(tmp))
         components = build_components(isolated)
         started = time.perf_counter()
         reports = ingest_shop(folder, components.knowledge, components.stores.customers, components.stores.offers,
