@@ -125,6 +125,9 @@ PAGE_CSS = CSS + (
     ":focus-visible{outline:3px solid #1d4ed8 !important;outline-offset:2px}"
     "#concierge-sign-in{align-items:flex-end}#concierge-sign-in-button{max-height:48px}"
     "#concierge-message-row{align-items:stretch}"
+    # the rating question: a white card with the page's accent, not a grey band
+    "#concierge-rating{border:2px solid #1d4ed8;border-radius:12px;padding:12px;background:#fff;gap:8px}"
+    "#concierge-rating h2{font-size:1.15rem;margin:0}"
     "@media (max-width:640px){#concierge-title h1{font-size:1.4rem;margin:0}#concierge-message-row{flex-wrap:nowrap}"
     "#concierge-chat{height:min(480px,58vh) !important}}"
 )
@@ -134,7 +137,15 @@ PAGE_HEAD = ("<style>@media (max-width:640px){.gradio-container .main.app{paddin
              # in the widget's panel (?embed=1) the panel's heading names the chat: the title is only read out
              ".concierge-embed #concierge-title{position:absolute !important;clip-path:inset(50%)}</style><script>"
              "if(new URLSearchParams(location.search).get('embed')==='1')"
-             "document.documentElement.classList.add('concierge-embed')</script>")
+             "document.documentElement.classList.add('concierge-embed');"
+             # the rating question (ui.rating_panel) scrolls into view as it shows, e.g. below a phone's fold (again
+             # as its parts finish drawing)
+             "(()=>{let shown=false;new MutationObserver(()=>{const p=document.getElementById('concierge-rating');"
+             "const on=!!(p&&p.getClientRects().length&&document.getElementById('concierge-rating-score'));"
+             "if(on&&!shown)for(const ms of[0,400,1200])setTimeout(()=>p.isConnected&&"
+             "p.scrollIntoView({block:'nearest',behavior:'smooth'}),ms);shown=on})"
+             ".observe(document.documentElement,{childList:true,subtree:true,attributes:true,"
+             "attributeFilter:['class','style']})})()</script>")
 
 
 def mount_chat_page(app: FastAPI, page: gr.Blocks, path: str = "/") -> FastAPI:
@@ -357,9 +368,10 @@ def build_chat_ui(components: Components, limiter: RateLimiter | None = None) ->
                              elem_id="concierge-message")
             send_button = gr.Button(text("ui.send", default), variant="primary", scale=1, min_width=72,
                                     elem_id="concierge-send")
+        # the rating question right under the conversation it asks about (brought into view when it shows)
+        build_rating_panel(components, token, session, identity_of, default, guest=guest, guest_pass=access.guest_pass)
         gr.Examples(list(examples(default)), inputs=box)
         preferences = build_preferences_panel(components, token, identity_of, default)
-        build_rating_panel(components, token, session, identity_of, default, guest=guest, guest_pass=access.guest_pass)
         consent = build_guest_consent(guest_chat, token, session, default, after=lambda event: event.then(
             preferences.refresh, [token], preferences.outputs, show_progress="hidden"))
 

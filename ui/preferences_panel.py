@@ -88,7 +88,7 @@ def build_preferences_panel(components: Components, token: gr.State,
                 components.privacy.set_consent(who.customer_id, CONSENT_SOURCE, personalization=bool(on))
         return refresh(token_value)
 
-    with gr.Accordion(text("ui.preferences.title", language), open=False):
+    with gr.Accordion(text("ui.preferences.title", language), open=False, elem_id="concierge-preferences"):
         switch = gr.Checkbox(value=True, interactive=False, label=text("ui.personalize", language),
                              info=text("ui.personalize_info", language), elem_id="concierge-personalize")
         table = gr.Markdown(signed_out)

@@ -102,7 +102,9 @@ def build_rating_panel(components: Components, token: gr.State, session: gr.Stat
         return gr.update(visible=False), text("ui.rating.thanks", language)
 
     asked_for = gr.State(None)
-    with gr.Group(visible=False, elem_id="concierge-rating") as panel:
+    # a column of its own (not a grey ``gr.Group``), placed by the page right under the conversation: the chat page
+    # brings it into view when it shows (``ui.chat_page.PAGE_HEAD``)
+    with gr.Column(visible=False, elem_id="concierge-rating") as panel:
         gr.Markdown(f"## {text('ui.rating.title', language)}", elem_id="concierge-rating-title")
         with gr.Column(elem_id="concierge-rating-question") as question:
             score = gr.Radio(choices=[(str(s), s) for s in range(MIN_SCORE, MAX_SCORE + 1)], value=None,

@@ -1,5 +1,6 @@
 """The chat asks the shopper to rate a conversation that went quiet, and stores the rating (CSAT): the real server
-with a quiet window of 3 seconds (``csat.quiet_minutes``), driven in Chromium."""
+with a quiet window of 3 seconds (``csat.quiet_minutes``), driven in Chromium. On a phone the question shows where
+the shopper looks: right under the conversation, above the preferences, brought into view, overlapping nothing."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import httpx
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import App, shot
+from tests.browser.conftest import SHOTS, App, shot
 from tests.browser.test_shopper import ask, open_chat
 from tests.integration.conftest import free_port, served
 
@@ -70,3 +71,37 @@ def test_a_guest_rates_their_conversation_in_the_chat(page: Any, quiet_app: App)
         rows = db.execute("SELECT r.score, r.customer_id, s.customer_id FROM session_ratings r "
                           "JOIN chat_sessions s ON s.id = r.session_id WHERE r.score = 2").fetchall()
     assert rows == [(2, None, None)]
+
+
+def box_of(page: Any, selector: str) -> dict[str, float]:
+    box = page.locator(selector).first.bounding_box()
+    assert box is not None, f"{selector} is not drawn"
+    return dict(box)
+
+
+def test_on_a_phone_the_rating_question_shows_in_view_under_the_conversation(browser: Any, quiet_app: App) -> None:
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True,
+                                  device_scale_factor=2)
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    try:
+        open_chat(page, quiet_app, "C004")
+        ask(page, "How much is express shipping?")
+        panel = page.locator("#concierge-rating")
+
+        expect(page.get_by_role("radio", name="4")).to_be_visible(timeout=30_000)
+        expect(panel).to_be_in_viewport(ratio=0.99, timeout=10_000)  # all of it, without the shopper scrolling
+        page.wait_for_timeout(1500)  # the smooth scrolls settle
+        page.screenshot(path=str(SHOTS / "shopper-rating-phone-view.png"))  # what the phone shows
+        shot(page, "shopper-rating-phone")  # the whole page
+        rating, chat = box_of(page, "#concierge-rating"), box_of(page, "#concierge-chat")
+        row, preferences = box_of(page, "#concierge-message-row"), box_of(page, "#concierge-preferences")
+        assert rating["y"] >= 0 and rating["y"] + rating["height"] <= 844 + 0.5, rating  # inside the phone's screen
+        assert rating["x"] >= 0 and rating["x"] + rating["width"] <= 390, rating  # no sideways overflow
+        # under the conversation and its message box, above the preferences: in the page's flow, on top of nothing
+        assert rating["y"] >= row["y"] + row["height"] and row["y"] >= chat["y"] + chat["height"], (chat, row, rating)
+        assert rating["y"] + rating["height"] <= preferences["y"], (rating, preferences)
+        send = page.get_by_role("button", name="Send rating").bounding_box()
+        assert send is not None and send["y"] + send["height"] <= 844, send
+    finally:
+        context.close()

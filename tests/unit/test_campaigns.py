@@ -443,6 +443,15 @@ def test_the_campaign_page_shows_the_uplift_table_and_plot_after_the_role_check(
                    campaign_id="p", starts_at=clock.now(), ends_at=clock.now() + timedelta(days=9))
     service.assign("p")
     assert page.choices(gr.Request())["value"] == "p"
+    service.create(name="Summer", rules={}, variants=[{"id": "A"}], holdout_share=0.5, seed=1, created_by="m",
+                   campaign_id="q", starts_at=clock.now(), ends_at=clock.now() + timedelta(days=9))
+    listed = page.on_open("q", gr.Request())  # as the tab opens: both listed, the one chosen stays chosen
+    assert listed["value"] == "q" and {v for _, v in listed["choices"]} == {"p", "q"}
+
+    def no_role(_request: gr.Request | None, role: str) -> StaffPrincipal:
+        raise gr.Error(f"This needs the {role} role")
+
+    assert CampaignTab(no_role, service).on_open(None, gr.Request()) == gr.skip()  # the page loads quietly
     text, rows, plot = page.show("p", gr.Request())
     assert "has not been sent yet" in text and rows == [] and plot is None  # why there is no table yet
     drafts = {m.customer_id: service.stores.copy.add(kind="email", text="Hi", facts={}, verdict={},

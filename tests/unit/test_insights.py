@@ -252,13 +252,15 @@ def test_the_view_plots_counts_per_theme_and_the_trend_after_the_role_check(stor
         checked.append(role)
         return StaffPrincipal("rita", frozenset({"reviewer"}))
 
-    summary, counts, trend, themes, gaps = InsightsTab(need, insights(stores)).show(
-        "2026-11-10", "2026-11-27", gr.Request(), progress=gr.Progress())
+    view = InsightsTab(need, insights(stores))
+    summary, counts, trend, themes, gaps = view.frames("2026-11-10", "2026-11-27", gr.Request())
+    _, counts_chart, trend_chart, *_ = view.show("2026-11-10", "2026-11-27", gr.Request(), progress=gr.Progress())
 
-    assert checked == ["reviewer"]
+    assert checked == ["reviewer"] * 2  # the drawn view checks again
     assert "10 flagged turns" in summary and "in 3 themes" in summary
     per_theme = counts.groupby("theme")["count"].sum().tolist()
     assert sorted(per_theme) == [3, 4, 4]  # signals per theme: one sign-in turn is both thumbs down and declined
     assert set(counts["signal"]) == {"thumbs down", "hand-over", "review label", "declined"}
     assert len(trend) == 3 * 3 and trend["count"].sum() == 10  # 3 themes x 3 weeks
     assert themes["turns"].tolist() == [4, 3, 3] and list(gaps.columns) == GAP_COLUMNS
+    assert counts_chart.format == "PNG" and counts_chart.size[0] > 300 and trend_chart.size[0] > 300

@@ -14,7 +14,7 @@ import pytest
 from assistant.staff.analytics import Analytics
 from assistant.staff.roles import StaffPrincipal
 from assistant.store import CounterIds, FixedClock, Stores, TurnRecord, open_stores
-from ui.staff_views.analytics_tab import LANGUAGE_COLUMNS, AnalyticsTab
+from ui.staff_views.analytics_tab import CHARTS, LANGUAGE_COLUMNS, AnalyticsTab
 
 
 @pytest.fixture
@@ -52,3 +52,8 @@ def test_the_tab_shows_conversations_and_resolution_per_language(stores: Stores)
         {"language": "en", "turns": 1, "conversations": 1, "handed_over": 0, "unanswered": 0, "reopened": 0,
          "resolved": 1, "resolution_rate": 1.0}]
     assert {(r["language"], r["conversations"]) for r in per_language.to_dict("records")} == {("en", 1), ("zh", 2)}
+
+    drawn = tab.show("2026-11-20", "2026-11-20", gr.Request())  # as the page shows it: charts as PNG images
+
+    assert [n for n, v in enumerate(drawn) if getattr(v, "format", None) == "PNG"] == sorted(CHARTS)
+    assert drawn[9].equals(table) and drawn[0] == summary

@@ -13,6 +13,7 @@ from typing import Any
 import gradio as gr
 
 from assistant.staff.analytics import Analytics
+from ui.staff_views.staff_charts import Chart
 from ui.staff_views.view_support import RoleCheck, call, parse_day
 
 #: the columns of the table of volume and resolution per reply language
@@ -21,6 +22,22 @@ LANGUAGE_COLUMNS = ["language", "turns", "conversations", "handed_over", "unansw
 #: the columns of the CSAT table (one row per kind of conversation, and all)
 CSAT_COLUMNS = ["conversations", "ratings", "mean", "score_1", "score_2", "score_3", "score_4", "score_5"]
 CSAT_NAMES = {"assistant": "assistant only", "handover": "with a person", "all": "all"}
+
+#: the charts, drawn on the server (``ui.staff_views.staff_charts``), in the order ``AnalyticsTab.analytics`` returns
+#: their data
+VOLUME = Chart("line", "day", "count", "Conversations and turns per day", color="series")
+RATES = Chart("line", "day", "rate", "Resolved, thumbs-up rate, verifier fallback rate per day", color="series",
+              y_max=1)
+REASONS = Chart("bar", "reason", "count", "Hand-over reasons")
+THUMBS = Chart("bar", "day", "count", "Thumbs up / down per day", color="thumbs")
+PER_OFFER = Chart("bar", "offer_id", "conversion_rate", "Offer shown → accepted, per offer", y_max=1)
+PER_SEGMENT = Chart("bar", "segment", "conversion_rate", "Offer shown → accepted, per segment", y_max=1)
+SHARES = Chart("line", "day", "share", "Bandit arm shares over time", color="offer_id", y_max=1)
+PER_LANGUAGE = Chart("line", "day", "conversations", "Conversations per day, by reply language", color="language")
+SCORES = Chart("bar", "score", "count", "Ratings by score", color="conversations")
+#: ``AnalyticsTab.analytics``'s outputs drawn as charts, by position
+CHARTS = {1: VOLUME, 2: RATES, 3: REASONS, 4: THUMBS, 5: PER_OFFER, 6: PER_SEGMENT, 7: SHARES, 8: PER_LANGUAGE,
+          11: SCORES}
 
 
 def resolution_summary(total: dict[str, Any]) -> str:
@@ -99,6 +116,11 @@ class AnalyticsTab:
                 frame(languages, LANGUAGE_COLUMNS), frame(csat_table, CSAT_COLUMNS),
                 frame(scores, ["conversations", "score", "count"]))
 
+    def show(self, start: str, end: str, request: gr.Request) -> tuple[Any, ...]:
+        """``analytics`` as the tab shows it: the figures of ``CHARTS`` drawn as images, the tables as data."""
+        out = self.analytics(start, end, request)
+        return tuple(CHARTS[n].draw(v) if n in CHARTS else v for n, v in enumerate(out))
+
     def build(self) -> None:
         """The tab's components and events (inside the page's ``gr.Tab``)."""
         first, last = default_range()
@@ -108,25 +130,17 @@ class AnalyticsTab:
             go = gr.Button("Show", variant="primary", elem_id="analytics-show")
         summary = gr.Markdown(elem_id="analytics-summary")
         with gr.Row():
-            volume = gr.LinePlot(x="day", y="count", color="series", title="Conversations and turns per day",
-                                 y_lim=[0, None])
-            resolution = gr.LinePlot(x="day", y="rate", color="series", title="Resolved (not handed over, no \"I "
-                                     "don't know\" at the end, not reopened within a day); thumbs-up rate; verifier "
-                                     "fallback rate", y_lim=[0, 1])
+            volume = VOLUME.component("analytics-volume")
+            resolution = RATES.component("analytics-rates")
         with gr.Row():
-            reasons = gr.BarPlot(x="reason", y="count", title="Hand-over reasons", y_lim=[0, None])
-            thumbs = gr.BarPlot(x="day", y="count", color="thumbs", title="Thumbs up / down per day",
-                                y_lim=[0, None])
+            reasons = REASONS.component("analytics-reasons")
+            thumbs = THUMBS.component("analytics-thumbs")
         with gr.Row():
-            per_offer = gr.BarPlot(x="offer_id", y="conversion_rate", title="Offer shown → accepted, per offer",
-                                   y_lim=[0, 1])
-            per_segment = gr.BarPlot(x="segment", y="conversion_rate", title="Offer shown → accepted, per segment",
-                                     y_lim=[0, 1])
-        shares = gr.LinePlot(x="day", y="share", color="offer_id", title="Bandit arm shares over time",
-                             y_lim=[0, 1])
+            per_offer = PER_OFFER.component("analytics-per-offer")
+            per_segment = PER_SEGMENT.component("analytics-per-segment")
+        shares = SHARES.component("analytics-shares")
         with gr.Row():
-            per_language = gr.LinePlot(x="day", y="conversations", color="language",
-                                       title="Conversations per day, by reply language", y_lim=[0, None])
+            per_language = PER_LANGUAGE.component("analytics-per-language")
             language_table = gr.Dataframe(headers=LANGUAGE_COLUMNS, datatype="str", interactive=False,
                                           label="Volume and resolution by reply language",
                                           elem_id="analytics-languages")
@@ -134,9 +148,8 @@ class AnalyticsTab:
             csat_table = gr.Dataframe(headers=CSAT_COLUMNS, datatype="str", interactive=False,
                                       label="CSAT: shoppers' ratings (1-5), assistant only and with a person",
                                       elem_id="analytics-csat")
-            csat_scores = gr.BarPlot(x="score", y="count", color="conversations", title="Ratings by score",
-                                     y_lim=[0, None])
-        go.click(self.analytics, [start, end],
+            csat_scores = SCORES.component("analytics-csat-scores")
+        go.click(self.show, [start, end],
                  [summary, volume, resolution, reasons, thumbs, per_offer, per_segment, shares, per_language,
                   language_table, csat_table, csat_scores])
 

@@ -38,11 +38,26 @@ class CampaignTab:
         self.service = service
         self.plots = plots or Path(tempfile.mkdtemp(prefix="concierge-uplift-"))
 
-    def choices(self, request: gr.Request) -> Any:
+    def choices(self, request: gr.Request, current: str | None = None) -> Any:
+        """The campaigns to choose from; the one chosen (``current``) stays chosen, else the first."""
         self.need(request, ROLE)
         found = call(self.service.stores.campaigns.all)
+        ids = [c.id for c in found]
         return gr.update(choices=[(f"{c.name} ({c.id})", c.id) for c in found],
-                         value=found[0].id if found else None)
+                         value=current if current in ids else (ids[0] if ids else None))
+
+    def listed(self, current: str | None, request: gr.Request) -> Any:
+        """The "Refresh list" button: ``choices``, keeping the campaign chosen."""
+        return self.choices(request, current)
+
+    def on_open(self, current: str | None, request: gr.Request) -> Any:
+        """The list as the page loads and each time the tab opens; nothing (and no error) without the role: the
+        page loads for every staff member, and the tab shows only to marketers."""
+        try:
+            self.need(request, ROLE)
+        except gr.Error:
+            return gr.skip()
+        return self.choices(request, current)
 
     def show(self, campaign_id: str | None, request: gr.Request) -> tuple[str, list[list[Any]], str | None]:
         """The campaign's status, its uplift table and the plot's file (none before anything was sent)."""
@@ -58,7 +73,8 @@ class CampaignTab:
         return text + f"\n\nMeasured from {report.since:%Y-%m-%d %H:%M} to {report.until:%Y-%m-%d %H:%M} UTC.", \
             uplift_table_rows(report), str(plot)
 
-    def build(self) -> None:
+    def build(self) -> gr.Dropdown:
+        """The tab's components and events; the campaign list (``StaffViews`` fills it with ``on_open``)."""
         gr.Markdown("### Campaigns: did the personalized copy and offers sell more than the holdout?")
         with gr.Row():
             pick = gr.Dropdown(label="Campaign", choices=[], elem_id="campaign-pick")
@@ -70,5 +86,6 @@ class CampaignTab:
                                    "(* the interval excludes zero)", elem_id="campaign-uplift")
         plot = gr.Image(label="Uplift with its 95% interval", type="filepath", interactive=False,
                         elem_id="campaign-plot")
-        refresh.click(self.choices, None, pick)
+        refresh.click(self.listed, pick, pick)
         go.click(self.show, pick, [summary, table, plot])
+        return pick

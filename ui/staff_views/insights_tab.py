@@ -9,12 +9,16 @@ from typing import Any
 import gradio as gr
 
 from assistant.staff.insights import SIGNAL_NAMES, InsightReport, Insights
+from ui.staff_views.staff_charts import Chart
 from ui.staff_views.view_support import RoleCheck, call, parse_day
 
 THEME_COLUMNS = ["theme", "representative", "turns", *SIGNAL_NAMES.values(), "reasons and labels"]
 GAP_COLUMNS = ["question", "turns", "best score", "nearest document", "example turns"]
 #: themes drawn in the trend plot (the largest)
 TREND_THEMES = 6
+#: the charts, drawn on the server (``ui.staff_views.staff_charts``)
+COUNTS = Chart("bar", "theme", "count", "Flagged turns per theme, by signal", color="signal")
+TREND = Chart("line", "week", "count", "Turns per week, largest themes", color="theme")
 
 
 def _label(n: int, text: str) -> str:
@@ -63,14 +67,20 @@ class InsightsTab:
 
     def show(self, start: str, end: str, request: gr.Request,
              progress: gr.Progress = gr.Progress()) -> tuple[Any, ...]:  # noqa: B008 - how Gradio injects it
-        """The summary, the plot of counts per theme, the weekly trend, the themes and the gaps."""
+        """``frames`` as the view shows them: the counts per theme and the trend drawn as charts."""
+        summary, counts, trend, themes, gaps = self.frames(start, end, request, progress)
+        return summary, COUNTS.draw(counts), TREND.draw(trend), themes, gaps
+
+    def frames(self, start: str, end: str, request: gr.Request, progress: Any = None) -> tuple[Any, ...]:
+        """The summary, the counts per theme, the weekly trend, the themes and the gaps."""
         import pandas as pd
 
         self.need(request, "reviewer")
         first, last = parse_day(start, "From"), parse_day(end, "To")
 
         def step(what: str, done: int, total: int) -> None:
-            progress((done, total), desc=what)
+            if progress is not None:
+                progress((done, total), desc=what)
 
         report = call(lambda: self.service.report(first.date() if first else None, last.date() if last else None,
                                                   progress=step))
@@ -89,10 +99,8 @@ class InsightsTab:
             go = gr.Button("Group into themes", variant="primary", elem_id="insights-show")
         summary = gr.Markdown(elem_id="insights-summary")
         with gr.Row():
-            counts = gr.BarPlot(x="theme", y="count", color="signal", title="Flagged turns per theme, by signal",
-                                y_lim=[0, None])
-            trend = gr.LinePlot(x="week", y="count", color="theme", title="Turns per week, largest themes",
-                                y_lim=[0, None])
+            counts = COUNTS.component("insights-counts")
+            trend = TREND.component("insights-trend")
         themes = gr.Dataframe(headers=THEME_COLUMNS, datatype="str", interactive=False, wrap=True,
                               label="Themes (messages alike), largest first", elem_id="insights-themes")
         gaps = gr.Dataframe(headers=GAP_COLUMNS, datatype="str", interactive=False, wrap=True,

@@ -87,8 +87,11 @@ def build_staff_ui(components: Components, principal_of: Callable[[Any], StaffPr
                 views.analytics.build()
                 views.insights.build()
             with gr.Tab("Campaigns", id="campaigns", visible=False) as campaigns_tab:
-                views.campaigns.build()
+                campaign_pick = views.campaigns.build()
             with gr.Tab("Admin", id="admin", visible=False) as admin_tab:
                 views.admin.build()
-        blocks.load(views.on_load, None, [header, copilot_tab, review_tab, analytics_tab, campaigns_tab, admin_tab])
+        blocks.load(views.on_load, None, [header, copilot_tab, review_tab, analytics_tab, campaigns_tab, admin_tab]
+                    ).then(views.campaigns.on_open, campaign_pick, campaign_pick, show_progress="hidden")
+        # the campaign list is there when the tab opens (a campaign made since, by the CLI or the API, too)
+        campaigns_tab.select(views.campaigns.on_open, campaign_pick, campaign_pick, show_progress="hidden")
     return blocks

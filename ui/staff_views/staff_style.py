@@ -6,6 +6,7 @@ theme does not give people who read the page with low vision or work it from the
 - a focus ring that shows on every control reached by the keyboard (the theme's is faint);
 - the JSON views' syntax colours dark enough to read; a replayed trace wraps instead of scrolling sideways;
   the placeholder icon of an empty plot (an ARIA name on an element without a role) is not drawn;
+- the campaign table's headers break between words, never inside one;
 - the copilot's conversation keeps its first message clear of the chat's toolbar (the copy icons float over the
   top right corner of the messages when the label is not drawn): the scrolling messages start below it, so no
   message, the first or one scrolled up, passes under it.
@@ -42,4 +43,8 @@ STAFF_CSS = CSS + (
     # Gradio's placeholder icon in an empty plot or file carries a name on an element without a role (which
     # assistive technology does not read); the empty box says enough
     '.gradio-container .empty[aria-label="Empty value"]{display:none !important}'
+    # the campaign table's headers wrap between words only (the theme breaks them anywhere: "ar/m"); the browser
+    # then sizes each column to its longest word at least
+    "#campaign-uplift th,#campaign-uplift th *{word-break:normal !important;overflow-wrap:normal !important;"
+    "hyphens:none !important}"
 )
