@@ -17,6 +17,7 @@ ENV PIP_NO_CACHE_DIR=1 \
     CONCIERGE_HOST=0.0.0.0 \
     CONCIERGE_PORT=7860 \
     CONCIERGE_DATA_DIR=/data \
+    XDG_CACHE_HOME=/data/cache \
     CONCIERGE_SECURITY__DEMO_SIGN_IN=false
 
 # llama-cpp-python compiles from source

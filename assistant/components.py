@@ -112,7 +112,7 @@ def build_embedder_from(settings: Settings) -> Embedder:
     try:
         return build_embedder(
             s.mode, model_path=s.model_path, batch_size=s.batch_size, dimensions=s.dimensions,
-            query_cache_size=s.query_cache_size, cache_dir=settings.model_cache_dir,
+            query_cache_size=s.query_cache_size,  # the ONNX export: one per machine (XDG_CACHE_HOME), not per data dir
         )
     except ValueError as e:
         raise ConfigError(str(e)) from e

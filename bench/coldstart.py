@@ -49,7 +49,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 from llama_cpp import Llama
 from assistant.llm.backends import bundled_gguf_path
 from knowledge.embeddings import build_embedder
-embedder = build_embedder("bundled", cache_dir=Path(os.environ["CONCIERGE_APP__DATA_DIR"]) / "models")
+embedder = build_embedder("bundled")
 llama = Llama(model_path=str(bundled_gguf_path()), n_ctx=2048, n_threads=os.cpu_count(), verbose=False, seed=7)
 embedder.embed_query("How much is standard shipping?")
 out = llama.create_chat_completion(messages=[{"role": "user", "content": "How much is standard shipping?"}],

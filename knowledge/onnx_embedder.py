@@ -16,6 +16,8 @@ caller falls back to sentence-transformers) when that or anything else fails; a 
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import json
 import logging
@@ -24,7 +26,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -177,7 +179,9 @@ def onnx_encoder(model_path: str, *, cache_dir: str | Path | None = None, export
                 log.info("embeddings on sentence-transformers (torch): no ONNX export in %s", folder)
                 return None
             try:
-                run_export(model_path, folder)
+                with _export_lock(folder):  # processes starting together (tests, replicas) export once
+                    if not (folder / _META).is_file():
+                        run_export(model_path, folder)
             except (RuntimeError, subprocess.TimeoutExpired) as e:
                 folder.mkdir(parents=True, exist_ok=True)
                 failed.write_text(str(e)[-2000:], encoding="utf-8")
@@ -186,6 +190,17 @@ def onnx_encoder(model_path: str, *, cache_dir: str | Path | None = None, export
     except Exception as e:  # noqa: BLE001 - any failure: the torch path still works
         log.info("embeddings on sentence-transformers (torch): the ONNX path failed (%s)", str(e)[-500:])
         return None
+
+
+@contextlib.contextmanager
+def _export_lock(folder: Path) -> Iterator[None]:
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    with (folder.parent / f".{folder.name}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 def run_export(model_path: str | Path, folder: Path) -> None:
