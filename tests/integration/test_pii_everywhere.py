@@ -52,6 +52,7 @@ MESSAGES = [
     f"我的卡号是{SECRETS['card_cn']}，{SECRETS['expiry_cn']}，{SECRETS['cvv_cn']}，邮箱是{SECRETS['email_cn']}，退货政策是什么？",
     f"我的手机号是{SECRETS['mobile_cn']}，身份证号{SECRETS['id_cn']}，请帮我查一下退款",
     f"请寄到北京市朝阳区{SECRETS['address_cn']}，电话{SECRETS['mobile_cn_86']}，卡{SECRETS['card_spaced']}",
+    f"Where is my order NW-100073? It was paid with card {SECRETS['card']}",  # the model writes this one
 ]
 HANDOVER = f"I want to talk to a human. 我的身份证号{SECRETS['id_cn']}，手机{SECRETS['mobile_cn']}"
 #: the scripted model repeats personal data back: its raw text is in the trace
@@ -142,8 +143,10 @@ def test_no_personal_data_is_stored_logged_or_exported(shop: Components, caplog:
     # what was written is there, redacted: the tool call's query, the model's raw text, the hand-over's summary
     stored = shop.stores.turns.get_turn(tools_turn.turn_id)
     assert stored is not None and "[CARD]" in json.dumps(stored.trace.get("tool_calls"))
-    first = shop.stores.turns.turns_for_session(SHOPPER.customer_id, session)[0]
-    assert "[CARD]" in json.dumps(first.trace.get("tool_calls")) and "[CARD]" in first.trace["raw_model_text"]
+    turns = shop.stores.turns.turns_for_session(SHOPPER.customer_id, session)
+    assert "[CARD]" in json.dumps(turns[0].trace.get("tool_calls"))
+    written = turns[len(MESSAGES) - 1]  # the order question: the model's raw text echoed the card
+    assert "[CARD]" in written.trace["raw_model_text"]
     summary = shop.stores.handovers.get(handover.id)
     assert summary is not None and "[NATIONAL_ID]" in summary.summary and "[PHONE]" in summary.summary
     assert "[CARD]" in places["log"] and "退货政策" in places["log"]
