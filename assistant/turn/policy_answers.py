@@ -293,7 +293,21 @@ def answer_sentences(hits: Sequence[Hit], question: str, limit: int = 2, close: 
     for *_, sentence in chosen:  # an item of a list the question asks for by its lead-in: the whole list
         items = lists.get(in_list.get(sentence, (-1, -1)), [])
         out.append((_asks_the_lead_in(items, sentence, asked) and _whole_list(items)) or sentence)
-    return list(dict.fromkeys(out))
+    return _without_repeats(out)
+
+
+def _without_repeats(sentences: Iterable[str]) -> list[str]:
+    """``sentences`` without one whose words the ones before it already say ("Our gift cards never expire. Gift
+    cards never expire." says it once)."""
+    kept: list[str] = []
+    said: set[str] = set()
+    for sentence in dict.fromkeys(sentences):
+        words = _stems(sentence) - {stem(w) for w in _STOP}
+        if kept and words and words <= said:
+            continue
+        kept.append(sentence)
+        said |= words
+    return kept
 
 
 def title_of(hit: Hit) -> str:

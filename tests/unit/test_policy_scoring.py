@@ -98,3 +98,14 @@ def test_meaning_still_ranks_english_sentences_that_share_no_word(monkeypatch: p
         return [0.9 if "identity" in s else 0.1 for s in sentences]
 
     assert answer_sentences(hits, "How do you check who I am?", similarity=similarity)[0].startswith("We confirm")
+
+
+def test_a_sentence_saying_nothing_new_is_left_out_and_one_adding_a_fact_kept() -> None:
+    from assistant.turn.policy_answers import _without_repeats
+
+    assert _without_repeats(["Our gift cards never expire.", "Gift cards never expire."]) == [
+        "Our gift cards never expire."]
+    assert _without_repeats(["Gift cards never expire.", "Gift cards can be used online and in stores."]) == [
+        "Gift cards never expire.", "Gift cards can be used online and in stores."]
+    assert _without_repeats(["Returns are free within 30 days.", "After 30 days, returns cost $6.95."]) == [
+        "Returns are free within 30 days.", "After 30 days, returns cost $6.95."]
