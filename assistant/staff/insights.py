@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 
 from assistant.errors import StoreError, ValidationError
 from assistant.staff.theme_clusters import MAX_TEXTS, cluster_texts
+from assistant.store.analytics_queries import checked_period
 from assistant.store.insight_queries import SIGNALS, InsightStore, SignalRow
 
 if TYPE_CHECKING:
@@ -190,13 +191,7 @@ class Insights:
     def period(self, start: date | None = None, end: date | None = None) -> tuple[date, date]:
         last = end or self._today()
         first = start or last - timedelta(days=DEFAULT_DAYS - 1)
-        if first > last:
-            raise ValidationError(f"period {first} .. {last} ends before it starts",
-                                  user_message="The start date must be on or before the end date.")
-        if (last - first).days + 1 > MAX_DAYS:
-            raise ValidationError(f"period {first} .. {last} too long",
-                                  user_message=f"Choose a period of at most {MAX_DAYS} days.")
-        return first, last
+        return checked_period(first, last, MAX_DAYS)
 
     def report(self, start: date | None = None, end: date | None = None, *, threshold: float = DEFAULT_THRESHOLD,
                gap_score: float = DEFAULT_GAP_SCORE, progress: Progress | None = None) -> InsightReport:

@@ -98,6 +98,17 @@ class Period:
         return {"start": self.start.isoformat(), "end": self.end.isoformat()}
 
 
+def checked_period(first: date, last: date, max_days: int = MAX_DAYS) -> tuple[date, date]:
+    """``first`` .. ``last`` when it is a period a person may ask for, else a ValidationError saying why."""
+    if first > last:
+        raise ValidationError(f"period {first} .. {last} ends before it starts",
+                              user_message="The start date must be on or before the end date.")
+    if (last - first).days + 1 > max_days:
+        raise ValidationError(f"period {first} .. {last} too long",
+                              user_message=f"Choose a period of at most {max_days} days.")
+    return first, last
+
+
 def _day(value: date | datetime | None) -> date | None:
     return value.astimezone(UTC).date() if isinstance(value, datetime) else value
 
@@ -146,13 +157,7 @@ class AnalyticsStore:
         """The period asked for: ``end`` defaults to today (UTC), ``start`` to 29 days before ``end``."""
         last = _day(end) or self._clock.now().astimezone(UTC).date()
         first = _day(start) or last - timedelta(days=DEFAULT_DAYS - 1)
-        if first > last:
-            raise ValidationError(f"period {first} .. {last} ends before it starts",
-                                  user_message="The start date must be on or before the end date.")
-        if (last - first).days + 1 > MAX_DAYS:
-            raise ValidationError(f"period {first} .. {last} too long",
-                                  user_message=f"Choose a period of at most {MAX_DAYS} days.")
-        return Period(first, last)
+        return Period(*checked_period(first, last))
 
     def run(self, name: str, start: date | datetime | None = None, end: date | datetime | None = None) -> Rows:
         """The figure called ``name`` (one of ``figures``); ``NotFoundError`` for an unknown name."""

@@ -321,6 +321,8 @@ def test_a_signed_in_shopper_opens_the_bubble_and_gets_a_streamed_answer(page: A
     assert closed["right"] < closed["width"] / 2  # bottom-left
     assert opened["expanded"] == "true" and opened["open"] and opened["inputFocused"] and opened["frames"] == 0
     assert reply["state"] == "done" and "30 days" in reply["text"] and reply["sources"].startswith("Sources:")
+    titles = [t.strip() for t in reply["sources"].removeprefix("Sources:").split(";")]
+    assert len(titles) == len(set(titles)), reply["sources"]  # each document once
     assert len(seen) >= 2 and not reply["replaced"], (seen, reply)  # streamed text, no replacement shown first
     assert all(reply["text"].startswith(s) for s in seen), seen  # the text grew as it came, never rewritten
     assert kept(page) is None and session is not None  # a shopper's conversation is named by its session id

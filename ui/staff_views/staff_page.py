@@ -61,7 +61,7 @@ class StaffViews:
         if who is None:
             hidden = gr.update(visible=False)
             return f"Not signed in: [sign in]({LOGIN})", hidden, hidden, hidden, hidden, hidden
-        header = (f"Signed in as **{html.escape(who.username)}** ({', '.join(sorted(who.roles))}) · "
+        header = (f"Signed in as **{html.escape(who.username)}** ({', '.join(sorted(who.roles))}) "
                   "<form method='post' action='/api/v1/staff/logout?next=/staff/login' style='display:inline'>"
                   "<button id='staff-logout' type='submit'>Sign out</button></form>")
         return (header, gr.update(visible=who.has("agent")), gr.update(visible=who.has("reviewer")),

@@ -291,7 +291,8 @@
   }
 
   function showSources(item, sources) {
-    var titles = (sources || []).map(function (s) { return s && s.title; }).filter(Boolean);
+    var titles = (sources || []).map(function (s) { return s && s.title; })
+      .filter(function (t, i, all) { return t && all.indexOf(t) === i; }); // each document once
     var old = item.querySelector(".sources");
     if (old) {
       old.parentNode.removeChild(old);
