@@ -103,3 +103,4 @@ def sign_in(page: Any, app: App, role: str) -> None:
     page.click("button[type=submit]")
     page.wait_for_url("**/staff/")
     page.get_by_text(f"Signed in as {username}").wait_for()
+    page.get_by_role("tab").first.wait_for()  # Gradio draws the tabs after the header

@@ -104,6 +104,8 @@ def test_the_sign_in_page_has_no_serious_violation(page: Any, app: App) -> None:
 
 def test_every_staff_tab_an_admin_sees_has_no_serious_violation(page: Any, app: App, handover: str) -> None:
     sign_in(page, app, "admin")
+    for name in ADMIN_TABS:  # Gradio draws the tabs after the header: wait for them before listing
+        page.get_by_role("tab", name=name, exact=True).wait_for()
     tabs = [t.inner_text().strip() for t in page.get_by_role("tab").all()]
     assert set(ADMIN_TABS) <= set(tabs), tabs
 
