@@ -28,7 +28,7 @@ from ui.chat_transcript import ChatTranscript
 from ui.guest_chat import GuestChat, GuestTab, build_guest_consent
 from ui.preferences_panel import build_preferences_panel
 from ui.rate_limits import RateLimiter
-from ui.rating_panel import build_rating_panel
+from ui.rating_panel import RATING_CSS, build_rating_panel
 from ui.shopper_access import ShopperAccess
 
 #: the example questions, in English (each language's: the ``EXAMPLES`` of its catalogue in assistant/locales)
@@ -125,10 +125,8 @@ PAGE_CSS = CSS + (
     ":focus-visible{outline:3px solid #1d4ed8 !important;outline-offset:2px}"
     "#concierge-sign-in{align-items:flex-end}#concierge-sign-in-button{max-height:48px}"
     "#concierge-message-row{align-items:stretch}"
-    # the rating question: a white card with the page's accent, not a grey band
-    "#concierge-rating{border:2px solid #1d4ed8;border-radius:12px;padding:12px;background:#fff;gap:8px}"
-    "#concierge-rating h2{font-size:1.15rem;margin:0}"
-    "@media (max-width:640px){#concierge-title h1{font-size:1.4rem;margin:0}#concierge-message-row{flex-wrap:nowrap}"
+    + RATING_CSS  # the rating question's card, its five scores on one line
+    + "@media (max-width:640px){#concierge-title h1{font-size:1.4rem;margin:0}#concierge-message-row{flex-wrap:nowrap}"
     "#concierge-chat{height:min(480px,58vh) !important}}"
 )
 

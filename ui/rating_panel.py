@@ -22,6 +22,17 @@ from assistant.locales import text
 from assistant.turn.session_rating import MAX_COMMENT_CHARS, MAX_SCORE, MIN_SCORE, ConversationRating
 from ui.rating_api import conversation_rating
 
+#: the panel's look (the chat page adds it to its styles): a white card with the page's accent, not a grey band, and
+#: the five scores on one line sharing its width, also on a narrow phone (Gradio's radio row wraps the "5" to a
+#: second line at 390 px)
+RATING_CSS = (
+    "#concierge-rating{border:2px solid #1d4ed8;border-radius:12px;padding:12px;background:#fff;gap:8px}"
+    "#concierge-rating h2{font-size:1.15rem;margin:0}"
+    "#concierge-rating-score .wrap{flex-wrap:nowrap;gap:6px}"
+    "#concierge-rating-score .wrap label{flex:1 1 0;min-width:0;justify-content:center;padding-left:4px;"
+    "padding-right:4px}"
+)
+
 #: the longest wait between two looks (a short quiet window is looked at more often)
 MAX_POLL_S = 10.0
 

@@ -27,6 +27,7 @@ from assistant.domain import (
     TextDelta,
 )
 from assistant.locales import text
+from assistant.turn.cited_sources import cited_sources
 from assistant.turn.compose import compose_reply, fallback_reply
 from assistant.turn.fact_replies import cited_in
 from assistant.turn.facts import Facts
@@ -139,7 +140,7 @@ def compose_node(state: TurnState, deps: TurnDeps, emit: Emit) -> dict[str, Any]
         reply = fallback_reply(facts, deps.shop.called)
         emit(TextDelta(reply))
         if facts.policies or facts.products or facts.orders:
-            emit(SourcesEvent(tuple(facts.citations())))
+            emit(SourcesEvent(cited_sources(facts, reply)))
         return {"reply": reply, "raw": "", "verdict": "from_facts"}
     result = compose_reply(deps.llm, facts, deps.verifier, deps.shop.called, emit)
     return {"reply": result.text, "raw": result.raw, "verdict": "pass" if result.ok else "fail",
@@ -167,10 +168,10 @@ def verify_node(state: TurnState, deps: TurnDeps, emit: Emit) -> dict[str, Any]:
             emit(TextDelta(" " + source))
             update["reply"] = f"{state.reply} {source}"
         if state.facts.policies or state.facts.products or state.facts.orders:
-            emit(SourcesEvent(tuple(state.facts.citations())))
+            emit(SourcesEvent(cited_sources(state.facts, update.get("reply", state.reply))))
         return update
     reply = fallback_reply(state.facts, deps.shop.called)
     emit(ReplaceText(reply, "; ".join(problems) or "empty reply"))
     if state.facts.policies or state.facts.products or state.facts.orders:
-        emit(SourcesEvent(tuple(state.facts.citations())))
+        emit(SourcesEvent(cited_sources(state.facts, reply)))
     return {"reply": reply, "verdict": "fallback", "status": "fallback", "problems": problems}

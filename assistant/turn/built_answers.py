@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from assistant.domain import SourcesEvent, TextDelta
 from assistant.locales import text
 from assistant.turn.answer_nodes import compose_node
+from assistant.turn.cited_sources import cited_sources
 from assistant.turn.compose import _BOUNDARY
 from assistant.turn.fact_replies import fallback_reply
 from assistant.turn.facts import Facts
@@ -65,5 +66,5 @@ def compose_or_build_node(state: TurnState, deps: TurnDeps, emit: Emit) -> dict[
     for piece in sentence_pieces(reply):
         emit(TextDelta(piece))
     if facts.policies or facts.products or facts.orders:
-        emit(SourcesEvent(tuple(facts.citations())))
+        emit(SourcesEvent(cited_sources(facts, reply)))
     return {"reply": reply, "raw": "", "verdict": "fallback", "status": "fallback", "problems": [BUILT]}

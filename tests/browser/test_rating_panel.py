@@ -1,6 +1,7 @@
 """The chat asks the shopper to rate a conversation that went quiet, and stores the rating (CSAT): the real server
 with a quiet window of 3 seconds (``csat.quiet_minutes``), driven in Chromium. On a phone the question shows where
-the shopper looks: right under the conversation, above the preferences, brought into view, overlapping nothing."""
+the shopper looks: right under the conversation, above the preferences, brought into view, overlapping nothing, its
+five scores on one line."""
 
 from __future__ import annotations
 
@@ -10,13 +11,12 @@ import sys
 from collections.abc import Iterator
 from typing import Any
 
-import httpx
 import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import SHOTS, App, shot
 from tests.browser.test_shopper import ask, open_chat
-from tests.integration.conftest import free_port, served
+from tests.integration.conftest import free_port, served, serving_pages
 
 pytestmark = [pytest.mark.integration, pytest.mark.model, pytest.mark.browser]
 
@@ -30,7 +30,7 @@ def quiet_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[App]:
            "CONCIERGE_TOKEN_SECRET": "browser-secret", "CONCIERGE_SECURITY__DEMO_SIGN_IN": "true",
            "CONCIERGE_CSAT__QUIET_MINUTES": "0.05"}
     with served([sys.executable, "-m", "ui.cli.main", "serve", "--port", str(port)], data / "server.log",
-                lambda: httpx.get(f"{url}/healthz", timeout=2).status_code == 200, "concierge server",
+                lambda: serving_pages(url), "concierge server",
                 timeout=300, env=env):
         yield App(url, data)
 
@@ -103,5 +103,11 @@ def test_on_a_phone_the_rating_question_shows_in_view_under_the_conversation(bro
         assert rating["y"] + rating["height"] <= preferences["y"], (rating, preferences)
         send = page.get_by_role("button", name="Send rating").bounding_box()
         assert send is not None and send["y"] + send["height"] <= 844, send
+        # the five scores on one line, 1 to 5 left to right, inside the card, each big enough to tap
+        scores = [box_of(page, f"#concierge-rating-score [data-testid='{n}-radio-label']") for n in range(1, 6)]
+        assert max(s["y"] for s in scores) - min(s["y"] for s in scores) < 1, scores
+        assert all(a["x"] + a["width"] <= b["x"] for a, b in zip(scores, scores[1:], strict=False)), scores
+        assert scores[0]["x"] >= rating["x"] and scores[-1]["x"] + scores[-1]["width"] <= rating["x"] + rating["width"]
+        assert all(s["width"] >= 44 and s["height"] >= 24 for s in scores), scores
     finally:
         context.close()

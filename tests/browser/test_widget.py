@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 import threading
 import time
@@ -29,7 +30,7 @@ import pytest
 from assistant.identity import issue_token
 from tests.browser.axe_check import axe_violations, blocking
 from tests.browser.conftest import App, shot
-from tests.integration.conftest import free_port, served
+from tests.integration.conftest import free_port, served, serving_pages
 
 pytestmark = [pytest.mark.integration, pytest.mark.model, pytest.mark.browser]
 
@@ -128,7 +129,7 @@ def widget_app(tmp_path_factory: pytest.TempPathFactory, shop: Site) -> Iterator
            "CONCIERGE_TOKEN_SECRET": SECRET, "CONCIERGE_SECURITY__DEMO_SIGN_IN": "false",
            "CONCIERGE_SECURITY__ALLOWED_ORIGINS": json.dumps([shop.origin])}
     with served([sys.executable, "-m", "ui.cli.main", "serve", "--port", str(port)], data / "server.log",
-                lambda: httpx.get(f"{url}/healthz", timeout=2).status_code == 200, "concierge server",
+                lambda: serving_pages(url), "concierge server",
                 timeout=300, env=env):
         yield App(url, data)
 
@@ -323,6 +324,8 @@ def test_a_signed_in_shopper_opens_the_bubble_and_gets_a_streamed_answer(page: A
     assert reply["state"] == "done" and "30 days" in reply["text"] and reply["sources"].startswith("Sources:")
     titles = [t.strip() for t in reply["sources"].removeprefix("Sources:").split(";")]
     assert len(titles) == len(set(titles)), reply["sources"]  # each document once
+    quoted = [t.strip() for t in re.split(r"Sources?: ", reply["text"])[-1].rstrip(".").split(";")]
+    assert titles == quoted, (reply["sources"], reply["text"])  # only the documents the answer quotes, not all found
     assert len(seen) >= 2 and not reply["replaced"], (seen, reply)  # streamed text, no replacement shown first
     assert all(reply["text"].startswith(s) for s in seen), seen  # the text grew as it came, never rewritten
     assert kept(page) is None and session is not None  # a shopper's conversation is named by its session id

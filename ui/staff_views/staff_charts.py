@@ -6,7 +6,8 @@ strings, so those plots stayed empty boxes. An image needs nothing but ``img-src
 tab's uplift plot (``assistant.personalization.uplift_report.uplift_plot``).
 
 A ``Chart`` names its columns like the Gradio plots did (``x``, ``y``, ``color`` for one line or bar stack per
-value); ``Chart.draw(frame)`` is the picture of a data frame, with a line saying so when the period has no data.
+value); ``Chart.draw(frame)`` is the picture of a data frame, with a line saying so when the period has no data
+(no rows, or only zero counts: :meth:`Chart.data`).
 """
 
 from __future__ import annotations
@@ -64,7 +65,7 @@ class Chart:
         ax.set_ylabel(self.y.replace("_", " "), fontsize=9)
         ax.tick_params(labelsize=8)
         ax.grid(axis="y", alpha=0.3)
-        rows = frame.dropna(subset=[self.y]) if len(frame) else frame
+        rows = self.data(frame)
         if not len(rows):
             ax.text(0.5, 0.5, "No data in this period", ha="center", va="center", transform=ax.transAxes,
                     fontsize=11, color="#4b5563")
@@ -84,6 +85,15 @@ class Chart:
         image = Image.open(out)
         image.load()
         return image
+
+    def data(self, frame: Any) -> Any:
+        """The rows of ``frame`` there is something to draw for: those with a ``y`` value, none when a chart of
+        counts (no ``y_max``) counts nothing at all (a day with no votes is a row of zeros, no data). A rate of 0
+        is data: it is only there when something was shown or asked."""
+        rows = frame.dropna(subset=[self.y]) if len(frame) else frame
+        if self.y_max is None and len(rows) and not (rows[self.y] != 0).any():
+            return rows.iloc[0:0]
+        return rows
 
     def _groups(self, rows: Any) -> list[tuple[str, Any]]:
         if not self.color:
