@@ -14,7 +14,7 @@ import math
 import re
 import threading
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 _LATIN = re.compile(r"[a-z0-9]+")
@@ -38,7 +38,7 @@ _jieba_lock = threading.Lock()
 _jieba: object | None = None
 
 
-def _segment(run: str) -> list[str]:
+def _segment(run: str, search: bool = True) -> list[str]:
     global _jieba
     with _jieba_lock:
         if _jieba is None:
@@ -48,12 +48,14 @@ def _segment(run: str) -> list[str]:
 
             jieba.setLogLevel(logging.WARNING)
             _jieba = jieba
-    return [w for w in _jieba.cut_for_search(run) if w.strip()]  # type: ignore[union-attr]
+    cut = _jieba.cut_for_search if search else _jieba.cut  # type: ignore[union-attr]
+    return [w for w in cut(run) if w.strip()]
 
 
-def cjk_words(text: str) -> list[str]:
-    """The Chinese words of ``text`` (segmented runs of Chinese characters), stop words left out."""
-    return [w for run in _CJK.findall(text) for w in _segment(run) if w not in _CJK_STOP]
+def cjk_words(text: str, search: bool = True) -> list[str]:
+    """The Chinese words of ``text`` (segmented runs of Chinese characters), stop words left out; ``search``: a
+    long word also by the shorter words inside it (as the index counts them), else each once, in order."""
+    return [w for run in _CJK.findall(text) for w in _segment(run, search) if w not in _CJK_STOP]
 
 
 def has_cjk(text: str) -> bool:
@@ -79,6 +81,7 @@ class LexicalIndex:
         self._lengths: dict[str, int] = {}
         self._df: Counter[str] = Counter()
         self._total = 0
+        self._cjk: set[str] = set()  # the documents holding Chinese words
         self._lock = threading.Lock()
 
     def __len__(self) -> int:
@@ -86,6 +89,15 @@ class LexicalIndex:
 
     def __contains__(self, doc_id: object) -> bool:
         return doc_id in self._docs
+
+    @property
+    def cjk_share(self) -> float:
+        """The share of the documents that hold Chinese words (0 when there are none)."""
+        return len(self._cjk) / len(self._docs) if self._docs else 0.0
+
+    def knows(self, word: str) -> bool:
+        """Whether a document holds ``word`` (as :func:`words` counts it)."""
+        return self._df.get(word, 0) > 0
 
     def add(self, items: Iterable[tuple[str, str]]) -> None:
         """Add or replace documents (id, text)."""
@@ -97,6 +109,8 @@ class LexicalIndex:
                 self._lengths[doc_id] = sum(counts.values())
                 self._total += self._lengths[doc_id]
                 self._df.update(counts.keys())
+                if any(has_cjk(w) for w in counts):
+                    self._cjk.add(doc_id)
 
     def remove(self, ids: Iterable[str]) -> None:
         with self._lock:
@@ -108,6 +122,7 @@ class LexicalIndex:
         if counts is None:
             return
         self._total -= self._lengths.pop(doc_id, 0)
+        self._cjk.discard(doc_id)
         self._df.subtract(counts.keys())
         for w in counts:
             if self._df[w] <= 0:
@@ -116,22 +131,33 @@ class LexicalIndex:
     def search(self, query: str, k: int, allowed: Mapping[str, object] | None = None) -> list[tuple[str, float]]:
         """The ``k`` documents with the highest BM25 score for ``query`` (only ids in ``allowed`` when given),
         best first; documents sharing no word are left out."""
-        asked = Counter(words(query))
+        return self.search_groups([{w: 1.0} for w in dict.fromkeys(words(query))], k, allowed)
+
+    def search_groups(self, groups: Sequence[Mapping[str, float]], k: int,
+                      allowed: Mapping[str, object] | None = None) -> list[tuple[str, float]]:
+        """As :meth:`search`, for a query given as groups of words with weights, each group one thing asked for
+        in other words (a Chinese word's English translations): a document scores a group by its best-scoring
+        word, times that word's weight, so a thing said many ways counts once."""
         with self._lock:
             n = len(self._docs)
-            if not n or not asked:
+            if not n or not groups:
                 return []
             average = self._total / n or 1.0
-            idf = {w: math.log(1 + (n - self._df[w] + 0.5) / (self._df[w] + 0.5)) for w in asked if self._df.get(w)}
+            asked = {w for group in groups for w in group if self._df.get(w)}
+            idf = {w: math.log(1 + (n - self._df[w] + 0.5) / (self._df[w] + 0.5)) for w in asked}
             scores: list[tuple[str, float]] = []
             for doc_id, counts in self._docs.items():
                 if allowed is not None and doc_id not in allowed:
                     continue
+                norm = K1 * (1 - B + B * self._lengths[doc_id] / average)
                 score = 0.0
-                for w, weight in idf.items():
-                    tf = counts.get(w, 0)
-                    if tf:
-                        score += weight * tf * (K1 + 1) / (tf + K1 * (1 - B + B * self._lengths[doc_id] / average))
+                for group in groups:
+                    best = 0.0
+                    for w, weight in group.items():
+                        tf = counts.get(w, 0)
+                        if tf:
+                            best = max(best, weight * idf[w] * tf * (K1 + 1) / (tf + norm))
+                    score += best
                 if score > 0:
                     scores.append((doc_id, score))
         scores.sort(key=lambda s: (-s[1], s[0]))

@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Sequence
 
-from assistant.turn.policy_scoring import Text, lexical_scores, question_terms
+from assistant.turn.policy_scoring import QuestionTerm, Text, lexical_scores, question_terms
 from assistant.turn.policy_words import _NEGATION, _STOP, _stems, _words, stem
 from knowledge.knowledge_store import Hit
 from knowledge.lexical_index import has_cjk
@@ -223,16 +223,48 @@ def asked_value(question: str) -> re.Pattern[str] | None:
     return next((value for ask, value in _ASKS if ask.search(question)), None)
 
 
+#: an asking word inside a Chinese term ("哪些", "多少钱", "几次" ask; "运费", "费用" name the value)
+_INTERROGATIVE = re.compile(r"[哪多几何怎什谁]")
+#: English nouns that name an amount asked for ("what is the fee")
+_VALUE_NOUNS = frozenset(stem(w) for w in ("fee", "fees", "price", "charge", "cost"))
+
+
+#: a question for how something is done, up to a clause that only says when it is done ("How do you verify who I
+#: am | before helping with my orders?"): the sentence that answers it says how, not what follows or precedes it
+_HOW_BEFORE = re.compile(r"^\W*how (?:do|does|can|will|should|would) (?:you|i|we|they)\b.*?(?=\s(?:before|after|while|"
+                         r"when) \w+ing\b)", re.I)
+
+
+def _main_clause(question: str) -> str:
+    """The part of ``question`` that asks: a how-question without a trailing clause that only times it."""
+    found = _HOW_BEFORE.match(question)
+    return found.group(0).strip() + "?" if found else question
+
+
+def _value_terms(question: str, terms: Sequence[QuestionTerm]) -> frozenset[str]:
+    """The question's terms that name the kind of value it asks for ("运费" in "运费是多少", "fee" in "what is the
+    fee"): the words its asking pattern matched."""
+    ask = next((a.search(question) for a, _ in _ASKS if a.search(question)), None)
+    if ask is None:
+        return frozenset()
+    asking = ask.group(0).lower()
+    return frozenset(t.key for t in terms
+                     if (t.key in asking and not _INTERROGATIVE.search(t.key) if t.chinese
+                         else t.key in _VALUE_NOUNS and t.key in _stems(asking)))
+
+
 def answer_sentences(hits: Sequence[Hit], question: str, limit: int = 2, close: bool = True,
                      similarity: Similarity | None = None) -> list[str]:
     """The sentences of the retrieved chunks that best answer the question, best first (an extractive answer).
 
     Scored by the question's terms they contain, each weighted by its rarity among the candidates (see
     :mod:`assistant.turn.policy_scoring`; their section's heading holds those they lack), a value of the kind asked
-    for (an amount, a time), a little for the better-ranked chunk, and their closeness in meaning to the question
-    when ``similarity`` is given (English). A Chinese question's best sentence must hold one of its terms whole, or
-    nothing answers. The best one's neighbours complete it (the rule an example illustrates, the next step of a
-    what-to-do, a later sentence giving the value asked for). ``close``: leave out sentences well below the best."""
+    for (an amount, a time; a sentence giving it also has the word naming it: "运费" in "运费是多少"), a little for
+    the better-ranked chunk, and their closeness in meaning to the question when ``similarity`` is given (English).
+    A how-question is compared without a trailing clause that only times it (see :func:`_main_clause`). A Chinese
+    question's best sentence must hold one of its terms whole, or nothing answers. The best one's neighbours
+    complete it (the rule an example illustrates, put first; the next step of a what-to-do; a later sentence giving
+    the value asked for). ``close``: leave out sentences well below the best."""
     asked = _stems(question) - {stem(w) for w in _STOP}
     wants = asked_value(question)
     candidates: list[tuple[int, int, str]] = []
@@ -249,9 +281,13 @@ def answer_sentences(hits: Sequence[Hit], question: str, limit: int = 2, close: 
                 in_list.setdefault(sentence, (rank, number))
     if not candidates:
         return []
-    evidence = lexical_scores(question_terms(question), [Text.of(c[2]) for c in candidates], headings)
+    asked_part = _main_clause(question)
+    terms = question_terms(asked_part)
+    valued = [wants is not None and wants.search(c[2]) is not None for c in candidates]
+    evidence = lexical_scores(terms, [Text.of(c[2]) for c in candidates], headings, valued,
+                              _value_terms(question, terms))
     # the bundled embedder reads English only: on a Chinese question its closeness in meaning is noise
-    meaning = list(similarity(question, [c[2] for c in candidates])) if similarity and not has_cjk(question) \
+    meaning = list(similarity(asked_part, [c[2] for c in candidates])) if similarity and not has_cjk(question) \
         else [0.0] * len(candidates)
     scored: list[tuple[float, int, int, str]] = []
     whole = {c[:2]: found.whole for c, found in zip(candidates, evidence, strict=True)}
@@ -289,6 +325,12 @@ def answer_sentences(hits: Sequence[Hit], question: str, limit: int = 2, close: 
     steps = _PROCEDURE.search(question) is not None
     chosen = [top] + [b for b in rest[:limit - 1] if b[0] > 0 and (not close or b[0] >= top[0] * CLOSE_SHARE or
                                                                      steps and b[1] == top[1] and b[2] == top[2] + 1)]
+    # an example illustrates the rule stated before it: for a question that asks for no value, the rule comes first
+    # and the example after it (a value asked for is worked out by the example: "... so you pay $5.99.")
+    rule = next((b for b in rest if b[1] == top[1] and b[2] == top[2] - 1), None) \
+        if _EXAMPLE.search(top[3]) and wants is None else None
+    if rule is not None and limit > 1:
+        chosen = [rule, top] + [b for b in chosen[1:] if b is not rule][:limit - 2]
     out = []
     for *_, sentence in chosen:  # an item of a list the question asks for by its lead-in: the whole list
         items = lists.get(in_list.get(sentence, (-1, -1)), [])

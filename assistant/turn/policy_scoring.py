@@ -105,14 +105,17 @@ class Evidence:
     whole: int
 
 
-def lexical_scores(terms: Sequence[QuestionTerm], sentences: Sequence[Text],
-                   headings: Sequence[Text]) -> list[Evidence]:
+def lexical_scores(terms: Sequence[QuestionTerm], sentences: Sequence[Text], headings: Sequence[Text],
+                   valued: Sequence[bool] = (), value_terms: frozenset[str] = frozenset()) -> list[Evidence]:
     """Each sentence's evidence: the weights of the question's terms it contains (in part for a part), plus
-    ``HEADING_SHARE`` of what its heading adds."""
+    ``HEADING_SHARE`` of what its heading adds. ``value_terms``: the terms that name the value asked for ("运费" in
+    "运费是多少", "fee" in "what is the fee"), which a sentence giving such a value (``valued``) answers without
+    naming them ("顺丰加急：25元")."""
     weights = term_weights(terms, sentences)
     out = []
-    for sentence, heading in zip(sentences, headings, strict=True):
-        own = {t.key: match(t, sentence) for t in terms}
+    for n, (sentence, heading) in enumerate(zip(sentences, headings, strict=True)):
+        gives = n < len(valued) and valued[n]
+        own = {t.key: 1.0 if gives and t.key in value_terms else match(t, sentence) for t in terms}
         above = {t.key: match(t, heading) for t in terms}
         score = sum(weights[t.key] * own[t.key] for t in terms)
         score += HEADING_SHARE * sum(weights[t.key] * max(0.0, above[t.key] - own[t.key]) for t in terms)

@@ -83,12 +83,68 @@ def test_a_question_for_what_to_do_gets_the_next_step_too(question: str) -> None
     assert len(answer) == 2 and "48" in answer[1]
 
 
-def test_an_example_brings_the_rule_it_illustrates() -> None:
+def test_an_example_brings_the_rule_it_illustrates_which_comes_first() -> None:
     hits = [page("换货", "换成别的商品", "换货只适用于同一件商品。如果想要另一件商品,请先退货,再重新下单。"
                  "例如:想把台灯换成落地灯,请先把台灯退货,再下单购买落地灯。")]
 
     assert answer_sentences(hits, "能把台灯换成落地灯吗？") == \
-        ["例如:想把台灯换成落地灯,请先把台灯退货,再下单购买落地灯。", "如果想要另一件商品,请先退货,再重新下单。"]
+        ["如果想要另一件商品,请先退货,再重新下单。", "例如:想把台灯换成落地灯,请先把台灯退货,再下单购买落地灯。"]
+
+
+def test_the_rule_comes_first_even_when_the_examples_next_sentence_shares_more_words() -> None:
+    hits = [page("Swaps", "Another lamp", "Swaps are for the same lamp only. If you want a different lamp, send "
+                 "yours back and place a new order. Example: to swap a desk lamp for a floor lamp, send the desk "
+                 "lamp back and order the floor lamp. The desk lamp follows the usual rules for a desk lamp.")]
+
+    assert answer_sentences(hits, "Can I swap my desk lamp for a floor lamp?") == [
+        "If you want a different lamp, send yours back and place a new order.",
+        "Example: to swap a desk lamp for a floor lamp, send the desk lamp back and order the floor lamp."]
+
+
+def test_an_example_that_works_out_the_value_asked_for_keeps_its_next_sentence() -> None:
+    hits = [page("Coupons", "Coupons and delivery", "Free delivery needs $60 after discounts. Example: your basket "
+                 "is $70 and you use a $20 coupon. It is now $50, so you pay $4.99 for delivery.")]
+
+    answer = answer_sentences(hits, "My basket is $70 and I use a $20 coupon. What do I pay for delivery?")
+    assert any("$4.99" in s for s in answer)
+
+
+@pytest.mark.parametrize("question, terms", [("加急配送的运费是多少？", {"运费"}), ("哪些快递公司负责配送？", set()),
+                                             ("What is the fee for gift wrapping?", {"fee"}),
+                                             ("What do I pay for standard shipping?", set())])
+def test_the_words_naming_the_value_asked_for_are_found(question: str, terms: set[str]) -> None:
+    from assistant.turn.policy_answers import _value_terms
+
+    assert _value_terms(question, question_terms(question)) == terms
+
+
+def test_a_sentence_giving_the_amount_asked_for_has_the_word_naming_it() -> None:
+    terms = question_terms("加急配送的运费是多少？")
+    sentences = [Text.of("金卡会员:加急配送免运费。"), Text.of("加急配送:30元,次日送达。")]
+    headings = [Text.of("要点"), Text.of("要点")]
+
+    plain = lexical_scores(terms, sentences, headings)
+    valued = lexical_scores(terms, sentences, headings, [True, True], frozenset({"运费"}))
+    assert plain[1].score < plain[0].score and valued[1].score == pytest.approx(valued[0].score)
+    assert valued[1].whole == 3
+
+
+def test_a_how_question_is_matched_without_the_clause_that_only_times_it() -> None:
+    hits = [page("Accounts", "Accounts", "Once we know who you are, we can help with your rentals. "
+                 "We confirm who you are by asking for your e-mail address.")]
+
+    assert answer_sentences(hits, "How do you confirm who I am before helping with my rentals?")[0] == \
+        "We confirm who you are by asking for your e-mail address."
+
+
+@pytest.mark.parametrize("question, asked", [
+    ("How do you confirm who I am before helping with my rentals?", "How do you confirm who I am?"),
+    ("How do I get a refund when I paid by card?", "How do I get a refund when I paid by card?"),
+    ("Can I cancel after shipping?", "Can I cancel after shipping?")])
+def test_only_a_clause_that_times_a_how_question_is_left_out(question: str, asked: str) -> None:
+    from assistant.turn.policy_answers import _main_clause
+
+    assert _main_clause(question) == asked
 
 
 def test_meaning_still_ranks_english_sentences_that_share_no_word(monkeypatch: pytest.MonkeyPatch) -> None:
