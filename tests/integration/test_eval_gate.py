@@ -1,11 +1,10 @@
 """The multi-shop gate (issue 13): `concierge eval --shop` on the demo shop and on the two foreign shops in
 ../shared/datasets (DummyJSON and tau2-bench retail, converted with the documented example converters), each
 with its hand-written policy questions, on the real bundled models. Each shop must answer at least 90% of its
-questions correctly and leak nothing of another shopper's orders. The issue's target for wrong answers is at
-most 2%; on 2026-12-04 the figures were 1.2% (demo, 1 of 83), 0% (DummyJSON) and 2.1% (tau2, 1 of 48: "how do you
-verify who I am", whose answer says "authenticate" and shares no word with it), so the gate holds the line at 3%
-(a ratchet, down from 8%: lower it as policy answers improve).
-
+questions correctly, state no more than 2% wrong facts (the issue's targets) and leak nothing of another
+shopper's orders. On 2026-12-05 the figures were 82/83 correct and 1 wrong (1.2%) on the demo shop, 50/50 on
+DummyJSON and 47/48 with 0 wrong on tau2 (its last wrong answer, "how do you verify who I am", is now answered by the
+sentence that says how); the gate held a 3% ratchet until then.
 Questions other than the policy files are generated from each shop's own data (two per category here; the
 bench script bench/eval_shops.py runs eight)."""
 
@@ -27,7 +26,7 @@ SHOPS = {
     "dummyjson": ("examples/dummyjson_to_concierge.py", "dummyjson", "examples/eval/dummyjson-policy-questions.jsonl"),
     "tau2": ("examples/tau2_retail_to_concierge.py", "tau2-retail", "examples/eval/tau2-policy-questions.jsonl"),
 }
-MIN_CORRECT, MAX_WRONG, PER_CATEGORY = "0.9", "0.03", "2"  # the issue's wrong target: 0.02
+MIN_CORRECT, MAX_WRONG, PER_CATEGORY = "0.9", "0.02", "2"  # the issue's targets
 
 
 @pytest.mark.parametrize("shop", list(SHOPS))
