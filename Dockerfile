@@ -18,7 +18,8 @@ ENV PIP_NO_CACHE_DIR=1 \
     CONCIERGE_PORT=7860 \
     CONCIERGE_DATA_DIR=/data \
     XDG_CACHE_HOME=/data/cache \
-    CONCIERGE_SECURITY__DEMO_SIGN_IN=false
+    CONCIERGE_SECURITY__DEMO_SIGN_IN=false \
+    MALLOC_ARENA_MAX=2
 
 # llama-cpp-python compiles from source
 RUN apt-get update \

@@ -208,7 +208,9 @@ def server_env(data_dir: Path, extra: dict[str, str] | None = None) -> dict[str,
     """The server's environment: this data dir, demo sign-in on, and chat rate limits lifted (a benchmark
     sends more turns a minute from one address than a shopper may)."""
     env = {**os.environ, "CONCIERGE_APP__DATA_DIR": str(data_dir), "CONCIERGE_SECURITY__DEMO_SIGN_IN": "true",
-           "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "PYTHONPATH": str(ROOT)}
+           "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "PYTHONPATH": str(ROOT),
+           # as the start command (scripts/start.sh) and the Docker image run it: two malloc arenas
+           "MALLOC_ARENA_MAX": os.environ.get("MALLOC_ARENA_MAX", "2")}
     sys.path.insert(0, str(ROOT))
     from assistant.settings import SecuritySettings
 

@@ -179,6 +179,9 @@ class HealthView(ResponseModel):
     status: Literal["ok"]
     knowledge: dict[str, int] = Field(..., description="Documents per knowledge collection.")
     customers: int
+    pages: Literal["starting", "ready"] = Field(
+        ..., description="Whether the chat page and the staff views answer yet: `starting` for a moment after a "
+                         "start (the REST API already answers; the pages answer 503 with Retry-After), then `ready`.")
 
 
 class SearchHit(ResponseModel):

@@ -1,4 +1,6 @@
-"""The web app: FastAPI (health check, REST API, OpenAPI) with the Gradio shopper chat mounted at ``/``.
+"""The web app: FastAPI (health check, REST API, OpenAPI) with the Gradio shopper chat mounted at ``/`` and the
+staff views at ``/staff``, behind ``ui.pages_gate.PagesGate`` (``concierge serve`` builds them in the background,
+after the API answers).
 
 The UI is a thin adapter: it receives the components it needs and holds no business logic. Before anything is
 built, the start refuses a documented example token secret and a demo sign-in beyond loopback, and makes (or reads)
@@ -19,29 +21,30 @@ from assistant.settings import Settings
 from ui.admin_models import HealthView, SearchHit
 from ui.error_table import install_error_table, responses
 from ui.openapi_contract import install_contract
+from ui.pages_gate import PagesGate, pages_app
+from ui.rate_limits import RateLimiter
 from ui.staff_auth import StaffAuth
 
 log = logging.getLogger(__name__)
 
 
-def create_app(components: Components) -> FastAPI:
-    """Build the app. On first start with ``app.load_demo`` the bundled demo shop is imported."""
-    import gradio as gr
+def create_app(components: Components, pages_in_background: bool = False) -> FastAPI:
+    """Build the app. On first start with ``app.load_demo`` the bundled demo shop is imported.
 
+    ``pages_in_background`` (``concierge serve``): the Gradio pages are built in a thread started here and answer
+    once built; until then their paths answer a "starting" page (503, ``Retry-After``) and ``/healthz`` says
+    ``"pages": "starting"``. Otherwise they are built before this returns."""
     from assistant.staff.insights import build_insights
     from ui.admin_api import build_admin_api
     from ui.campaign_api import build_campaign_api
-    from ui.chat_page import build_chat_ui, mount_chat_page
     from ui.copilot_api import build_copilot_api
     from ui.events_api import build_events_api
     from ui.handover_api import build_staff_api
     from ui.insights_api import build_insights_api
-    from ui.rate_limits import BodySizeLimit, RateLimiter
+    from ui.rate_limits import BodySizeLimit
     from ui.review_api import build_review_api
     from ui.shopper_api import build_api
     from ui.staff_auth import COOKIE, StaffSignInFirst, build_auth
-    from ui.staff_views import build_staff_ui
-    from ui.staff_views.staff_style import STAFF_CSS
     from ui.web_guards import JsonDepthLimit, OriginGuard, SecurityHeaders
     from ui.widget_script import add_widget_route
 
@@ -52,7 +55,10 @@ def create_app(components: Components) -> FastAPI:
             log.info("demo shop %s", report.summary())  # normal first-start progress
     components.assistant  # noqa: B018 - load the model and the catalogue now, not on the first turn
 
-    api = FastAPI(title="Concierge", version="0.1.0", docs_url="/api/docs", openapi_url="/api/openapi.json")
+    gate = PagesGate()
+    api = FastAPI(title="Concierge", version="0.1.0", docs_url="/api/docs", openapi_url="/api/openapi.json",
+                  lifespan=gate.lifespan)
+    api.state.pages = gate
     install_error_table(api)  # the one mapping of errors to HTTP answers, for every router below
     install_contract(api)  # the OpenAPI document: every status with its error body, security schemes, links
     upload_bytes = int(settings.knowledge.max_file_mb * 1_000_000) + 1_000_000  # a file plus the form around it
@@ -62,12 +68,15 @@ def create_app(components: Components) -> FastAPI:
 
     @api.get("/healthz", tags=["ops"], response_model=HealthView, responses=responses(503))
     def healthz() -> dict[str, Any]:
-        """Liveness and readiness: the stores answer (503 naming the one that does not)."""
+        """Liveness and readiness: the stores answer (503 naming the one that does not). ``pages``: whether the
+        chat page and the staff views answer yet (``starting`` right after a start: the REST API already does)."""
         try:
             knowledge = components.knowledge.stats()
         except Exception as e:  # Chroma down: not ready, a clear 503, never a bare 500
             raise HTTPException(503, f"the knowledge base is unavailable: {e}") from e
-        return {"status": "ok", "knowledge": knowledge, "customers": components.privacy.count()}
+        if gate.failure is not None:
+            raise HTTPException(503, f"the chat page and the staff views failed to build: {gate.failure}")
+        return {"status": "ok", "knowledge": knowledge, "customers": components.privacy.count(), "pages": gate.state}
 
     @api.get("/api/v1/search", tags=["knowledge"], response_model=list[SearchHit])
     def search(
@@ -108,12 +117,31 @@ def create_app(components: Components) -> FastAPI:
     api.add_middleware(OriginGuard, allowed=security.allowed_origins, cookie=COOKIE)
     api.add_middleware(SecurityHeaders, frame_origins=security.allowed_origins)
 
+    def build() -> FastAPI:
+        return build_pages(components, auth, limiter, upload_bytes)
+
+    if pages_in_background:
+        gate.build_in_background(build)
+    else:
+        gate.build_now(build)
+    api.mount("/", gate)  # last: the pages take every path no route above takes
+    return api
+
+
+def build_pages(components: Components, auth: StaffAuth, limiter: RateLimiter, upload_bytes: int) -> FastAPI:
+    """The Gradio pages on an app of their own: the staff views at ``/staff``, the shopper chat at ``/``."""
+    import gradio as gr
+
+    from ui.chat_page import build_chat_ui, mount_chat_page
+    from ui.staff_views import build_staff_ui
+    from ui.staff_views.staff_style import STAFF_CSS
+
+    pages = pages_app()
     # the staff page first: the shopper chat at "/" would otherwise take every path
-    gr.mount_gradio_app(api, build_staff_ui(components, auth.principal_from_request), path="/staff", css=STAFF_CSS,
+    gr.mount_gradio_app(pages, build_staff_ui(components, auth.principal_from_request), path="/staff", css=STAFF_CSS,
                         auth_dependency=lambda request: _staff_name(auth, request),
                         max_file_size=upload_bytes, footer_links=[])
-    app: FastAPI = mount_chat_page(api, build_chat_ui(components, limiter))
-    return app
+    return mount_chat_page(pages, build_chat_ui(components, limiter))
 
 
 API_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "QUERY"]

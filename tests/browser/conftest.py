@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.integration.conftest import free_port, served
+from tests.integration.conftest import free_port, served, serving_pages
 
 CHROMIUM = os.environ.get("CONCIERGE_TEST_CHROMIUM", "/usr/bin/chromium")
 SHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
@@ -52,7 +52,7 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[App]:
                               timeout=120)
         assert done.returncode == 0, done.stderr
     with served([sys.executable, "-m", "ui.cli.main", "serve", "--port", str(port)], data / "server.log",
-                lambda: httpx.get(f"{url}/healthz", timeout=2).status_code == 200, "concierge server",
+                lambda: serving_pages(url), "concierge server",
                 timeout=300, env=env):
         yield App(url, data)
 

@@ -34,6 +34,15 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def serving_pages(url: str) -> bool:
+    """``/healthz`` answers and says the Gradio pages (the chat, the staff views) answer too: ``concierge serve``
+    builds them after the REST API answers (``ui.pages_gate``). For fixtures whose tests open the pages."""
+    import httpx
+
+    response = httpx.get(f"{url}/healthz", timeout=2)
+    return response.status_code == 200 and response.json().get("pages") == "ready"
+
+
 @contextmanager
 def served(command: list[str], log_path: Path, ready: Callable[[], bool], what: str, timeout: float = 60.0,
            env: dict[str, str] | None = None) -> Iterator[subprocess.Popen[bytes]]:

@@ -16,11 +16,10 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import httpx
 from sqlalchemy import make_url
 
 from assistant.store import build_engine
-from tests.integration.conftest import chroma_served, free_port, served
+from tests.integration.conftest import chroma_served, free_port, served, serving_pages
 
 REDIS_URL = "redis://127.0.0.1:6379"
 TOKEN_SECRET = "replica-test-secret"
@@ -99,7 +98,7 @@ def replica_process(env: Mapping[str, str], data: Path) -> Iterator[tuple[str, s
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     with served([sys.executable, "-m", "ui.cli.main", "serve", "--port", str(port)], data / "server.log",
-                lambda: httpx.get(f"{url}/healthz", timeout=2).status_code == 200, f"replica at {url}",
+                lambda: serving_pages(url), f"replica at {url}",
                 timeout=240, env={**env, "CONCIERGE_APP__DATA_DIR": str(data)}) as proc:
         yield url, proc
 

@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from assistant.store.stores import open_stores
-from tests.integration.conftest import free_port, served
+from tests.integration.conftest import free_port, served, serving_pages
 
 pytestmark = [pytest.mark.integration, pytest.mark.model]
 SIGN_IN = "https://shop.example/sign-in"
@@ -30,7 +30,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path
            "CONCIERGE_PROFILES": "", "CONCIERGE_SECURITY__DEMO_SIGN_IN": "true",
            "CONCIERGE_APP__SIGN_IN_URL": SIGN_IN}
     with served([sys.executable, "-m", "ui.cli.main", "serve", "--port", str(port)], data / "server.log",
-                lambda: httpx.get(f"{url}/healthz", timeout=2).status_code == 200, "concierge server",
+                lambda: serving_pages(url), "concierge server",
                 timeout=240, env=env):
         yield url, data
 

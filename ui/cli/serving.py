@@ -7,7 +7,8 @@ uvicorn has no header-read timeout of its own (its keep-alive timer stops at the
 ``read_timeout_protocol`` adds one to its h11 protocol.
 
 ``serve_app`` is ``concierge serve``: a newcomer sees the start's steps (the project's own INFO lines, e.g. the demo
-import on first start), then, once the port is open, :func:`start_banner`: where the shopper chat and the staff
+import on first start), then, once the port is open and the pages answer (``ui.pages_gate``: they are built after
+the REST API answers), :func:`start_banner`: where the shopper chat and the staff
 views are and the one command that makes the first staff account. A start that fails says what to try.
 """
 
@@ -171,7 +172,7 @@ def serve_app(run: CliContext, host: str | None, port: int | None) -> None:
         components = run.components
         s = components.settings
         s.app.host, s.app.port = host or s.app.host, port or s.app.port  # what the start checks (demo sign-in) see
-        web = create_app(components)
+        web = create_app(components, pages_in_background=True)  # the REST API answers before the pages
         accounts = len(components.stores.staff.list_users())
     except ConciergeError:
         _start_failed("loading the models and the shop, building the app", "what the error below says")
@@ -180,8 +181,9 @@ def serve_app(run: CliContext, host: str | None, port: int | None) -> None:
         _start_failed("loading the models and the shop, building the app", START_HINT)
         raise
     banner = start_banner(s, staff_command(run.profiles, run.config), accounts)
+    # the banner once the port is open and the pages answer (the REST API answers from the port's opening)
     server = AnnouncingServer(uvicorn.Config(web, **uvicorn_options(s)),
-                              on_ready=lambda: typer.echo("\n".join(banner)))
+                              on_ready=lambda: web.state.pages.when_open(lambda: typer.echo("\n".join(banner))))
     try:
         server.run()
     except KeyboardInterrupt:
