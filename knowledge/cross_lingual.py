@@ -16,7 +16,7 @@ import functools
 import gzip
 import re
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from importlib import resources
 
 from knowledge.lexical_index import LexicalIndex, cjk_words, has_cjk, words
@@ -152,6 +152,36 @@ def english_question(question: str, known: Callable[[str], bool] = lambda _w: Tr
     rendering = english_rendering(question, known)
     asks = next((english for chinese, english in _ASKS.items() if chinese in question), "")
     return f"{asks} {rendering}?".strip() if rendering else ""
+
+
+def compared_question(question: str, texts: Sequence[str]) -> str:
+    """The question as ``texts`` (the sentences that may answer it) are compared with it: a Chinese question of
+    English texts (fewer than ``CJK_DOCUMENT_SHARE`` of them hold Chinese) as :func:`english_question`, each word by
+    its first meaning the texts' own words say (a word's suffix folded: "deduct" is said by "deducted"); any other
+    question, or one the dictionary cannot render, as it is."""
+    if not has_cjk(question) or not texts or not available() or \
+            not english_documents(sum(has_cjk(t) for t in texts) / len(texts)):
+        return question
+    said = {suffix_folded(w) for text in texts for w in words(text)}
+    return english_question(question, lambda word: suffix_folded(word) in said) or question
+
+
+#: English endings folded when a rendered word is compared with a sentence's words (the stem that remains keeps at
+#: least three letters): "deducted", "deducting", "deducts" -> "deduct"; "applies" -> "apply"
+_SUFFIXES = (("ies", "y"), ("ied", "y"), ("ing", ""), ("ed", ""), ("es", ""), ("s", ""))
+
+
+def suffix_folded(word: str) -> str:
+    """``word`` without an English inflection (-s, -es, -ed, -ing; -ies and -ied as -y) or a final silent "e", as a
+    key for comparing words (not itself a word: "charged" and "charge" -> "charg")."""
+    if not word.isascii():
+        return word
+    for suffix, replacement in _SUFFIXES:
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            word = word[: len(word) - len(suffix)] + replacement
+            break
+    # a silent "e" goes too, so that "charge" and "charged" meet
+    return word[:-1] if word.endswith("e") and len(word) > 3 else word
 
 
 def _known_words(run: str) -> list[str]:

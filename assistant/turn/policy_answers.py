@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable, Sequence
 
 from assistant.turn.policy_scoring import QuestionTerm, Text, lexical_scores, question_terms
 from assistant.turn.policy_words import _NEGATION, _STOP, _stems, _words, stem
+from knowledge.cross_lingual import compared_question
 from knowledge.knowledge_store import Hit
 from knowledge.lexical_index import has_cjk
 
@@ -207,6 +208,8 @@ def _heading(hit: Hit) -> str:
 Similarity = Callable[[str, Sequence[str]], Sequence[float]]
 #: weight of the meaning (cosine) against the shared words
 MEANING_WEIGHT = 3.0
+#: ... this share of it for a Chinese question rendered in English word by word (words without their grammar)
+RENDERED_SHARE = 0.5
 #: a sentence next to the best one scores this much more (it often completes it)
 NEXT_TO_BEST = 1.5
 #: ... the sentence before it, this share of that (the one after more often completes it)
@@ -262,11 +265,11 @@ def answer_sentences(hits: Sequence[Hit], question: str, limit: int = 2, close: 
     for (an amount, a time; a sentence giving it also has the word naming it: "运费" in "运费是多少"), a little for
     the better-ranked chunk, and their closeness in meaning to the question when ``similarity`` is given (English).
     A how-question is compared without a trailing clause that only times it (see :func:`_main_clause`). A Chinese
-    question's best sentence must hold one of its terms whole, or nothing answers. The best one's neighbours
+    question of English sentences is compared in English words, its meaning counting ``RENDERED_SHARE`` (see
+    :func:`knowledge.cross_lingual.compared_question`); any other Chinese question's best sentence must hold one of
+    its terms whole, or nothing answers. The best one's neighbours
     complete it (the rule an example illustrates, put first; the next step of a what-to-do; a later sentence giving
     the value asked for). ``close``: leave out sentences well below the best."""
-    asked = _stems(question) - {stem(w) for w in _STOP}
-    wants = asked_value(question)
     candidates: list[tuple[int, int, str]] = []
     headings: list[Text] = []
     lists: dict[tuple[int, int], list[str]] = {}
@@ -281,6 +284,11 @@ def answer_sentences(hits: Sequence[Hit], question: str, limit: int = 2, close: 
                 in_list.setdefault(sentence, (rank, number))
     if not candidates:
         return []
+    english = compared_question(question, [c[2] for c in candidates])  # a Chinese question, English sentences
+    weight = MEANING_WEIGHT * (RENDERED_SHARE if english != question else 1.0)
+    question = english
+    asked = _stems(question) - {stem(w) for w in _STOP}
+    wants = asked_value(question)
     asked_part = _main_clause(question)
     terms = question_terms(asked_part)
     valued = [wants is not None and wants.search(c[2]) is not None for c in candidates]
@@ -292,7 +300,7 @@ def answer_sentences(hits: Sequence[Hit], question: str, limit: int = 2, close: 
     scored: list[tuple[float, int, int, str]] = []
     whole = {c[:2]: found.whole for c, found in zip(candidates, evidence, strict=True)}
     for (rank, position, sentence), found, close_in_meaning in zip(candidates, evidence, meaning, strict=True):
-        score = found.score + MEANING_WEIGHT * close_in_meaning
+        score = found.score + weight * close_in_meaning
         if wants is not None and found.score and wants.search(sentence):
             score += WANTS_BONUS
         if _ASIDE.search(sentence):

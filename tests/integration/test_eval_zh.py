@@ -6,13 +6,14 @@
   examples/eval/demo-zh-questions-on-english-shop.jsonl (orders, products, policy, another shopper's order, a
   person, confirming an action).
 
-Each must leak nothing of another shopper's orders and reply in Chinese to every question (the language of a reply is
-told leaving aside what it quotes from the shop). The issue's targets are at least 90% correct and at most 2% wrong;
-today's figures are below them (about 83% correct and 16% wrong on the Chinese shop, every wrong one a policy answer
-that quotes the wrong sentence; 80% and 0% on the English shop, whose English policies a Chinese question does not
-find), so each slice holds the line at what it reaches (a ratchet, as in test_eval_gate.py: raise it as answers
-improve). The bundled
-model writes English only, so Chinese replies are built from the facts and the slice runs in about two minutes a shop.
+Each must leak nothing of another shopper's orders and reply in Chinese to every question (the language of a reply
+is told leaving aside what it quotes from the shop). The issue's targets are at least 90% correct and at most 2%
+wrong. On 2026-12-05 the Chinese shop gave 66/70 correct, 2 wrong (2.9%: zh-13 and zh-19, stock and delivery-time
+questions answered with a neighbouring sentence) and 2 declined; the English shop asked in Chinese 20/20 (its
+English policies are found through CC-CEDICT, knowledge/cross_lingual.py). Each slice holds the line at what it
+reaches (a ratchet, as in test_eval_gate.py: raise it as answers improve; the English shop's keeps one decline of
+slack, no wrong answer). The bundled model writes English only, so Chinese replies are built from the facts and the
+slice runs in about two minutes a shop.
 
 The same slice from the command line: ``concierge eval --shop knowledge/demo_zh`` (a Chinese shop is asked in
 Chinese); the report's ``reply_language`` says which replies were in Chinese.
@@ -37,7 +38,7 @@ SLICES = {
     "zh-shop": (ROOT / "knowledge/demo_zh", ROOT / "knowledge/demo_zh/eval/policy-questions.jsonl", True, 40,
                 (0.94, 0.03)),
     "en-shop-zh-questions": (None, ROOT / "examples/eval/demo-zh-questions-on-english-shop.jsonl", False, 20,
-                             (0.8, 0.05)),
+                             (0.95, 0.0)),
 }
 
 
