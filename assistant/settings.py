@@ -68,9 +68,9 @@ class AppSettings(_Section):
     load_demo: bool = Field(
         True, description="Load the bundled demo shop on start when the knowledge base and store are empty."
     )
-    demo_shop: Literal["northwind", "zh"] = Field(
-        "northwind", description="Which bundled demo shop app.load_demo and `concierge ingest` (without a folder) "
-        "load: northwind (knowledge/demo, English, USD) or zh (knowledge/demo_zh, 山栖家居户外, Chinese, CNY).")
+    demo_shop: Literal["demo", "demo_zh"] = Field(
+        "demo", description="Which bundled demo shop app.load_demo and `concierge ingest` (without a folder) load, "
+        "by its folder under knowledge/: demo (English, USD) or demo_zh (Chinese, CNY).")
     sign_in_url: str = Field(
         "", description="The shop's sign-in page: a guest who asks about orders is told to sign in there (a link "
         "in the reply). Empty: the reply asks them to sign in, without a link.")

@@ -165,18 +165,23 @@ class ShopLayout:
         return self._first(SHOP_FILE)
 
 
-#: the bundled demo shops, by the name ``app.demo_shop`` gives them -> their folder under ``knowledge/``
-DEMO_SHOPS = {"northwind": "demo", "zh": "demo_zh"}
-
-
-def demo_shop_path(shop: str = "northwind") -> Path:
-    """A bundled demo shop's folder: ``northwind`` (``knowledge/demo``, the default) or ``zh``
-    (``knowledge/demo_zh``, 山栖家居户外); the ``app.demo_shop`` setting picks the one the app loads."""
+def _bundled() -> Path:
     import knowledge
 
+    return Path(knowledge.__file__).resolve().parent
+
+
+#: the bundled demo shops: the folders under ``knowledge/`` named ``demo*`` that hold a shop (``shop.json``), by
+#: folder name, which is what ``app.demo_shop`` says
+DEMO_SHOPS = tuple(sorted(p.name for p in _bundled().glob("demo*") if (p / SHOP_FILE).is_file()))
+
+
+def demo_shop_path(shop: str = "demo") -> Path:
+    """A bundled demo shop's folder under ``knowledge/`` (``demo``, the default, or ``demo_zh``); the
+    ``app.demo_shop`` setting picks the one the app loads."""
     if shop not in DEMO_SHOPS:
         raise ValueError(f"no bundled demo shop {shop!r} (one of: {', '.join(DEMO_SHOPS)})")
-    return Path(knowledge.__file__).resolve().parent / DEMO_SHOPS[shop]
+    return _bundled() / shop
 
 
 def ingest_shop(
@@ -233,7 +238,7 @@ def load_demo_if_empty(knowledge: KnowledgeStore, customers: CustomerStore, offe
                        shop_profiles: ShopProfileStore | None = None, chunk_size: int = 900,
                        overlap: int = 120, max_document_chars: int = MAX_DOCUMENT_CHARS,
                        max_chunks_per_document: int = MAX_CHUNKS_PER_DOCUMENT,
-                       demo_shop: str = "northwind") -> list[ImportReport] | None:
+                       demo_shop: str = "demo") -> list[ImportReport] | None:
     """First start: import the bundled demo shop ``demo_shop`` (``app.demo_shop``) when both stores are empty.
     None if nothing was done."""
     if any(knowledge.stats().values()) or customers.list_ids():

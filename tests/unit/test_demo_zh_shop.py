@@ -1,5 +1,5 @@
 """The Chinese demo shop (issue 15, item 6; the data of item 7): 山栖家居户外 in ``knowledge/demo_zh`` is big enough,
-Chinese throughout, imports without an error, is what ``app.demo_shop: zh`` loads (and signs in), and its
+Chinese throughout, imports without an error, is what ``app.demo_shop: demo_zh`` loads (and signs in), and its
 generator reproduces it byte for byte. Its eval questions quote facts its policies state."""
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from assistant.shop.shop_import import DEMO_SHOPS, demo_shop_path, load_offers
 from knowledge.importing import ImportReport, schema_errors
 
 ROOT = Path(__file__).resolve().parents[2]
-ZH = demo_shop_path("zh")
+ZH = demo_shop_path("demo_zh")
 NORTHWIND = demo_shop_path()
 
 
@@ -49,9 +49,9 @@ def chinese(text: str) -> bool:
 @pytest.fixture(scope="module")
 def zh_shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Components, list[ImportReport]]]:
     """The app's components on the test profile's fakes (hash embeddings, in-memory Chroma, temp SQLite) with
-    ``app.demo_shop: zh``, the demo loaded as on a first start."""
+    ``app.demo_shop: demo_zh``, the demo loaded as on a first start."""
     settings = load_settings(["test"], env={}, overrides={
-        "app": {"data_dir": str(tmp_path_factory.mktemp("demo-zh")), "demo_shop": "zh"},
+        "app": {"data_dir": str(tmp_path_factory.mktemp("demo-zh")), "demo_shop": "demo_zh"},
         "knowledge": {"collection_prefix": f"z{uuid.uuid4().hex[:8]}_"}, "embeddings": {"dimensions": 1024},
         "security": {"demo_sign_in": True}})
     components = build_components(settings)
@@ -62,12 +62,12 @@ def zh_shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Componen
 
 
 # ---- the setting --------------------------------------------------------------------------------------------
-def test_the_setting_names_every_bundled_demo_shop_and_defaults_to_northwind() -> None:
+def test_the_setting_names_every_bundled_demo_shop_and_defaults_to_the_english_demo() -> None:
     annotation = AppSettings.model_fields["demo_shop"].annotation
 
     assert set(getattr(annotation, "__args__", ())) == set(DEMO_SHOPS)
-    assert load_settings(env={}).app.demo_shop == "northwind" and NORTHWIND.name == "demo"
-    assert load_settings(env={"CONCIERGE_APP__DEMO_SHOP": "zh"}).app.demo_shop == "zh"
+    assert load_settings(env={}).app.demo_shop == "demo" and NORTHWIND.name == "demo"
+    assert load_settings(env={"CONCIERGE_APP__DEMO_SHOP": "demo_zh"}).app.demo_shop == "demo_zh"
     assert ZH == ROOT / "knowledge" / "demo_zh"
     with pytest.raises(ConfigError, match="demo_shop"):
         load_settings(env={"CONCIERGE_APP__DEMO_SHOP": "klingon"})
