@@ -19,7 +19,7 @@ import threading
 from collections.abc import Callable, Sequence
 from importlib import resources
 
-from knowledge.lexical_index import LexicalIndex, cjk_words, has_cjk, words
+from knowledge.lexical_index import LexicalIndex, cjk_words, has_cjk, stem, words
 
 #: weight of a word of the dictionary's first sense of a Chinese word; each later sense counts this much less
 SENSE_DECAY = 0.8
@@ -166,21 +166,13 @@ def compared_question(question: str, texts: Sequence[str]) -> str:
     return english_question(question, lambda word: suffix_folded(word) in said) or question
 
 
-#: English endings folded when a rendered word is compared with a sentence's words (the stem that remains keeps at
-#: least three letters): "deducted", "deducting", "deducts" -> "deduct"; "applies" -> "apply"
-_SUFFIXES = (("ies", "y"), ("ied", "y"), ("ing", ""), ("ed", ""), ("es", ""), ("s", ""))
-
-
 def suffix_folded(word: str) -> str:
-    """``word`` without an English inflection (-s, -es, -ed, -ing; -ies and -ied as -y) or a final silent "e", as a
-    key for comparing words (not itself a word: "charged" and "charge" -> "charg")."""
+    """``word`` as a key for comparing a rendered word with a sentence's words: stemmed as policy sentences are
+    (:func:`knowledge.lexical_index.stem`: -s, -es, -ed, -ing ...) and without a final silent "e", so that "charge"
+    and "charged" meet (not itself a word: both -> "charg")."""
     if not word.isascii():
         return word
-    for suffix, replacement in _SUFFIXES:
-        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
-            word = word[: len(word) - len(suffix)] + replacement
-            break
-    # a silent "e" goes too, so that "charge" and "charged" meet
+    word = stem(word)
     return word[:-1] if word.endswith("e") and len(word) > 3 else word
 
 

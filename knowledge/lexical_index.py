@@ -34,6 +34,29 @@ def _fold(word: str) -> str:
     return word
 
 
+def stem(word: str) -> str:
+    """A light suffix stripper, the same on both sides of a comparison ("deliveries", "delivered" -> "deliver")."""
+    if word[:1].isdigit():
+        return _number(word)
+    for _ in range(3):
+        for suffix, repl in (("ies", "y"), ("ied", "y"), ("ing", ""), ("ed", ""), ("es", ""), ("s", ""),
+                             ("ly", ""), ("y", "")):
+            if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+                word = word[: len(word) - len(suffix)] + repl
+                break
+        else:
+            return word
+    return word
+
+
+def _number(token: str) -> str:
+    try:
+        value = float(token.replace(",", ""))
+    except ValueError:
+        return token
+    return f"{value:g}"
+
+
 _jieba_lock = threading.Lock()
 _jieba: object | None = None
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 
 from knowledge.lexical_index import cjk_words, has_cjk
+from knowledge.lexical_index import stem as stem  # re-exported: the policy modules stem with it
 
 _WORD = re.compile(r"\d+(?:[.,]\d+)*|[a-z]+(?:'[a-z]+)?")
 _NUMBER_WORDS = {"zero": "0", "one": "1", "two": "2", "three": "3", "four": "4", "five": "5", "six": "6",
@@ -45,27 +46,6 @@ def _words(text: str) -> list[str]:
     return latin + words + [c for w in words if len(w) > 1 and has_cjk(w) for c in w if c not in _CJK_CHARS_STOP]
 
 
-def stem(word: str) -> str:
-    """A light suffix stripper, the same on both sides of a comparison ("deliveries", "delivered" -> "deliver")."""
-    if word[:1].isdigit():
-        return _number(word)
-    for _ in range(3):
-        for suffix, repl in (("ies", "y"), ("ied", "y"), ("ing", ""), ("ed", ""), ("es", ""), ("s", ""),
-                             ("ly", ""), ("y", "")):
-            if word.endswith(suffix) and len(word) - len(suffix) >= 3:
-                word = word[: len(word) - len(suffix)] + repl
-                break
-        else:
-            return word
-    return word
-
-
-def _number(token: str) -> str:
-    try:
-        value = float(token.replace(",", ""))
-    except ValueError:
-        return token
-    return f"{value:g}"
 
 
 def _stems(text: str) -> set[str]:
