@@ -229,10 +229,9 @@ class KnowledgeStore:
         exclude_ids (products); source, origin (both kinds).
         """
         collection = self._collection(kind)
-        vector = self.embedder.embed_query(query)
         if kind in self.hybrid:
-            return self._hybrid(collection, kind, query, vector, k, filters)
-        return self._dense(collection, kind, vector, k, filters)
+            return self._hybrid(collection, kind, query, k, filters)
+        return self._dense(collection, kind, self.embedder.embed_query(query), k, filters)
 
     def _dense(self, collection: Any, kind: Kind, vector: list[float], k: int,
                filters: Mapping[str, Any] | None) -> list[Hit]:
@@ -247,14 +246,14 @@ class KnowledgeStore:
                 return passing[:k]
         return self._query(collection, kind, vector, k, where)
 
-    def _hybrid(self, collection: Any, kind: Kind, query: str, vector: list[float], k: int,
+    def _hybrid(self, collection: Any, kind: Kind, query: str, k: int,
                 filters: Mapping[str, Any] | None) -> list[Hit]:
         """The nearest by meaning and the best by words (BM25), fused by rank (reciprocal rank fusion); each
         hit keeps its closeness in meaning as its score (so relevance floors mean the same)."""
         pool = max(4 * k, 12)
         index = self._lexical_index(kind)
         english, groups = cross_lingual.translated(query, index)  # a Chinese question of English documents
-        vector = self.embedder.embed_query(english) if english else vector  # ... placed by meaning in English
+        vector = self.embedder.embed_query(english or query)  # ... placed by meaning in English
         dense = self._dense(collection, kind, vector, pool, filters)
         lexical = [i for i, _ in (index.search_groups(groups, pool) if groups else index.search(query, pool))]
         by_id = {h.id: h for h in dense}
