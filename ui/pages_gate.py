@@ -40,7 +40,11 @@ STARTING_PAGE = (
     "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
     f"<meta http-equiv=\"refresh\" content=\"{RETRY_AFTER_S}\">"
     "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-    "<title>Concierge is starting</title></head>\n"
+    "<title>Concierge is starting</title>"
+    "<style>body{margin:0;font-family:system-ui,-apple-system,'Segoe UI',sans-serif;color:#1f2937;background:#f8fafc}"
+    "main{max-width:32rem;margin:20vh auto 0;padding:0 1.5rem;text-align:center}h1{font-size:1.5rem}"
+    "p{font-size:1.05rem;line-height:1.5}</style>"
+    "</head>\n"
     "<body><main><h1>Concierge is starting</h1><p role=\"status\">Concierge is starting, this page reloads in a "
     "moment.</p></main></body></html>\n"
 )
