@@ -8,6 +8,12 @@ document scores a group by the best of its words (see :meth:`knowledge.lexical_i
 so a word with many senses counts once; the word itself stays in its group (a Chinese document among English ones).
 A few trade words come first with the English shops use for them (``TRADE_WORDS``: "运费" is "shipping" in a shop,
 "freight fee" in the dictionary). Nothing here knows a shop: both are general language knowledge.
+
+A Chinese question of Chinese documents may name a thing by another word than the shop's ("卖完" for "售罄", both
+"sold out"; "香港" for "港澳", Hong Kong and Macao): :func:`same_sense_groups` adds to a question word that no
+document holds the index's words that share one of its first meanings (:func:`same_sense_words`), each counting
+``SAME_SENSE_WEIGHT`` of a word asked in the shop's own words (a word the shop uses is not widened, so the chunks
+the question's own words find keep their places).
 """
 
 from __future__ import annotations
@@ -16,7 +22,7 @@ import functools
 import gzip
 import re
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from importlib import resources
 
 from knowledge.lexical_index import LexicalIndex, cjk_words, has_cjk, stem, words
@@ -29,6 +35,11 @@ MAX_SENSES, MAX_ENTRIES = 8, 2
 MAX_SENSE_WORDS = 4
 #: a document set is read as English when fewer than this share of its documents hold Chinese words
 CJK_DOCUMENT_SHARE = 0.5
+
+#: a word of the documents that shares a meaning with a question's word counts this share of the word itself
+SAME_SENSE_WEIGHT = 0.5
+#: ... a meaning among the first this many of each word's (later ones are rare uses: "标准" is also "good")
+SAME_SENSE_RANKS = 2
 
 _DATA = "cedict_1_0_ts_utf-8_mdbg.txt.gz"
 #: senses that name no meaning: a measure word, a surname, a pointer to another entry, a reading
@@ -113,6 +124,47 @@ def senses(word: str) -> list[list[str]]:
                 if english and len(english) <= MAX_SENSE_WORDS and english not in out:
                     out.append(english)
     return out
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _meanings(word: str) -> tuple[frozenset[str], ...]:
+    """The first ``SAME_SENSE_RANKS`` meanings of a Chinese word of two or more characters, each as its stemmed
+    English words; none for a single character (too many meanings) or another word."""
+    if len(word) < 2 or not has_cjk(word):
+        return ()
+    return tuple(frozenset(stem(w) for w in sense) for sense in senses(word)[:SAME_SENSE_RANKS])
+
+
+def same_sense(a: str, b: str) -> bool:
+    """Whether two Chinese words of two or more characters share a meaning: one of the first meanings of one says
+    the same as one of the other's, or (in two words or more) part of it ("sold out" and "completely sold out"; a
+    single word is too vague a part: "member" of "household member")."""
+    return a != b and any(x == y or len(x) > 1 and x < y or len(y) > 1 and y < x
+                          for x in _meanings(a) for y in _meanings(b))
+
+
+def same_sense_words(word: str, vocabulary: Iterable[str]) -> list[str]:
+    """The words of ``vocabulary`` that share a meaning with ``word`` (see :func:`same_sense`); none for a word
+    that asks rather than names ("多久"), or without the dictionary."""
+    if word in _ASKING or not available() or not _meanings(word):
+        return []
+    return [v for v in vocabulary if v not in _ASKING and same_sense(word, v)]
+
+
+def same_sense_groups(question: str, index: LexicalIndex) -> list[dict[str, float]]:
+    """A Chinese question of Chinese documents as groups of words for :meth:`LexicalIndex.search_groups`: each
+    word the index counts; one no document holds with the index's words that share its meaning, at
+    ``SAME_SENSE_WEIGHT`` ("卖完" with "售罄"; a word the shop uses itself is not widened: "退货" is not "退还")."""
+    groups: list[dict[str, float]] = []
+    vocabulary: list[str] | None = None
+    for word in dict.fromkeys(words(question)):
+        group = {word: 1.0}
+        if not index.knows(word) and available() and _meanings(word):  # a word the shop never uses: it says it
+            if vocabulary is None:  # ... otherwise
+                vocabulary = [w for w in index.vocabulary() if len(w) > 1 and has_cjk(w)]
+            group.update((other, SAME_SENSE_WEIGHT) for other in same_sense_words(word, vocabulary))
+        groups.append(group)
+    return groups
 
 
 def english_groups(question: str) -> list[dict[str, float]]:

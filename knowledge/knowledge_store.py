@@ -255,6 +255,8 @@ class KnowledgeStore:
         english, groups = cross_lingual.translated(query, index)  # a Chinese question of English documents
         vector = self.embedder.embed_query(english or query)  # ... placed by meaning in English
         dense = self._dense(collection, kind, vector, pool, filters)
+        if not groups and has_cjk(query):  # a Chinese question of Chinese documents: also by the shop's own words
+            groups = cross_lingual.same_sense_groups(query, index)  # of the same meaning ("卖完" finds "售罄")
         lexical = [i for i, _ in (index.search_groups(groups, pool) if groups else index.search(query, pool))]
         by_id = {h.id: h for h in dense}
         missing = [i for i in lexical if i not in by_id]

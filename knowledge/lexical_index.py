@@ -122,6 +122,11 @@ class LexicalIndex:
         """Whether a document holds ``word`` (as :func:`words` counts it)."""
         return self._df.get(word, 0) > 0
 
+    def vocabulary(self) -> list[str]:
+        """Every word a document holds (as :func:`words` counts them)."""
+        with self._lock:
+            return list(self._df)
+
     def add(self, items: Iterable[tuple[str, str]]) -> None:
         """Add or replace documents (id, text)."""
         with self._lock:

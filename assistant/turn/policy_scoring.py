@@ -7,7 +7,8 @@
   frequency over the sentences of the retrieved chunks): a word in most of them ("order", "订单") tells them apart
   less than a specific one ("zip", "银联");
 - :func:`lexical_scores`: each sentence's weighted share of the question's terms, its section heading's words
-  counting for part of those it lacks.
+  counting for part of those it lacks; a Chinese term no candidate holds is matched by the candidates' words that
+  share its meaning in CC-CEDICT (:func:`same_sense_terms`: "卖完" by "售罄", both "sold out").
 
 Nothing here knows a shop: the terms come from the question, the weights from the shop's own sentences.
 """
@@ -16,9 +17,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from assistant.turn.policy_words import _CJK_CHARS_STOP, _STOP, _words, stem
+from knowledge.cross_lingual import same_sense_words
 from knowledge.lexical_index import cjk_words, has_cjk
 
 #: a Chinese term whose whole word is absent but a shorter word inside it is present matches this much
@@ -30,6 +32,8 @@ HEADING_SHARE = 1.0
 #: a term's weight: this for a term in every candidate sentence, up to this plus ``RARITY_SPAN`` for one in none
 BASE_WEIGHT = 0.5
 RARITY_SPAN = 1.0
+#: a Chinese term that no candidate holds, matched by a word of the same meaning (the shop's word for it)
+SAME_SENSE_MATCH = 1.0
 
 _STOP_STEMS = frozenset(stem(w) for w in _STOP)
 
@@ -37,12 +41,13 @@ _STOP_STEMS = frozenset(stem(w) for w in _STOP)
 @dataclass(frozen=True)
 class QuestionTerm:
     """One content term of a question: a Latin stem, or a Chinese word with the shorter words and the characters
-    inside it (``chinese``)."""
+    inside it (``chinese``), and the words that say the same (``same``, see :func:`same_sense_terms`)."""
 
     key: str
     chinese: bool = False
     parts: tuple[str, ...] = ()
     chars: tuple[str, ...] = ()
+    same: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -80,11 +85,24 @@ def match(term: QuestionTerm, text: Text) -> float:
         return 1.0 if term.key in text.stems else 0.0
     if term.key in text.lowered:
         return 1.0
+    if any(w in text.lowered for w in term.same):
+        return SAME_SENSE_MATCH
     if any(p in text.lowered for p in term.parts):
         return PART_MATCH
     if not term.chars:
         return 0.0
     return CHAR_MATCH * sum(c in text.lowered for c in term.chars) / len(term.chars)
+
+
+def same_sense_terms(terms: Sequence[QuestionTerm], texts: Sequence[Text]) -> list[QuestionTerm]:
+    """``terms``, each Chinese one of two or more characters that none of ``texts`` holds with the words of the
+    texts that share its meaning (:func:`knowledge.cross_lingual.same_sense_words`): the shop says it otherwise."""
+    missing = [t for t in terms if t.chinese and len(t.key) > 1 and not any(t.key in x.lowered for x in texts)]
+    if not missing:
+        return list(terms)
+    vocabulary = list(dict.fromkeys(w for x in texts for w in cjk_words(x.lowered) if len(w) > 1))
+    same = {t.key: tuple(same_sense_words(t.key, vocabulary)) for t in missing}
+    return [replace(t, same=same[t.key]) if same.get(t.key) else t for t in terms]
 
 
 def term_weights(terms: Sequence[QuestionTerm], sentences: Sequence[Text]) -> dict[str, float]:
@@ -111,6 +129,7 @@ def lexical_scores(terms: Sequence[QuestionTerm], sentences: Sequence[Text], hea
     ``HEADING_SHARE`` of what its heading adds. ``value_terms``: the terms that name the value asked for ("运费" in
     "运费是多少", "fee" in "what is the fee"), which a sentence giving such a value (``valued``) answers without
     naming them ("顺丰加急：25元")."""
+    terms = same_sense_terms(terms, [*sentences, *headings])
     weights = term_weights(terms, sentences)
     out = []
     for n, (sentence, heading) in enumerate(zip(sentences, headings, strict=True)):
