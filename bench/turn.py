@@ -124,30 +124,49 @@ def reference_decode(prompts: list[list[dict[str, str]]], max_tokens: int, threa
 
 
 class Floor:
-    """llama.cpp alone, the floor: llama-cpp-python on the app's GGUF with its threads and context window, each
-    prompt streamed up to the app's max tokens with its sampling on one ``Llama`` (so a system prompt shared with
-    the previous call is not evaluated again, as in the app). :meth:`run` is called right after the turn that
-    sent the prompt, so both see the same load on a shared machine; the first call warms up untimed."""
+    """llama.cpp alone, the floor: llama-cpp-python streaming each prompt up to the app's max tokens with its
+    sampling, on the app's own ``Llama`` instance (the warmest of its pool) when it runs llama.cpp (the same
+    weights, threads and context window; other backends get a ``Llama`` of their own), and on a thread of its own
+    as the app's generations run (:func:`assistant.llm.llamacpp.on_own_thread`). Run from this script's main
+    thread, llama.cpp's OpenMP team stayed with that thread and every later generation of the app decoded at a
+    third of its speed (8-10 -> 17-25 ms a token): the turn looked 0.3 s slower than the floor. Before each prompt
+    the instance's cache is brought back to the system prompt alone (as after a turn: the system prompt is reused,
+    the question's facts are evaluated). :meth:`run` is called right after the turn that sent the prompt, so both
+    see the same load on a shared machine."""
 
     def __init__(self, llm: Any) -> None:
-        from llama_cpp import Llama
-
-        from assistant.llm.backends import model_file
-
-        threads = llm.threads or os.cpu_count() or 1
         self.settings, self.seed = llm, llm.seed if llm.seed is not None else 7
-        self.llama = Llama(model_path=str(model_file(llm)), n_ctx=llm.context_window, n_threads=threads,
-                           n_threads_batch=threads, verbose=False, seed=self.seed)
-        self.warm = False
+        self.pool: Any = None
+        self.own: Any = None
 
-    def _stream(self, messages: list[dict[str, str]]) -> FloorRun:
+    def attach(self, app_llm: Any) -> None:
+        """The app's chat model of the shop about to be timed: its pool when it is llama.cpp, else our own."""
+        self.pool = getattr(app_llm, "pool", None)
+        if self.pool is None and self.own is None:
+            from llama_cpp import Llama
+
+            from assistant.llm.backends import model_file
+
+            llm = self.settings
+            threads = llm.threads or os.cpu_count() or 1
+            self.own = Llama(model_path=str(model_file(llm)), n_ctx=llm.context_window, n_threads=threads,
+                             n_threads_batch=threads, verbose=False, seed=self.seed)
+
+    def _on(self, messages: list[dict[str, str]], llama: Any) -> FloorRun:
+        system = [m for m in messages if m["role"] == "system"]
+        self._stream([*system, {"role": "user", "content": "Hello"}], llama, 1)  # the cache: the system prompt
+        return self._stream(messages, llama)
+
+    def _stream(self, messages: list[dict[str, str]], llama: Any, max_tokens: int | None = None) -> FloorRun:
         llm = self.settings
         started = time.perf_counter()
         first, tokens = None, 0
-        for chunk in self.llama.create_chat_completion(messages=messages, stream=True,  # type: ignore[arg-type]
-                                                       max_tokens=llm.max_new_tokens, temperature=llm.temperature,
-                                                       top_p=llm.top_p, top_k=llm.top_k, seed=self.seed):
-            content = chunk["choices"][0]["delta"].get("content")  # type: ignore[union-attr,index]
+        from assistant.llm.llamacpp import on_own_thread
+
+        for chunk in on_own_thread(lambda: llama.create_chat_completion(
+                messages=messages, stream=True, max_tokens=max_tokens or llm.max_new_tokens,
+                temperature=llm.temperature, top_p=llm.top_p, top_k=llm.top_k, seed=self.seed)):
+            content = chunk["choices"][0]["delta"].get("content")
             if content:
                 tokens += 1
                 if first is None and str(content).strip():
@@ -155,13 +174,14 @@ class Floor:
         return FloorRun(first, time.perf_counter() - started, tokens)
 
     def run(self, messages: list[dict[str, str]]) -> FloorRun:
-        if not self.warm:  # the system prompt evaluated once, as the app's warm-up turn did
-            self._stream([*[m for m in messages if m["role"] == "system"], {"role": "user", "content": "Hello"}])
-            self.warm = True
-        return self._stream(messages)
+        if self.pool is None:
+            return self._on(messages, self.own)
+        with self.pool.hold() as llama:
+            return self._on(messages, llama)
 
     def close(self) -> None:
-        self.llama.close()
+        if self.own is not None:
+            self.own.close()
 
 
 def shop_questions(shop: str, policy: Path | None, per_category: int, seed: int) -> tuple[Path, list[Any]]:
@@ -223,6 +243,8 @@ def run_shop(settings: Any, shop: str, policy: Path | None, args: argparse.Names
               + "; ".join(r.summary() for r in reports))
         llm = TimedLLM(components.llm)
         service = build_assistant(components, llm=cast(Any, llm), now=(lambda: DEMO_NOW) if shop == "demo" else None)
+        if floor is not None:
+            floor.attach(components.llm)
         warm = next(q for q in questions if not q.before)
         time_turn(service, llm, ShopperIdentity(warm.customer) if warm.customer else None, None, warm.message)
         print(f"{'category':<14} {'kind':<6} {'verdict':<9} {'ttft':>6} {'first':>6} {'turn':>6}  question")

@@ -7,17 +7,25 @@ moment: one generation alone uses them all, two at once use half each (re-balanc
 Consecutive calls on an instance reuse the evaluated KV cache for the longest common token prefix
 (llama-cpp-python does this by itself), so prompts that share a system prompt only evaluate what follows
 it; ``bench/llm.py --prefix-cache`` measures that against a cold context and against ``LlamaRAMCache``.
+
+Each generation runs on a thread of its own that ends with it (:func:`on_own_thread`), never on the caller's:
+llama.cpp is built with OpenMP, whose thread team belongs to the thread that ran it for as long as that thread
+lives; once the process holds more such threads than there are cores, OpenMP's barriers (dozens per token) sleep
+instead of spinning, and every later generation decodes at a third of its speed (measured: 8-10 -> 17-25 ms a
+token on 2 cores after one generation on the main thread; ``bench/turn.py``). A web server's worker threads and
+the CLI's main thread live on; a generation's own thread does not.
 """
 
 from __future__ import annotations
 
 import atexit
 import os
+import queue
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from langchain_core.callbacks import CallbackManagerForLLMRun
 from langchain_core.messages import BaseMessage
@@ -29,6 +37,52 @@ from assistant.llm.base import ConciergeChatModel, UsageMeter, text_chunk, to_ch
 
 if TYPE_CHECKING:
     from llama_cpp import Llama
+
+T = TypeVar("T")
+_END = object()
+
+
+def on_own_thread(make: Callable[[], Iterable[T]], name: str = "llama-generate") -> Generator[T, None, None]:
+    """The items of ``make()``, computed on a new thread that ends when they do (see the module's docstring).
+
+    An exception of ``make()`` or of its iteration is raised in the caller's thread, after the items before it.
+    Closing the returned iterator early stops the thread at its next item, closes ``make()``'s iterator and waits
+    for the thread, so the instance it used is idle when this returns."""
+    items: queue.SimpleQueue[Any] = queue.SimpleQueue()
+    stop = threading.Event()
+
+    def run() -> None:
+        try:
+            source = iter(make())
+            try:
+                for item in source:
+                    items.put(item)
+                    if stop.is_set():
+                        break
+            finally:
+                close = getattr(source, "close", None)
+                if callable(close):
+                    close()
+        except BaseException as e:  # handed to the caller
+            items.put(_Raised(e))
+        finally:
+            items.put(_END)
+
+    thread = threading.Thread(target=run, name=name, daemon=True)
+    thread.start()
+    try:
+        while (item := items.get()) is not _END:
+            if isinstance(item, _Raised):
+                raise item.error
+            yield item
+    finally:
+        stop.set()
+        thread.join()
+
+
+class _Raised:
+    def __init__(self, error: BaseException) -> None:
+        self.error = error
 
 
 class LlamaPool:
@@ -190,8 +244,9 @@ class LlamaCppChatModel(ConciergeChatModel):
         with self._metered() as meter, pool.hold(meter) as llama:
             prompted = False
             finish_reason: str | None = None
-            threads = pool.threads
-            try:
+
+            def generate() -> Iterator[tuple[Any, int]]:  # on the generation's own thread
+                threads = pool.threads
                 if pool.size > 1:
                     threads = pool.threads_now()
                     pool.set_threads(llama, threads)
@@ -199,16 +254,26 @@ class LlamaCppChatModel(ConciergeChatModel):
                     chat, stream=True, temperature=opts.temperature, top_p=opts.top_p, top_k=opts.top_k,
                     max_tokens=opts.max_new_tokens, seed=opts.seed, stop=opts.stop or None,
                 )
-                for part in stream:
+                try:
+                    for part in stream:
+                        # the first part comes once the prompt is evaluated and one token sampled
+                        yield part, int(llama.n_tokens)
+                        if pool.size > 1 and pool.threads_now() != threads:  # another generation started/ended
+                            threads = pool.threads_now()
+                            pool.set_threads(llama, threads)
+                finally:
+                    close = getattr(stream, "close", None)
+                    if callable(close):
+                        close()
+
+            parts = on_own_thread(generate)
+            try:
+                for part, evaluated_so_far in parts:
                     if not prompted:
-                        # the first chunk comes once the prompt is evaluated and one token sampled
-                        meter.prompt_tokens, prompted = int(llama.n_tokens), True
+                        meter.prompt_tokens, prompted = evaluated_so_far, True
                     choice = part["choices"][0]
                     finish_reason = choice.get("finish_reason") or finish_reason
                     content = choice.get("delta", {}).get("content")
-                    if pool.size > 1 and pool.threads_now() != threads:  # another generation started or ended
-                        threads = pool.threads_now()
-                        pool.set_threads(llama, threads)
                     if content:
                         meter.token()
                         yield text_chunk(content)
@@ -220,6 +285,8 @@ class LlamaCppChatModel(ConciergeChatModel):
                 raise ModelUnavailable(f"llama.cpp generation failed: {e}") from e
             except RuntimeError as e:
                 raise ModelUnavailable(f"llama.cpp generation failed: {e}") from e
+            finally:
+                parts.close()  # a caller that stops early: the generation's thread stops before the instance is free
             # n_tokens counts evaluated tokens; a reply cut by max_tokens ends on one sampled, unevaluated
             evaluated = max(0, int(llama.n_tokens) - meter.prompt_tokens)
             usage = meter.finish(completion_tokens=evaluated + (1 if finish_reason == "length" else 0),

@@ -105,3 +105,26 @@ def test_a_prompt_longer_than_the_context_window_is_prompt_too_long(tmp_path: Pa
 
     with pytest.raises(PromptTooLong):
         small.invoke([HumanMessage("shoes " * 400)])
+
+
+def test_a_generation_runs_on_a_thread_of_its_own_not_the_callers(model: LlamaCppChatModel,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    # llama.cpp's OpenMP team stays with the thread that generated for as long as it lives: a generation on the
+    # caller's thread (here pytest's main thread) made every later generation of the process decode at a third of
+    # its speed (bench/turn.py). Each generation gets a thread that ends with it.
+    threads: list[threading.Thread] = []
+    for llama in model.pool.instances:
+        real = llama.create_chat_completion
+
+        def noting(*args: object, real: object = real, **kwargs: object) -> object:
+            threads.append(threading.current_thread())
+            return real(*args, **kwargs)  # type: ignore[operator]
+
+        monkeypatch.setattr(llama, "create_chat_completion", noting)
+
+    reply = model.invoke(MESSAGES).content
+
+    assert str(reply).strip()
+    assert len(threads) == 1 and threads[0] is not threading.current_thread()
+    threads[0].join(5)
+    assert not threads[0].is_alive()

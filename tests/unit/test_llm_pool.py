@@ -114,3 +114,49 @@ def test_a_pool_that_stays_busy_is_an_error() -> None:
 
     with pool.hold(), pytest.raises(ModelUnavailable, match="stayed busy"), pool.hold():
         pass
+
+
+class ThreadNoting(FakeLlama):
+    """Notes the thread each generation runs on (llama.cpp's OpenMP team belongs to that thread)."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(name)
+        self.threads: list[threading.Thread] = []
+
+    def create_chat_completion(self, chat: list[dict[str, str]], **kwargs: Any) -> Iterator[dict[str, Any]]:
+        self.threads.append(threading.current_thread())
+        yield from super().create_chat_completion(chat, **kwargs)
+
+
+def test_each_generation_runs_on_a_thread_of_its_own_that_ends_with_it() -> None:
+    # llama.cpp is built with OpenMP: a thread that has generated keeps its OpenMP team for as long as it lives, and
+    # with more such threads than cores every later generation's barriers sleep instead of spinning (decoding at a
+    # third of its speed, bench/turn.py). So no generation runs on the caller's thread (a web server's worker thread,
+    # the CLI's main thread, which live on): each gets a thread that ends with it.
+    llama = ThreadNoting("a")
+    model, _ = pool_model([llama])
+
+    first = str(model.invoke([HumanMessage("hi")]).content)
+    stream = model.stream([HumanMessage("hi")])
+    next(stream)
+    stream.close()
+
+    assert first == "One two three four. "
+    assert len(llama.threads) == 2 and threading.current_thread() not in llama.threads
+    assert llama.threads[0] is not llama.threads[1]
+    for thread in llama.threads:
+        thread.join(WAIT_S)
+        assert not thread.is_alive()
+
+
+def test_an_error_of_the_generation_reaches_the_caller() -> None:
+    class Failing(FakeLlama):
+        def create_chat_completion(self, chat: list[dict[str, str]], **kwargs: Any) -> Iterator[dict[str, Any]]:
+            yield {"choices": [{"delta": {"content": "Partly "}, "finish_reason": None}]}
+            raise ValueError("Requested tokens (3000) exceed context window of 2048")
+
+    model, _ = pool_model([Failing("a")])
+
+    with pytest.raises(Exception, match="context window"):
+        model.invoke([HumanMessage("hi")])
+    assert model.pool.busy == 0
