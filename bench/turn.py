@@ -61,6 +61,7 @@ from assistant.config.loading import load_settings  # noqa: E402
 from assistant.domain import ShopperIdentity, fold  # noqa: E402
 from assistant.evaluation import DEMO_NOW  # noqa: E402
 from assistant.shop.shop_import import demo_shop_path  # noqa: E402
+from assistant.turn.compose import warm_model  # noqa: E402
 from assistant.turn.prompts import SYSTEM, USER  # noqa: E402
 
 STEPS = ("guard", "load_profile", "understand", "tools", "compose", "verify", "record")
@@ -245,6 +246,7 @@ def run_shop(settings: Any, shop: str, policy: Path | None, args: argparse.Names
         service = build_assistant(components, llm=cast(Any, llm), now=(lambda: DEMO_NOW) if shop == "demo" else None)
         if floor is not None:
             floor.attach(components.llm)
+        warm_model(components.llm, service.deps.shop.called)  # as `concierge serve` does at start
         warm = next(q for q in questions if not q.before)
         time_turn(service, llm, ShopperIdentity(warm.customer) if warm.customer else None, None, warm.message)
         print(f"{'category':<14} {'kind':<6} {'verdict':<9} {'ttft':>6} {'first':>6} {'turn':>6}  question")

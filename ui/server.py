@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import Any
+import threading
+from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI, HTTPException, Query, Request
 
@@ -25,7 +26,19 @@ from ui.pages_gate import PagesGate, pages_app
 from ui.rate_limits import RateLimiter
 from ui.staff_auth import StaffAuth
 
+if TYPE_CHECKING:
+    from assistant.turn.turn_service import AssistantService
+
 log = logging.getLogger(__name__)
+
+
+def _warm(service: AssistantService) -> None:
+    from assistant.turn.compose import warm_model
+
+    try:
+        warm_model(service.deps.llm, service.deps.shop.called)
+    except Exception:  # noqa: BLE001 - the first turn then evaluates the system prompt itself
+        log.warning("could not put the system prompt into the chat model's cache", exc_info=True)
 
 
 def create_app(components: Components, pages_in_background: bool = False) -> FastAPI:
@@ -53,7 +66,9 @@ def create_app(components: Components, pages_in_background: bool = False) -> Fas
     if settings.app.load_demo:
         for report in components.load_demo_if_empty() or []:
             log.info("demo shop %s", report.summary())  # normal first-start progress
-    components.assistant  # noqa: B018 - load the model and the catalogue now, not on the first turn
+    service = components.assistant  # load the model and the catalogue now, not on the first turn
+    # and the system prompt into the model's cache, beside the start's other work
+    threading.Thread(target=_warm, args=(service,), name="concierge-warm", daemon=True).start()
 
     gate = PagesGate()
     api = FastAPI(title="Concierge", version="0.1.0", docs_url="/api/docs", openapi_url="/api/openapi.json",

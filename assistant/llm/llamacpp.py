@@ -230,6 +230,16 @@ class LlamaCppChatModel(ConciergeChatModel):
         """An underlying ``llama_cpp.Llama`` (shared; hold no reference across calls of other models)."""
         return self.pool.instances[0]
 
+    def warm(self, messages: list[BaseMessage]) -> None:
+        """Evaluate ``messages`` on the instance the next generation gets (one token generated), so that the start
+        every prompt shares (the system prompt) is already in its cache: the first shopper's turn after a start
+        does not wait for it (about 0.25 s of prefill on 2 cores)."""
+        chat = to_chat_dicts(messages)
+        with self.pool.hold() as llama:
+            for _ in on_own_thread(lambda: llama.create_chat_completion(chat, stream=True, max_tokens=1,
+                                                                        temperature=0.0)):
+                pass
+
     def _stream(
         self,
         messages: list[BaseMessage],

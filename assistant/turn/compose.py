@@ -50,6 +50,11 @@ MAX_REPEATS = 2
 #: pieces (tokens) the producer may read ahead of the consumer: about 0.1 s of decoding on the bundled model,
 #: several times a sentence's verification, and few enough tokens wasted when the reply stops early
 LOOKAHEAD = 16
+#: pieces (tokens) one sentence may take: the prompt asks for short sentences, and the small model sometimes writes
+#: a list joined by commas until the token budget ends (160 tokens, 1.5 s on 2 cores) without a sentence ever being
+#: complete enough to check or show; the reply built from the facts comes that much sooner. 80 leaves room for the
+#: longest sentence a built order reply writes (an order's three items with their options, about 70 tokens)
+MAX_SENTENCE_PIECES = 80
 
 
 #: markdown emphasis and headings the small model writes ("**Yes**", "## Price"): the chat shows plain text
@@ -73,11 +78,21 @@ class Composed:
 def build_messages(facts: Facts, shop: str) -> list[BaseMessage]:
     from langchain_core.messages import HumanMessage, SystemMessage
 
-    lines = "\n".join(f"- {line}" for line in facts.lines())
+    lines = "\n".join(f"- {line}" for line in facts.prompt_lines())
     system = SYSTEM.format(shop=shop)
     if facts.language != REFERENCE:  # a model that writes the shopper's language (language.model_writes)
         system += IN_LANGUAGE.format(language=language_name(facts.language))
     return [SystemMessage(system), HumanMessage(USER.format(facts=lines, question=facts.question))]
+
+
+def warm_model(llm: object, shop: str) -> None:
+    """Put the system prompt of ``shop``'s turns into the chat model's cache now (a model that has a cache to warm:
+    :meth:`assistant.llm.llamacpp.LlamaCppChatModel.warm`), so the first turn only evaluates its own facts."""
+    from langchain_core.messages import HumanMessage, SystemMessage
+
+    warm = getattr(llm, "warm", None)
+    if callable(warm):
+        warm([SystemMessage(SYSTEM.format(shop=shop)), HumanMessage("Hello")])
 
 
 def _joiner(before: str, after: str) -> str:
@@ -173,6 +188,7 @@ def _consume(producer: _Producer, facts: Facts, verifier: Verifier, corpus: str,
 
     ok = True
     finished = False
+    unfinished = 0  # pieces since the last complete sentence
     while not finished:
         pieces, finished = producer.take()
         piece = "".join(pieces)
@@ -181,6 +197,10 @@ def _consume(producer: _Producer, facts: Facts, verifier: Verifier, corpus: str,
         raw += piece
         buffer += piece
         done, buffer = _split_sentences(buffer)
+        unfinished = 0 if done else unfinished + len(pieces)
+        if unfinished > MAX_SENTENCE_PIECES:
+            ok, problems = False, (f"the model wrote {unfinished} tokens without ending a sentence",)
+            break
         for sentence in done:
             if not accept(sentence):
                 ok = False

@@ -15,7 +15,7 @@ from assistant.domain import Citation, ProductCard
 from assistant.personalization.offer_rules import describe
 from assistant.records import CustomerProfile, Order, money
 from assistant.turn.order_answers import payment_lines, status_of
-from assistant.turn.order_refs import first_sentence_needs
+from assistant.turn.order_refs import asked_about, first_sentence_needs
 from assistant.turn.policy_answers import Similarity, answer_sentences, policy_body
 from knowledge.knowledge_store import Hit
 
@@ -34,23 +34,47 @@ def _date(value: datetime | str | None) -> str:
     return value.date().isoformat() if isinstance(value, datetime) else str(value)[:10]
 
 
-def order_line(order: Order) -> str:
-    items = ", ".join(
+def _items(order: Order, options: bool = True) -> str:
+    return ", ".join(
         f"{i.quantity} x {i.name}" + (f" ({', '.join(f'{k} {v}' for k, v in (i.options or {}).items())})"
-                                      if i.options else "")
+                                      if i.options and options else "")
         for i in order.items
     )
-    parts = [f"Order {order.id}: status {order.status}, placed {_date(order.placed_at)}, "
-             f"total {money(order.total, order.currency)}; items: {items}."]
+
+
+def _shipping(order: Order) -> list[str]:
+    """The order's tracking and delivery, one sentence each."""
+    parts = []
     if order.tracking and order.tracking.get("number"):
         parts.append(f"Tracking: {order.tracking.get('carrier', '')} {order.tracking['number']}.".replace("  ", " "))
     if order.delivered_at:
         parts.append(f"Delivered {_date(order.delivered_at)}.")
-    parts.extend(payment_lines(order))
+    return parts
+
+
+def _requests(order: Order) -> list[str]:
+    """What was asked of its items (a return, an exchange), as one sentence, if anything."""
     requested = [f"{i.status.replace('_', ' ')} for {i.name}" for i in order.items if i.status != "ordered"]
-    if requested:
-        parts.append(f"{'; '.join(requested)}.".capitalize())
-    return " ".join(parts)
+    return [f"{'; '.join(requested)}.".capitalize()] if requested else []
+
+
+def order_line(order: Order) -> str:
+    return " ".join([f"Order {order.id}: status {order.status}, placed {_date(order.placed_at)}, "
+                     f"total {money(order.total, order.currency)}; items: {_items(order)}.", *_shipping(order),
+                     *payment_lines(order), *_requests(order)])
+
+
+def order_prompt_line(order: Order, asked: str) -> str:
+    """The order as the model's prompt gives it for a question that asks ``asked`` (:func:`order_refs.asked_about`):
+    what answers it and what names the order, nothing else. Every token of the prompt is prefill the shopper waits
+    for (about 4 ms a token on 2 cores), and an order with its payments and every item's options ran to 150 tokens."""
+    head = f"Order {order.id}: status {order.status}"
+    if asked in ("total", "payment"):
+        return " ".join([f"{head}, total {money(order.total, order.currency)}.", *payment_lines(order)])
+    if asked == "items":
+        return f"{head}; items: {_items(order)}."
+    return " ".join([f"{head}, placed {_date(order.placed_at)}; items: {_items(order, options=False)}.",
+                     *_shipping(order), *_requests(order)])
 
 
 def order_details(order: Order) -> str:
@@ -162,6 +186,16 @@ class Facts:
         for offer in self.offers:
             out.append("Offer for this shopper: " + describe(offer))
         return out
+
+    def prompt_lines(self) -> list[str]:
+        """:meth:`lines` as the model's prompt gives them: for a question about the shopper's own orders alone,
+        each order with only what the question asks (:func:`order_prompt_line`) and no shopper line; the
+        verifier still checks the reply against everything (:meth:`corpus`)."""
+        if self.answer is not None or not self.orders or self.policies or self.products or self.offers:
+            return self.lines()
+        asked = asked_about(self.question)
+        return [*(order_prompt_line(order, asked) for order in self.orders),
+                *(f"Order {i} is not one of this shopper's orders: do not discuss it." for i in self.refused_order_ids)]
 
     def trusted_text(self) -> str:
         """The facts that come from the shop's records (orders, products, offers, a computed answer), not from

@@ -128,3 +128,28 @@ def test_a_generation_runs_on_a_thread_of_its_own_not_the_callers(model: LlamaCp
     assert len(threads) == 1 and threads[0] is not threading.current_thread()
     threads[0].join(5)
     assert not threads[0].is_alive()
+
+
+def test_a_warmed_system_prompt_is_not_evaluated_again_by_the_next_prompt(model: LlamaCppChatModel,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    system = SystemMessage("You are the assistant of a shop selling kettles. Answer in one short sentence, using "
+                           "only the facts given.")
+    model.invoke([SystemMessage("Another system prompt, so nothing of the one above is in the cache."),
+                  HumanMessage("Hi")])
+    evaluated: list[int] = []
+    for llama in model.pool.instances:
+        real = llama.eval
+
+        def noting(tokens: list[int], real: object = real) -> object:
+            evaluated.append(len(tokens))
+            return real(tokens)  # type: ignore[operator]
+
+        monkeypatch.setattr(llama, "eval", noting)
+
+    model.warm([system, HumanMessage("Hello")])
+    warm_prefill = evaluated[0]
+    evaluated.clear()
+    model.invoke([system, HumanMessage("Is the steel kettle in stock?")])
+
+    # the question's own tokens (and the chat template's around them) are evaluated, not the system prompt again
+    assert evaluated[0] < warm_prefill / 2

@@ -5,7 +5,7 @@ from collections.abc import Callable
 from assistant.domain import Event
 from assistant.llm import FakeChatModel
 from assistant.turn.answer_nodes import compose_node, tools_node
-from assistant.turn.compose import _split_sentences
+from assistant.turn.compose import LOOKAHEAD, MAX_SENTENCE_PIECES, _split_sentences
 from assistant.turn.input_guard import guard_input
 from assistant.turn.state import TurnState
 from assistant.turn.turn_service import AssistantService
@@ -60,6 +60,22 @@ def test_a_model_repeating_itself_is_stopped_and_shown_once(make_service: Make, 
     assert [e.to_dict()["text"] for e in events] == [EXPRESS]
     assert usage["finish_reason"] == "cancelled"  # type: ignore[index]
     assert usage["completion_tokens"] < len(looping.split()) / 3  # type: ignore[index]
+
+
+def test_a_sentence_that_never_ends_is_stopped_without_waiting_for_the_token_budget(make_service: Make,
+                                                                                     fake_llm: FakeChatModel) -> None:
+    # the small model sometimes writes a list of items with commas for 160 tokens and no full stop: nothing of it
+    # is ever shown, so generating it only delays the reply built from the facts by a second or two
+    endless = "Express shipping costs $14.99 and " + " ".join(f"item {i}," for i in range(200))
+    service = make_service(fake_llm.enqueue([endless]))
+
+    update, events = composed(service, "How much is express shipping?")
+
+    usage = update["llm_usage"]
+    assert update["verdict"] != "pass" and not [e for e in events if e.type == "text"]
+    assert any("without ending a sentence" in p for p in update["problems"])  # type: ignore[attr-defined]
+    assert usage["finish_reason"] == "cancelled"  # type: ignore[index]
+    assert usage["completion_tokens"] <= MAX_SENTENCE_PIECES + LOOKAHEAD + 2  # type: ignore[index]
 
 
 def test_one_repeat_does_not_stop_the_reply(make_service: Make, fake_llm: FakeChatModel) -> None:

@@ -160,3 +160,24 @@ def test_an_error_of_the_generation_reaches_the_caller() -> None:
     with pytest.raises(Exception, match="context window"):
         model.invoke([HumanMessage("hi")])
     assert model.pool.busy == 0
+
+
+def test_warming_evaluates_the_prompt_on_the_instance_the_next_generation_gets() -> None:
+    class Noting(FakeLlama):
+        def __init__(self, name: str) -> None:
+            super().__init__(name)
+            self.calls: list[tuple[list[dict[str, str]], dict[str, Any]]] = []
+
+        def create_chat_completion(self, chat: list[dict[str, str]], **kwargs: Any) -> Iterator[dict[str, Any]]:
+            self.calls.append((chat, kwargs))
+            yield from super().create_chat_completion(chat, **kwargs)
+
+    a, b = Noting("a"), Noting("b")
+    model, _ = pool_model([a, b])
+
+    model.warm([HumanMessage("hi")])
+    model.invoke([HumanMessage("hello")])
+
+    warmed = a if a.calls else b
+    assert [c[0] for c in warmed.calls] == [[{"role": "user", "content": "hi"}], [{"role": "user", "content": "hello"}]]
+    assert warmed.calls[0][1]["max_tokens"] == 1 and model.pool.busy == 0

@@ -61,7 +61,10 @@ def test_the_prompt_holds_the_facts_and_the_question(make_service: Make, fake_ll
 
     prompt = "\n".join(m.text for m in fake_llm.calls[0])
     assert "Question: Where is my order NW-100073?" in prompt
-    assert "Order NW-100073: status shipped" in prompt and "Shopper: Maya, gold member" in prompt
+    assert "Order NW-100073: status shipped" in prompt and "Tracking: UPS 1Z5GAGTR0388899375." in prompt
+    # only what the question asks of the order (each token is prefill the shopper waits for): not its payments,
+    # nor the shopper's profile
+    assert "Paid" not in prompt and "Shopper:" not in prompt
 
 
 def test_an_invented_number_is_replaced_by_a_reply_built_from_facts(make_service: Make, fake_llm: FakeChatModel
@@ -140,12 +143,11 @@ def test_opted_out_shopper_gets_no_personalization(make_service: Make, fake_llm:
     service = make_service(fake_llm)
 
     events = run(service, DANIEL, "Can you recommend something for me?")  # built from the facts, no model
-    run(service, DANIEL, "Where is my order NW-100080?")  # the model writes this one (his own order)
 
     assert all(c["reason"] == "popular with our shoppers" for c in of(events, "products")[0]["products"])
     assert not of(events, "offers") and "Daniel" not in final(events).reply
-    prompt = "\n".join(m.text for m in fake_llm.calls[0])
-    assert "Shopper: Daniel." in prompt and "Shopper: Daniel," not in prompt  # no tier, points or likes
+    facts = service.turns.get_turn(final(events).turn_id).trace["facts"]  # what the model would be given
+    assert "Shopper: Daniel." in facts and not any(f.startswith("Shopper: Daniel,") for f in facts)  # no tier...
 
 
 def test_products_shown_are_logged_as_events_with_the_turn(make_service: Make, fake_llm: FakeChatModel) -> None:
