@@ -154,7 +154,7 @@ def verify_node(state: TurnState, deps: TurnDeps, emit: Emit) -> dict[str, Any]:
         return {}
     facts = state.facts
     evidence = facts.policy_evidence()  # a policy answer: each claim stated by one sentence that answers
-    verdict = deps.verifier.check(state.reply, facts.corpus(), facts.question, [c.id for c in facts.products],
+    verdict = deps.verifier.check(state.reply, facts.corpus(), facts.question, facts.named_products(),
                                   None, evidence, [str(o["code"]) for o in facts.offers],
                                   trusted=facts.trusted_text())
     required = deps.verifier.requirements(state.reply, facts.intent, *facts.requirement_args())

@@ -116,7 +116,7 @@ def whole_reply_problems(reply: str, facts: Facts, verifier: Verifier, corpus: s
     check, with the support index too), so only what the reply must contain is left to check."""
     problems: list[str] = []
     if not checked:
-        problems.extend(verifier.check(reply, corpus, facts.question, [c.id for c in facts.products], None,
+        problems.extend(verifier.check(reply, corpus, facts.question, facts.named_products(), None,
                                        facts.policy_evidence(), [str(o["code"]) for o in facts.offers],
                                        trusted=facts.trusted_text()).problems)
     problems.extend(verifier.requirements(reply, facts.intent, *facts.requirement_args()))
@@ -132,7 +132,7 @@ def _joined(sentences: list[str]) -> str:
 def compose_reply(llm: BaseChatModel, facts: Facts, verifier: Verifier, shop: str, emit: Callable[[Event], None],
                   max_sentences: int = 4) -> Composed:
     corpus = facts.corpus()
-    allowed = [c.id for c in facts.products]
+    allowed = facts.named_products()
     # the model starts on the prompt first: the verifier's support index is embedded during the prefill
     started = time.perf_counter()
     producer = _Producer(llm, build_messages(facts, shop), LOOKAHEAD)

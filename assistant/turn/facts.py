@@ -187,6 +187,11 @@ class Facts:
             out.append("Offer for this shopper: " + describe(offer))
         return out
 
+    def named_products(self) -> list[str]:
+        """Ids of the products a reply may name: those the turn found, and the items of the shopper's own orders."""
+        return list(dict.fromkeys([*(c.id for c in self.products),
+                                   *(i.product_id for o in self.orders for i in o.items if i.product_id)]))
+
     def prompt_lines(self) -> list[str]:
         """:meth:`lines` as the model's prompt gives them: for a question about the shopper's own orders alone,
         each order with only what the question asks (:func:`order_prompt_line`) and no shopper line; the

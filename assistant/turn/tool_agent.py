@@ -106,7 +106,7 @@ def agent_node(state: TurnState, deps: TurnDeps, emit: Emit) -> dict[str, Any]:
         reply = fallback_reply(facts, deps.shop.called)
         emit(TextDelta(reply))
         return {**update, "reply": reply, "verdict": "refused" if facts.refused_order_ids else "no_facts"}
-    verdict = deps.verifier.check(raw, facts.corpus(), question, [c.id for c in facts.products],
+    verdict = deps.verifier.check(raw, facts.corpus(), question, facts.named_products(),
                                   offer_codes=[str(o["code"]) for o in offers])  # no other offer code
     if verdict.ok and raw.strip():
         emit(TextDelta(raw.strip()))

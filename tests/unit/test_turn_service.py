@@ -266,3 +266,16 @@ def test_a_caller_that_stops_listening_does_not_lose_the_turn(make_service: Make
         time.sleep(0.05)
     assert [t.message for t in service.turns.turns_for_session("C001", session)] == [
         "How long do I have to return something?"]
+
+
+def test_a_reply_naming_the_products_of_the_shoppers_own_order_passes(make_service: Make,
+                                                                       fake_llm: FakeChatModel) -> None:
+    # the items of the order asked about are facts of the turn, though not products the turn looked up: naming them
+    # is the answer, not an invented product (the reply was thrown away for "product ... is not in the facts")
+    reply = "You ordered the Stridewell Aircool Long-Sleeve Running Top and the Stridewell Race Day Singlet."
+    service = make_service(fake_llm.enqueue([reply]))
+
+    events = run(service, MAYA, "What did I order in NW-100073?")
+
+    done = final(events)
+    assert done.reply == reply and done.verdict == "pass"
