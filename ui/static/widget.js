@@ -290,6 +290,20 @@
     }
   }
 
+  /* Where a reply names its own sources, in either language (as assistant/locales words it): its source line,
+     from there on ("Source: X." / "Sources: X; Y." / "来源：《X》。"), and a quote's opening ("According to “X”: ..."
+     / "根据《X》：..."). */
+  var OWN_SOURCES = [/(?:^|\s)Sources?: [\s\S]*$/, /来源[：:][\s\S]*$/, /(?:^|\s)According to “[\s\S]*?”\s*:/,
+    /根据《[\s\S]*?》\s*[：:]/];
+
+  function namesItsSources(text, titles) {
+    var said = OWN_SOURCES.map(function (pattern) { return (String(text || "").match(pattern) || [""])[0]; })
+      .join("\n");
+    return titles.every(function (t) { return said.indexOf(t) >= 0; });
+  }
+
+  /* The "Sources:" line under a reply, by title, each once; none when the reply itself names every one of them
+     as its source (as the chat page does). Called again when the reply's text changes. */
   function showSources(item, sources) {
     var titles = (sources || []).map(function (s) { return s && s.title; })
       .filter(function (t, i, all) { return t && all.indexOf(t) === i; }); // each document once
@@ -297,7 +311,8 @@
     if (old) {
       old.parentNode.removeChild(old);
     }
-    if (titles.length) {
+    var body = item.querySelector(".text");
+    if (titles.length && !namesItsSources(body && body.textContent, titles)) {
       item.appendChild(el("span", "sources", words.sources + " " + titles.join("; ")));
     }
   }
@@ -430,7 +445,12 @@
             reply.body.textContent = got.text || "";
             reply.item.setAttribute("data-replaced", "true");
           } else if (event === "sources") {
-            showSources(reply.item, got.sources);
+            reply.sources = got.sources;
+          }
+          if (event === "text" || event === "replace" || event === "sources") {
+            if (reply.sources) { // whether the text names them itself may change with the text
+              showSources(reply.item, reply.sources);
+            }
           } else if (event === "products") {
             showProducts(reply.item, got.products);
           } else if (event === "offers") {
@@ -461,6 +481,9 @@
   function finish(reply, done) {
     if (done.reply && !reply.body.textContent) {
       reply.body.textContent = done.reply;
+      if (reply.sources) {
+        showSources(reply.item, reply.sources);
+      }
     }
     setState(reply.item, "done");
     if (done.turn_id) {
