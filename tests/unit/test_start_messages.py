@@ -46,6 +46,7 @@ exit 0
 def run_install(tmp_path: Path, fail_on: str = "", *args: str) -> subprocess.CompletedProcess[str]:
     (tmp_path / "scripts").mkdir(exist_ok=True)
     shutil.copy(ROOT / "scripts/install.sh", tmp_path / "scripts/install.sh")
+    shutil.copy(ROOT / "scripts/llama_flags.sh", tmp_path / "scripts/llama_flags.sh")
     if not (tmp_path / "pyproject.toml").exists():
         (tmp_path / "pyproject.toml").write_text('[project]\nname = "x"\n')
     fake = tmp_path / "fake-python3"
