@@ -309,9 +309,32 @@ class _without_onnx_package:
             self._utils._add_onnxscript_fn = self._saved
 
 
+def prepare(model_path: str | None = None) -> str:
+    """Export the model (by default the bundled one) into the default cache unless it is there: what a first start
+    would do, done ahead (scripts/install.sh runs it while llama.cpp compiles). One line saying how it went;
+    a failure is remembered as at a start (the server then embeds on sentence-transformers)."""
+    from knowledge.embeddings import bundled_model_path
+
+    path = model_path or bundled_model_path()
+    started = time.perf_counter()
+    encoder = onnx_encoder(path)
+    if encoder is None:
+        return f"the embedding model stays on sentence-transformers (torch): no ONNX export ({export_dir(path)})"
+    took = time.perf_counter() - started
+    return f"the embedding model is ready for ONNX Runtime in {export_dir(path)} ({took:.1f} s)"
+
+
+USAGE = ("usage: python -m knowledge.onnx_embedder export MODEL_FOLDER OUT_FOLDER\n"
+         "       python -m knowledge.onnx_embedder prepare [MODEL_FOLDER]   (into the default cache, once)")
+
+
 def main(argv: list[str]) -> int:
+    if argv[:1] == ["prepare"] and len(argv) <= 2:
+        logging.basicConfig(level=logging.INFO, format="%(message)s")
+        print(prepare(argv[1] if len(argv) == 2 else None))
+        return 0
     if len(argv) != 3 or argv[0] != "export":
-        print("usage: python -m knowledge.onnx_embedder export MODEL_FOLDER OUT_FOLDER", file=sys.stderr)
+        print(USAGE, file=sys.stderr)
         return 2
     meta = export(argv[1], Path(argv[2]))
     print(json.dumps(meta))

@@ -79,12 +79,24 @@ for requirement in wanted:
 PY
 pip_install -r "$work/requirements.txt"
 
+# what the first start would do before serving (the ONNX export: 15 s on 2 cores, half of it Python compiling
+# torch's modules on their first import), done beside the build instead
+phase embeddings "" \
+  "Preparing the embedding model for ONNX Runtime in the background while the model runtime builds (once; starts reuse it)"
+HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 .venv/bin/python -m knowledge.onnx_embedder prepare > "$work/embeddings.log" 2>&1 &
+embeddings_pid=$!
+
 phase finish "check the connection to the package index (pip config list); pip's message above names the package that failed" \
   "Waiting for the model runtime's build, then installing it and Concierge into .venv"
 if ! wait "$runtime_pid"; then
   tail -n 40 "$work/runtime.log" >&2
   PHASE=runtime HINT="install a C and C++ compiler and cmake (Debian: apt-get install build-essential cmake), then run again; CMAKE_ARGS and CMAKE_BUILD_PARALLEL_LEVEL change the build; the build's last lines are above"
   false
+fi
+# not a failure if it did not work: the first start tries again (and embeds on torch if it cannot)
+if ! wait "$embeddings_pid"; then
+  printf 'note: preparing the embedding model did not finish (the first start tries again):\n' >&2
+  tail -n 5 "$work/embeddings.log" >&2
 fi
 pip_install --find-links "$work/wheels" -e ".$extras"
 

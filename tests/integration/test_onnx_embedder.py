@@ -121,3 +121,21 @@ def test_an_unusable_export_falls_back_to_sentence_transformers(
     lines = [r for r in caplog.records if r.name == "knowledge.onnx_embedder"]
     assert len(lines) == 1 and lines[0].levelno == logging.INFO and "sentence-transformers" in lines[0].getMessage()
     assert len(embedder.embed_query("Where is my order?")) == 384
+
+
+def test_prepare_exports_once_into_the_default_cache_as_the_install_runs_it(tmp_path: Path) -> None:
+    """scripts/install.sh runs ``python -m knowledge.onnx_embedder prepare`` while llama.cpp compiles; a start
+    then finds the export in XDG_CACHE_HOME and does not export again."""
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "XDG_CACHE_HOME": str(tmp_path)}
+    command = [sys.executable, "-m", "knowledge.onnx_embedder", "prepare"]
+    first = subprocess.run(command, capture_output=True, text=True, check=True, env=env)
+    folder = export_dir(bundled_model_path(), tmp_path / "concierge")
+    assert (folder / "meta.json").is_file() and (folder / "model.onnx").is_file()
+    assert "exporting the embedding model" in first.stderr
+    assert first.stdout.startswith("the embedding model is ready for ONNX Runtime")
+    again = subprocess.run(command, capture_output=True, text=True, check=True, env=env)
+    assert "exporting" not in again.stderr and again.stdout.startswith("the embedding model is ready")
+    code = ("import logging; logging.basicConfig(level=logging.INFO); "
+            "from knowledge.embeddings import build_embedder; print(type(build_embedder('bundled')).__name__)")
+    started = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
+    assert started.stdout.strip() == "OnnxEmbedder" and "exporting" not in started.stderr

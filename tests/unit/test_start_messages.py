@@ -74,7 +74,7 @@ def test_each_install_phase_prints_one_plain_line_in_order(tmp_path: Path) -> No
 
     assert done.returncode == 0, done.stderr
     phases = PHASE.findall(done.stdout)
-    assert [key for key, _ in phases] == ["venv", "runtime", "torch", "deps", "finish", "done"]
+    assert [key for key, _ in phases] == ["venv", "runtime", "torch", "deps", "embeddings", "finish", "done"]
     runtime = dict(phases)["runtime"]
     assert "once" in runtime and "cache" in runtime  # the compile happens once, pip keeps the wheel
     assert done.stdout.count("\n") == len(phases)  # nothing else on stdout: pip runs quietly
@@ -102,7 +102,24 @@ def test_a_later_install_is_skipped_until_pyproject_changes(tmp_path: Path) -> N
 
     assert [key for key, _ in PHASE.findall(plain.stdout)] == ["done"] and "Already installed" in plain.stdout
     assert skipped_calls == first_calls  # pip was not run at all
-    assert [key for key, _ in PHASE.findall(changed.stdout)] == ["venv", "runtime", "torch", "deps", "finish", "done"]
+    assert [key for key, _ in PHASE.findall(changed.stdout)] == ["venv", "runtime", "torch", "deps", "embeddings",
+                                                              "finish", "done"]
+
+
+def test_the_embedding_model_is_prepared_beside_the_build_and_its_failure_does_not_stop_the_install(
+        tmp_path: Path) -> None:
+    done = run_install(tmp_path)
+    calls = (tmp_path / "calls.log").read_text().splitlines()
+    prepare = next(c for c in calls if "knowledge.onnx_embedder prepare" in c)
+    assert calls.index(prepare) < calls.index(next(c for c in calls if "-e ." in c))  # before the project's install
+    assert "note:" not in done.stderr
+
+    again = tmp_path / "again"
+    again.mkdir()
+    failed = run_install(again, "onnx_embedder prepare")
+    assert failed.returncode == 0, failed.stderr
+    assert "the first start tries again" in failed.stderr
+    assert PHASE.findall(failed.stdout)[-1][0] == "done"
 
 
 @pytest.mark.parametrize(("fail_on", "phase", "advice"), [
