@@ -37,6 +37,7 @@ from assistant.config.loading import load_settings  # noqa: E402
 from assistant.llm import build_chat_model, bundled_gguf_path  # noqa: E402
 from assistant.llm.base import ConciergeChatModel  # noqa: E402
 from assistant.llm.hf import DEFAULT_TORCH_THREADS  # noqa: E402
+from assistant.llm.llamacpp import on_own_thread  # noqa: E402
 from assistant.settings import LLMSettings  # noqa: E402
 
 SYSTEM = (
@@ -120,8 +121,11 @@ def reference_runner(llama: Any, max_tokens: int) -> Callable[[list[BaseMessage]
     def run(messages: list[BaseMessage], runs: Runs) -> None:
         chat = [{"role": roles[m.type], "content": m.text} for m in messages]
         started, first, last, n, prompt = time.perf_counter(), None, None, 0, 0
-        for part in llama.create_chat_completion(chat, stream=True, temperature=0.0, max_tokens=max_tokens,
-                                                 seed=7):
+        # on a thread of its own, as the app generates (assistant/llm/llamacpp.py): llama.cpp's OpenMP team stays
+        # with every thread that generated, and one left on this main thread made the backend's runs that followed
+        # decode at 0.4x (more teams than cores)
+        for part in on_own_thread(lambda: llama.create_chat_completion(chat, stream=True, temperature=0.0,
+                                                                        max_tokens=max_tokens, seed=7)):
             if not prompt:
                 prompt = int(llama.n_tokens)
             if part["choices"][0]["delta"].get("content"):
