@@ -79,7 +79,7 @@ def build_messages(facts: Facts, shop: str) -> list[BaseMessage]:
     from langchain_core.messages import HumanMessage, SystemMessage
 
     lines = "\n".join(f"- {line}" for line in facts.prompt_lines())
-    system = SYSTEM.format(shop=shop)
+    system = system_prompt(shop)
     if facts.language != REFERENCE:  # a model that writes the shopper's language (language.model_writes)
         system += IN_LANGUAGE.format(language=language_name(facts.language))
     return [SystemMessage(system), HumanMessage(USER.format(facts=lines, question=facts.question))]
@@ -92,7 +92,12 @@ def warm_model(llm: object, shop: str) -> None:
 
     warm = getattr(llm, "warm", None)
     if callable(warm):
-        warm([SystemMessage(SYSTEM.format(shop=shop)), HumanMessage("Hello")])
+        warm([SystemMessage(system_prompt(shop)), HumanMessage("Hello")])
+
+
+def system_prompt(shop: str) -> str:
+    """The system prompt every turn of ``shop`` starts with (the part a warm cache holds)."""
+    return SYSTEM.format(shop=shop)
 
 
 def _joiner(before: str, after: str) -> str:

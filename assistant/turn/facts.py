@@ -177,8 +177,7 @@ class Facts:
             out.append(shopper)
         for order in self.orders:
             out.append(order_line(order))
-        for order_id in self.refused_order_ids:
-            out.append(f"Order {order_id} is not one of this shopper's orders: do not discuss it.")
+        out.extend(refused_order_line(order_id) for order_id in self.refused_order_ids)
         for hit in self.policies:
             out.append(f"Policy ({hit.metadata.get('heading')}): {policy_body(hit)}")
         for card in self.products:
@@ -200,7 +199,7 @@ class Facts:
             return self.lines()
         asked = asked_about(self.question)
         return [*(order_prompt_line(order, asked) for order in self.orders),
-                *(f"Order {i} is not one of this shopper's orders: do not discuss it." for i in self.refused_order_ids)]
+                *(refused_order_line(i) for i in self.refused_order_ids)]
 
     def trusted_text(self) -> str:
         """The facts that come from the shop's records (orders, products, offers, a computed answer), not from
@@ -224,3 +223,8 @@ class Facts:
         for order in self.orders:
             cites.append(Citation("order", order.id, f"Order {order.id}"))
         return cites
+
+
+def refused_order_line(order_id: str) -> str:
+    """The fact line for an order id the shopper named that is not theirs (in the facts and in the prompt)."""
+    return f"Order {order_id} is not one of this shopper's orders: do not discuss it."
