@@ -95,6 +95,9 @@ class ShopperTurn(BaseModel):
     intent: str | None = None
     verdict: str | None = None
     handover: bool | None = None
+    sources: list[Citation] = Field(default_factory=list, description=(
+        "What the assistant's reply was shown with (its 'sources' event); empty for a reply a person wrote and for "
+        "turns stored before sources were kept."))
 
 
 class Conversation(BaseModel):
@@ -154,7 +157,8 @@ def shopper_turn(t: TurnRecord) -> dict[str, Any]:
     agent's username is not shown to shoppers)."""
     return {"id": t.id, "created_at": t.created_at.isoformat() if t.created_at else None,
             "author": t.shopper_author,
-            "message": t.message, "reply": t.reply, "intent": t.intent, "verdict": t.verdict, "handover": t.handover}
+            "message": t.message, "reply": t.reply, "intent": t.intent, "verdict": t.verdict, "handover": t.handover,
+            "sources": list((t.trace or {}).get("sources") or []) if t.author == "assistant" else []}
 
 
 def sse(events: Iterator[Event], extra: dict[str, Any] | None = None) -> Iterator[str]:

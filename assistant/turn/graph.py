@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import asdict
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from assistant.errors import ModelUnavailable
@@ -29,6 +30,7 @@ from assistant.turn.answer_nodes import (
     verify_node,
 )
 from assistant.turn.built_answers import compose_or_build_node
+from assistant.turn.cited_sources import cited_sources
 from assistant.turn.guest_turns import asks_for_orders
 from assistant.turn.session_nodes import (
     action_node,
@@ -192,6 +194,8 @@ def state_summary(state: Mapping[str, Any] | TurnState) -> dict[str, Any]:
         "refused_order_ids": facts.refused_order_ids if facts else [],
         "tool_calls": s.tool_calls,
         "facts": facts.lines() if facts else [],
+        # what the reply was shown with (its last "sources" event), so a conversation read again shows them too
+        "sources": [asdict(c) for c in cited_sources(facts, s.reply)] if facts and s.reply else [],
         "raw_model_text": s.raw,
         "verdict": s.verdict,
         "problems": s.problems,

@@ -143,6 +143,18 @@ def test_a_guest_continues_their_conversation_with_the_token_they_got(client: Te
         ["hello", "How much is express shipping?"]
 
 
+def test_a_conversation_read_again_shows_each_reply_with_the_sources_it_was_shown_with(client: TestClient) -> None:
+    first = ask(client, "hello")
+    second = ask(client, "How long do I have to return something?", bearer(first["guest_token"]))
+
+    read = client.get(f"/api/v1/sessions/{first['session_id']}", headers=bearer(second["guest_token"]))
+
+    assert second["sources"], second  # the policy answer came with its source
+    turns = read.json()["turns"]
+    assert turns[-1]["sources"] == second["sources"]
+    assert turns[0]["sources"] == first["sources"] == []  # a greeting cites nothing
+
+
 def test_a_guest_sees_only_their_own_conversation(client: TestClient) -> None:
     mine, theirs = ask(client, "hello"), ask(client, "hello")
 

@@ -439,15 +439,15 @@
           if (mine !== generation) {
             return;
           }
-          if (event === "text") {
-            reply.body.textContent += got.text || "";
-          } else if (event === "replace") {
-            reply.body.textContent = got.text || "";
-            reply.item.setAttribute("data-replaced", "true");
-          } else if (event === "sources") {
-            reply.sources = got.sources;
-          }
           if (event === "text" || event === "replace" || event === "sources") {
+            if (event === "text") {
+              reply.body.textContent += got.text || "";
+            } else if (event === "replace") {
+              reply.body.textContent = got.text || "";
+              reply.item.setAttribute("data-replaced", "true");
+            } else {
+              reply.sources = got.sources;
+            }
             if (reply.sources) { // whether the text names them itself may change with the text
               showSources(reply.item, reply.sources);
             }
@@ -651,7 +651,7 @@
         var from = String(t.author || "").indexOf("agent:") === 0 ? "agent" : "assistant";
         var shown = message(from, t.reply);
         setState(shown.item, "done");
-        showSources(shown.item, t.sources); // when the session API carries them (it does not yet)
+        showSources(shown.item, t.sources); // as the reply was shown (stored with the turn)
         if (t.id) {
           shown.item.setAttribute("data-turn", t.id);
         }
