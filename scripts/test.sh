@@ -30,6 +30,17 @@ if ! command -v chromium >/dev/null 2>&1; then
   fi
 fi
 
+# a Chinese font, so the screenshots of the Chinese pages show the text a shopper sees (not empty boxes); the
+# tests read the text either way
+if command -v fc-list >/dev/null 2>&1 && [ -z "$(fc-list :lang=zh 2>/dev/null)" ]; then
+  if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = "0" ]; then
+    say "installing a Chinese font (Debian's fonts-wqy-microhei, 1.6 MB) for the Chinese pages' screenshots (once)"
+    (DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-wqy-microhei \
+      || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-wqy-microhei; }) \
+      || say "could not install a Chinese font; Chinese screenshots will show boxes"
+  fi
+fi
+
 # npm for the accessibility tests: they fetch axe-core from the npm registry once (tests/browser/axe_check.py)
 if ! command -v npm >/dev/null 2>&1; then
   if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = "0" ]; then
