@@ -98,6 +98,10 @@ class ShopperTurn(BaseModel):
     sources: list[Citation] = Field(default_factory=list, description=(
         "What the assistant's reply was shown with (its 'sources' event); empty for a reply a person wrote and for "
         "turns stored before sources were kept."))
+    products: list[ProductCard] = Field(default_factory=list, description=(
+        "The product cards the reply was shown with, as they were then (its 'products' event)."))
+    offers: list[OfferView] = Field(default_factory=list, description=(
+        "The offers the reply was shown with (its 'offers' event)."))
 
 
 class Conversation(BaseModel):
@@ -158,7 +162,8 @@ def shopper_turn(t: TurnRecord) -> dict[str, Any]:
     return {"id": t.id, "created_at": t.created_at.isoformat() if t.created_at else None,
             "author": t.shopper_author,
             "message": t.message, "reply": t.reply, "intent": t.intent, "verdict": t.verdict, "handover": t.handover,
-            "sources": list((t.trace or {}).get("sources") or []) if t.author == "assistant" else []}
+            **{key: list((t.trace or {}).get(stored) or []) if t.author == "assistant" else []
+               for key, stored in (("sources", "sources"), ("products", "product_cards"), ("offers", "offer_views"))}}
 
 
 def sse(events: Iterator[Event], extra: dict[str, Any] | None = None) -> Iterator[str]:

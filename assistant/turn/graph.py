@@ -196,6 +196,8 @@ def state_summary(state: Mapping[str, Any] | TurnState) -> dict[str, Any]:
         "facts": facts.lines() if facts else [],
         # what the reply was shown with (its last "sources" event), so a conversation read again shows them too
         "sources": [asdict(c) for c in cited_sources(facts, s.reply)] if facts and s.reply else [],
+        "product_cards": [asdict(c) for c in s.products],  # as shown (name, price then), for the same reason
+        "offer_views": [{k: o.get(k, "") for k in ("id", "code", "title", "description")} for o in s.offers],
         "raw_model_text": s.raw,
         "verdict": s.verdict,
         "problems": s.problems,

@@ -420,20 +420,21 @@ def test_a_reply_that_does_not_name_its_sources_lists_them(page: Any, widget_app
     assert sent and reply["sources"] == "Sources: " + "; ".join(dict.fromkeys(sent)), (sent, reply)
 
 
-def test_a_reply_read_again_on_the_next_page_keeps_its_sources_line(page: Any, widget_app: App, shop: Site) -> None:
+def test_a_reply_read_again_on_the_next_page_is_shown_as_it_was(page: Any, widget_app: App, shop: Site) -> None:
     page.goto(shop_page(shop, widget_app, "/before", data_title=TITLE), wait_until="domcontentloaded")
     bubble_of(page).click()
     reply, _ = ask(page, "How much is the Stridewell Tempo 3 Road Running Shoe?")
+    first = whole_reply(page)
     assert reply["sources"].startswith("Sources: "), reply
 
     page.goto(shop_page(shop, widget_app, "/after", data_title=TITLE), wait_until="domcontentloaded")
     bubble_of(page).click()
     page.wait_for_function(MESSAGES.replace("() =>", "() => (") + ").some(m => m.from === 'assistant')")
-    again = page.evaluate("""() => [...document.querySelector('#concierge-widget').shadowRoot
-        .querySelectorAll('.msg[data-from=assistant]')].pop().querySelector('.sources')?.textContent || ''""")
+    again = [m for m in messages(page) if m["from"] == "assistant"][-1]
 
     shot(page, "widget-sources-read-again")
-    assert again == reply["sources"], (again, reply)
+    assert again["sources"] == reply["sources"], (again, reply)
+    assert whole_reply(page) == first  # the product list too: the whole message as it was shown
 
 
 def test_the_panel_closes_by_keyboard_and_gives_the_focus_back(page: Any, widget_app: App, shop: Site) -> None:

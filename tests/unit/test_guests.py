@@ -155,6 +155,16 @@ def test_a_conversation_read_again_shows_each_reply_with_the_sources_it_was_show
     assert turns[0]["sources"] == first["sources"] == []  # a greeting cites nothing
 
 
+def test_a_conversation_read_again_shows_the_product_cards_and_offers_as_they_were_shown(client: TestClient,
+                                                                                      ) -> None:
+    asked = ask(client, "Do you have a tent for camping?")
+    read = client.get(f"/api/v1/sessions/{asked['session_id']}", headers=bearer(asked["guest_token"]))
+
+    assert asked["products"], asked
+    turn = read.json()["turns"][-1]
+    assert turn["products"] == asked["products"] and turn["offers"] == asked["offers"]
+
+
 def test_a_guest_sees_only_their_own_conversation(client: TestClient) -> None:
     mine, theirs = ask(client, "hello"), ask(client, "hello")
 

@@ -651,7 +651,9 @@
         var from = String(t.author || "").indexOf("agent:") === 0 ? "agent" : "assistant";
         var shown = message(from, t.reply);
         setState(shown.item, "done");
-        showSources(shown.item, t.sources); // as the reply was shown (stored with the turn)
+        showProducts(shown.item, t.products); // as the reply was shown (stored with the turn)
+        showOffers(shown.item, t.offers);
+        showSources(shown.item, t.sources);
         if (t.id) {
           shown.item.setAttribute("data-turn", t.id);
         }
