@@ -180,7 +180,10 @@ def _whole_list(items: Sequence[str]) -> str | None:
         return None
     lead = keys[0] if len(set(keys)) == 1 else ""
     rest = [i.split(":", 1)[1].strip() for i in items] if lead else list(items)
-    short = [re.sub(r"\s*\([^)]{40,}\)", "", i).rstrip(". ") for i in rest]
+    short = [re.sub(r"\s*\([^)]{40,}\)", "", i).rstrip(". 。") for i in rest]
+    if has_cjk("".join(items)):  # Chinese punctuation: "关闭以后：甲；乙。", not "关闭以后: 甲。; 乙。."
+        body = "；".join(x for x in short if x)
+        return f"{lead.strip()}：{body}。" if lead else f"{body}。"
     body = "; ".join(x for x in short if x)
     return f"{lead}: {body}." if lead else f"{body}."
 
@@ -348,15 +351,19 @@ def answer_sentences(hits: Sequence[Hit], question: str, limit: int = 2, close: 
 
 def _without_repeats(sentences: Iterable[str]) -> list[str]:
     """``sentences`` without one whose words the ones before it already say ("Our gift cards never expire. Gift
-    cards never expire." says it once)."""
+    cards never expire." says it once), nor one a later sentence says whole (an item of a list, then the whole
+    list: the list alone)."""
+    unique = list(dict.fromkeys(sentences))
+    words = [_stems(s) - {stem(w) for w in _STOP} for s in unique]
     kept: list[str] = []
     said: set[str] = set()
-    for sentence in dict.fromkeys(sentences):
-        words = _stems(sentence) - {stem(w) for w in _STOP}
-        if kept and words and words <= said:
+    for i, sentence in enumerate(unique):
+        if kept and words[i] and words[i] <= said:
+            continue
+        if words[i] and any(words[i] < later for later in words[i + 1:]):
             continue
         kept.append(sentence)
-        said |= words
+        said |= words[i]
     return kept
 
 

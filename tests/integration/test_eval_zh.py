@@ -12,14 +12,14 @@ wrong. On 2026-12-05 the Chinese shop gave 66/70 correct, 2 wrong (2.9%: zh-13 a
 questions answered with a neighbouring sentence) and 2 declined; then 68/70 correct, 1 wrong (1.4%: zh-19) and 1
 declined (zh-37), once a question word the shop never uses is matched by the shop's words of the same meaning in
 CC-CEDICT ("卖完" by "售罄", "香港" by "港澳": knowledge/cross_lingual.py, same_sense_groups, and
-assistant/turn/policy_scoring.py, same_sense_terms); the English shop asked in Chinese 20/20 (its English policies
-are found through CC-CEDICT, knowledge/cross_lingual.py). Each slice holds the line at what it
-reaches (a ratchet, as in test_eval_gate.py: raise it as answers improve; the English shop's keeps one decline of
-slack, no wrong answer). The bundled model writes English only, so Chinese replies are built from the facts and the
-slice runs in about two minutes a shop.
-
-The same slice from the command line: ``concierge eval --shop knowledge/demo_zh`` (a Chinese shop is asked in
-Chinese); the report's ``reply_language`` says which replies were in Chinese.
+assistant/turn/policy_scoring.py, same_sense_terms); then 69/70, 0 declined, once "个性化推荐" (the personalization
+setting) was no longer read as a request for picks (assistant/turn/chinese_rules.py); the English shop asked in
+Chinese 20/20 (its English policies are found through CC-CEDICT, knowledge/cross_lingual.py). Each slice holds the
+line at what it reaches (a ratchet, as in test_eval_gate.py: raise it as answers improve; the English shop's keeps
+one decline of slack, no wrong answer). The bundled model writes English only, so Chinese replies are built from the
+facts and the slice runs in about two minutes a shop. The same slice from the command line: ``concierge eval --shop
+knowledge/demo_zh`` (a Chinese shop is asked in Chinese); the report's ``reply_language`` says which replies were in
+Chinese.
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ MIN_IN_CHINESE, PER_CATEGORY = 1.0, 2
 TARGET_CORRECT, TARGET_WRONG = 0.9, 0.02  # the issue's; the slices' own (min correct, max wrong) below, a ratchet
 SLICES = {
     "zh-shop": (ROOT / "knowledge/demo_zh", ROOT / "knowledge/demo_zh/eval/policy-questions.jsonl", True, 40,
-                (0.97, 0.02)),
+                (0.98, 0.02)),
     "en-shop-zh-questions": (None, ROOT / "examples/eval/demo-zh-questions-on-english-shop.jsonl", False, 20,
                              (0.95, 0.0)),
 }

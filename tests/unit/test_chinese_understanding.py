@@ -150,3 +150,13 @@ ZH_SHOP = ShopVocabulary.from_products([
 ])
 def test_a_chinese_shops_names_and_the_rules_are_told_apart(message: str, expected: str) -> None:
     assert understand(message, vocabulary=ZH_SHOP).intent == expected
+
+
+@pytest.mark.parametrize("message, expected", [
+    # "个性化推荐" names the assistant's personalization (a privacy setting), not a request for picks
+    ("关闭个性化推荐以后会怎样？", "policy"), ("个性化推荐可以关掉吗？", "policy"),
+    # a request for picks still is one
+    ("有什么推荐的吗？", "recommendation"), ("给我推荐一款帐篷", "recommendation"),
+])
+def test_personalized_recommendation_as_a_setting_is_a_policy_question(message: str, expected: str) -> None:
+    assert intent(message) == expected

@@ -144,3 +144,24 @@ def test_the_sentence_before_the_best_is_added_only_when_the_best_leans_on_it() 
 def test_a_question_about_how_many_times_or_how_many_gets_the_sentence_with_the_count(question: str,
                                                                                         expected: str) -> None:
     assert expected in answer_sentences([LOANS[0], LOANS[3]], question)
+
+
+def test_an_item_and_then_its_whole_list_is_said_once_as_the_list() -> None:
+    from assistant.turn.policy_answers import _without_repeats
+
+    item = "If you opt out: You get no personal offers."
+    whole = "If you opt out: We stop learning your tastes; You get no personal offers; You only see popular items."
+
+    assert _without_repeats([item, whole]) == [whole]
+    assert _without_repeats([whole, item]) == [whole]
+    assert _without_repeats([item, "A gift box costs $4.50."]) == [item, "A gift box costs $4.50."]
+
+
+def test_a_chinese_list_said_whole_keeps_chinese_punctuation() -> None:
+    # as stored: the import folds full-width punctuation (NFKC), so the lead-in ends with ":"
+    optout = hit("关闭", "您可以随时关闭。关闭以后:\n\n- 我们不再了解您的喜好。\n- 您不会再收到专属优惠。\n"
+                       "- 只展示热门商品。", 21)
+
+    said = answer_sentences([optout], "关闭以后会怎样？")
+
+    assert "关闭以后：我们不再了解您的喜好；您不会再收到专属优惠；只展示热门商品。" in said, said
