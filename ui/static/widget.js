@@ -303,9 +303,14 @@
   }
 
   /* The "Sources:" line under a reply, by title, each once; none when the reply itself names every one of them
-     as its source (as the chat page does). Called again when the reply's text changes. */
+     as its source, and no product the reply shows as a card (as the chat page does). Called again when the reply's
+     text or its cards change. */
   function showSources(item, sources) {
-    var titles = (sources || []).map(function (s) { return s && s.title; })
+    item.conciergeSources = sources;
+    var carded = item.conciergeProducts || [];
+    var titles = (sources || []).filter(function (s) {
+      return s && !(s.kind === "product" && carded.indexOf(s.title) >= 0);
+    }).map(function (s) { return s.title; })
       .filter(function (t, i, all) { return t && all.indexOf(t) === i; }); // each document once
     var old = item.querySelector(".sources");
     if (old) {
@@ -331,9 +336,13 @@
   }
 
   function showProducts(item, products) {
+    item.conciergeProducts = (products || []).map(function (p) { return p.name; });
     showList(item, "products", (products || []).map(function (p) {
       return p.name + (p.price !== undefined ? " \u2014 " + p.price + " " + (p.currency || "") : "");
     }));
+    if (item.conciergeSources) { // a product now shown as a card leaves the sources line
+      showSources(item, item.conciergeSources);
+    }
   }
 
   function showOffers(item, offers) {
