@@ -342,10 +342,17 @@ def answer_sentences(hits: Sequence[Hit], question: str, limit: int = 2, close: 
         if _EXAMPLE.search(top[3]) and wants is None else None
     if rule is not None and limit > 1:
         chosen = [rule, top] + [b for b in chosen[1:] if b is not rule][:limit - 2]
-    out = []
+    out: list[str] = []
     for *_, sentence in chosen:  # an item of a list the question asks for by its lead-in: the whole list
         items = lists.get(in_list.get(sentence, (-1, -1)), [])
-        out.append((_asks_the_lead_in(items, sentence, asked) and _whole_list(items)) or sentence)
+        said = (_asks_the_lead_in(items, sentence, asked) and _whole_list(items)) or sentence
+        # two items of one list under one lead-in are said as one sentence ("If you opt out: A; B.")
+        same_list = out and in_list.get(out[-1], (-1, -1)) == in_list.get(sentence, (-2, -2))
+        joined = _whole_list([out[-1], sentence]) if same_list and said == sentence else None
+        if joined and ":" in out[-1] and out[-1].split(":")[0] == sentence.split(":")[0]:
+            out[-1] = joined
+        else:
+            out.append(said)
     return _without_repeats(out)
 
 

@@ -165,3 +165,13 @@ def test_a_chinese_list_said_whole_keeps_chinese_punctuation() -> None:
     said = answer_sentences([optout], "关闭以后会怎样？")
 
     assert "关闭以后：我们不再了解您的喜好；您不会再收到专属优惠；只展示热门商品。" in said, said
+
+
+def test_two_items_of_one_list_are_said_as_one_sentence_under_their_lead_in() -> None:
+    optout = hit("Opting out", "You can opt out at any time in your settings. If you opt out:\n- We stop learning your "
+                 "tastes from your chats.\n- You get no personal recommendations.\n- The assistant only shows you "
+                 "popular items.\n\nYou can opt in again later.", 30)
+
+    said = answer_sentences([optout], "What will the assistant show me if I turn off personal recommendations?")
+
+    assert said == ["If you opt out: You get no personal recommendations; The assistant only shows you popular items."]
