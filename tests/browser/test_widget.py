@@ -421,6 +421,20 @@ def test_a_product_shown_as_a_card_is_not_listed_again_as_a_source(page: Any, wi
     assert reply["sources"] == "", reply
 
 
+def test_an_order_the_reply_names_is_not_listed_again_as_a_source(page: Any, widget_app: App, shop: Site) -> None:
+    token = issue_token("C004", SECRET, ttl_s=3600)
+    page.goto(shop_page(shop, widget_app, "/named-order", data_title=TITLE, data_token=token),
+              wait_until="domcontentloaded")
+    bubble_of(page).click()
+    with page.expect_response(lambda r: r.url.endswith("/api/v1/chat") and r.request.method == "POST") as got:
+        reply, _ = ask(page, "Where is my latest order?")
+    sent = [t for event in sources_sent(got.value) for t in event]
+
+    named = re.search(r"NW-\d+", reply["text"])
+    assert reply["state"] == "done" and named and sent == [f"Order {named.group(0)}"], (sent, reply)
+    assert reply["sources"] == "", reply  # the reply says which order: no "Sources: Order NW-..." under it
+
+
 def assistant_messages(page: Any) -> list[str]:
     """Everything each assistant message shows (text, lists, "Sources:" line), oldest first."""
     return list(page.evaluate("""() => [...document.querySelector('#concierge-widget').shadowRoot

@@ -303,21 +303,23 @@
   }
 
   /* The "Sources:" line under a reply, by title, each once; none when the reply itself names every one of them
-     as its source, and no product the reply shows as a card (as the chat page does). Called again when the reply's
-     text or its cards change. */
+     as its source, no product the reply shows as a card and no order it names (as the chat page does). Called again
+     when the reply's text or its cards change. */
   function showSources(item, sources) {
     item.conciergeSources = sources;
     var carded = item.conciergeProducts || [];
+    var body = item.querySelector(".text");
+    var text = String((body && body.textContent) || "");
     var titles = (sources || []).filter(function (s) {
-      return s && !(s.kind === "product" && carded.indexOf(s.title) >= 0);
+      return s && !(s.kind === "product" && carded.indexOf(s.title) >= 0) &&
+        !(s.kind === "order" && text.indexOf(s.id) >= 0); // "Your order NW-1 is ...": no "Sources: Order NW-1"
     }).map(function (s) { return s.title; })
       .filter(function (t, i, all) { return t && all.indexOf(t) === i; }); // each document once
     var old = item.querySelector(".sources");
     if (old) {
       old.parentNode.removeChild(old);
     }
-    var body = item.querySelector(".text");
-    if (titles.length && !namesItsSources(body && body.textContent, titles)) {
+    if (titles.length && !namesItsSources(text, titles)) {
       item.appendChild(el("span", "sources", words.sources + " " + titles.join("; ")));
     }
   }
@@ -340,7 +342,12 @@
     showList(item, "products", (products || []).map(function (p) {
       return p.name + (p.price !== undefined ? " \u2014 " + p.price + " " + (p.currency || "") : "");
     }));
-    if (item.conciergeSources) { // a product now shown as a card leaves the sources line
+    refreshSources(item); // a product now shown as a card leaves the sources line
+  }
+
+  /* The sources line again, after the reply's text or cards changed (whether it names them may have changed). */
+  function refreshSources(item) {
+    if (item.conciergeSources) {
       showSources(item, item.conciergeSources);
     }
   }
@@ -448,18 +455,15 @@
           if (mine !== generation) {
             return;
           }
-          if (event === "text" || event === "replace" || event === "sources") {
-            if (event === "text") {
-              reply.body.textContent += got.text || "";
-            } else if (event === "replace") {
-              reply.body.textContent = got.text || "";
-              reply.item.setAttribute("data-replaced", "true");
-            } else {
-              reply.sources = got.sources;
-            }
-            if (reply.sources) { // whether the text names them itself may change with the text
-              showSources(reply.item, reply.sources);
-            }
+          if (event === "text") {
+            reply.body.textContent += got.text || "";
+            refreshSources(reply.item);
+          } else if (event === "replace") {
+            reply.body.textContent = got.text || "";
+            reply.item.setAttribute("data-replaced", "true");
+            refreshSources(reply.item);
+          } else if (event === "sources") {
+            showSources(reply.item, got.sources);
           } else if (event === "products") {
             showProducts(reply.item, got.products);
           } else if (event === "offers") {
@@ -490,9 +494,7 @@
   function finish(reply, done) {
     if (done.reply && !reply.body.textContent) {
       reply.body.textContent = done.reply;
-      if (reply.sources) {
-        showSources(reply.item, reply.sources);
-      }
+      refreshSources(reply.item);
     }
     setState(reply.item, "done");
     if (done.turn_id) {
